@@ -1,0 +1,115 @@
+/**
+ * A trade run: one attempt to bring a portfolio to a frozen decision, with everything needed to audit
+ * and replay it.
+ */
+import { Schema } from "effect"
+import { RunId, SnapshotId, Symbol } from "./Ids.js"
+import { Position, Quote, Security } from "./Market.js"
+import { OrderType } from "./Order.js"
+import { RiskLimits, RiskPolicy, RiskVerdict } from "./Risk.js"
+import { Decimal, Instant, optional } from "./schema.js"
+
+/** The lifecycle of a run; see `RunState.ts` for the legal transitions. */
+export const RunStatus = Schema.Literal("queued", "running", "done", "failed", "blocked")
+export type RunStatus = typeof RunStatus.Type
+
+/** `paper` runs go to a simulated account, `live` ones to a broker. Recorded, never inferred. */
+export const RunMode = Schema.Literal("paper", "live")
+export type RunMode = typeof RunMode.Type
+
+/**
+ * The order builder's settings after validation and defaults: exactly what it used, so a replay can
+ * use them again.
+ */
+export const BuilderSettings = Schema.Struct({
+  portfolioValue: Decimal,
+  cash: Decimal,
+  cashBufferRatio: Decimal,
+  lotSize: Decimal,
+  orderType: OrderType,
+  limitPrice: optional(Decimal),
+  limitOffsetBps: optional(Decimal),
+  tickSize: optional(Decimal),
+  minOrderNotional: optional(Decimal),
+  liquidateMissing: Schema.Boolean,
+  modelVersion: Schema.String
+})
+export type BuilderSettings = typeof BuilderSettings.Type
+
+/**
+ * What the host asks of a run. Everything is optional: the portfolio value, cash and positions default
+ * to what the execution provider's account reports.
+ */
+export const RunParams = Schema.Struct({
+  portfolioValue: optional(Decimal),
+  cash: optional(Decimal),
+  cashBufferRatio: optional(Decimal),
+  lotSize: optional(Decimal),
+  orderType: optional(OrderType),
+  limitPrice: optional(Decimal),
+  limitOffsetBps: optional(Decimal),
+  tickSize: optional(Decimal),
+  minOrderNotional: optional(Decimal),
+  liquidateMissing: optional(Schema.Boolean),
+  modelVersion: optional(Schema.String),
+  positions: optional(Schema.Array(Position)),
+  securities: optional(Schema.Array(Security)),
+  risk: optional(RiskLimits),
+  riskPolicy: optional(RiskPolicy)
+})
+export type RunParams = typeof RunParams.Type
+
+/** Why a symbol of the decision (or a held symbol) got no order. */
+export const SkipReason = Schema.Literal(
+  "missing_price",
+  "at_target",
+  "below_one_lot",
+  "below_min_quantity",
+  "below_min_notional",
+  "insufficient_cash",
+  "not_in_snapshot"
+)
+export type SkipReason = typeof SkipReason.Type
+
+export const Skip = Schema.Struct({
+  symbol: Symbol,
+  reason: SkipReason,
+  detail: optional(Schema.String)
+})
+export type Skip = typeof Skip.Type
+
+/** What the run saw when it built its orders: enough to rebuild them exactly. */
+export const RunRecord = Schema.Struct({
+  settings: BuilderSettings,
+  prices: Schema.Array(Quote),
+  positions: Schema.Array(Position),
+  securities: Schema.Array(Security),
+  skipped: Schema.Array(Skip),
+  builtAt: Instant
+})
+export type RunRecord = typeof RunRecord.Type
+
+/** Who holds a run and until when; a lease that has expired may be taken over. */
+export const Lease = Schema.Struct({
+  owner: Schema.String,
+  expiresAt: Instant
+})
+export type Lease = typeof Lease.Type
+
+export const TradeRun = Schema.Struct({
+  id: RunId,
+  snapshotId: SnapshotId,
+  status: RunStatus,
+  mode: RunMode,
+  params: RunParams,
+  recorded: optional(RunRecord),
+  risk: optional(RiskVerdict),
+  error: optional(Schema.String),
+  attempts: Schema.Int,
+  lease: optional(Lease),
+  createdAt: Instant,
+  updatedAt: Instant,
+  startedAt: optional(Instant),
+  finishedAt: optional(Instant)
+})
+export type TradeRun = typeof TradeRun.Type

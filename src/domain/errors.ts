@@ -1,0 +1,50 @@
+/**
+ * Errors of the pure core. Each carries what a user needs to fix the input or to understand the refusal.
+ */
+import { BigDecimal, Schema } from "effect"
+import * as Dec from "./Decimal.js"
+
+/**
+ * Input that cannot be used as given. `source` is where it came from (a file path, or a name such as
+ * `items` or `params`), `row` the 1-based data row when the input is tabular, `field` the column or
+ * parameter, `value` what was found there.
+ */
+export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
+  source: Schema.String,
+  row: Schema.optional(Schema.Number),
+  field: Schema.String,
+  value: Schema.optional(Schema.String),
+  reason: Schema.String
+}) {
+  override get message(): string {
+    const where = this.row === undefined ? this.source : `${this.source} row ${this.row}`
+    const found = this.value === undefined ? "" : ` (got ${JSON.stringify(this.value)})`
+    return `${where}, ${this.field}: ${this.reason}${found}`
+  }
+}
+
+/** A state machine refused a transition; nothing was written. */
+export class IllegalTransition extends Schema.TaggedError<IllegalTransition>()("IllegalTransition", {
+  entity: Schema.Literal("run", "order"),
+  id: Schema.String,
+  from: Schema.String,
+  to: Schema.String
+}) {
+  override get message(): string {
+    return `illegal ${this.entity} transition ${this.from} → ${this.to} for ${this.id}`
+  }
+}
+
+/** Shows an unknown value the way a person would write it in an input file. */
+export const describeValue = (value: unknown): string =>
+  typeof value === "string"
+    ? value
+    : typeof value === "number" || typeof value === "bigint" || typeof value === "boolean"
+    ? String(value)
+    : value === null
+    ? "null"
+    : value === undefined
+    ? ""
+    : BigDecimal.isBigDecimal(value)
+    ? Dec.toString(value)
+    : JSON.stringify(value) ?? String(value)

@@ -1,0 +1,90 @@
+/**
+ * Where binary floating point lands a hair under a whole number of lots and `Math.floor` loses one,
+ * exact decimal arithmetic must not. Each case's exact lot count can be checked by hand:
+ * weight × portfolio value × (1 − buffer) ÷ (price × lot) is a whole number.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Either } from "effect"
+import * as Dec from "../../src/domain/Decimal.js"
+import * as OrderBuilder from "../../src/OrderBuilder.js"
+
+const cases: ReadonlyArray<readonly [weight: string, portfolioValue: string, buffer: string, lot: string, price: string, lots: number]> = [
+  ["0.29", "100", "0", "10", "0.3625", 8],
+  ["0.29", "100", "0.1", "1", "0.261", 100],
+  ["0.29", "100", "0.05", "100", "0.0095", 29],
+  ["0.29", "100", "0.02", "1", "28.42", 1],
+  ["0.29", "10000", "0.3", "1", "40.6", 50],
+  ["0.29", "10000", "0.1", "0.01", "9000", 29],
+  ["0.29", "100000", "0.1", "100", "13.05", 20],
+  ["0.29", "100000", "0.02", "1", "1776.25", 16],
+  ["0.29", "12345.67", "0.05", "100", "34.01232085", 1],
+  ["0.29", "99999.99", "0", "0.001", "1159999.884", 25],
+  ["0.29", "2500000.5", "0.02", "100", "1015.000203", 7],
+  ["0.57", "10000", "0", "100", "14.25", 4],
+  ["0.57", "100000", "0", "100", "57", 10],
+  ["0.57", "10000", "0.05", "1", "270.75", 20],
+  ["0.57", "12345.67", "0.02", "1", "344.8145631", 20],
+  ["0.57", "99999.99", "0.02", "10", "558.59994414", 10],
+  ["0.58", "100000", "0", "1", "11600", 5],
+  ["0.58", "100000", "0.05", "100", "275.5", 2],
+  ["0.58", "99999.99", "0.02", "0.001", "568399.94316", 100],
+  ["0.58", "2500000.5", "0.02", "1", "28420.005684", 50],
+  ["0.07", "1000", "0", "10", "0.07", 100],
+  ["0.14", "1000", "0.02", "0.01", "6860", 2],
+  ["0.13", "100", "0.05", "1", "0.6175", 20],
+  ["0.33", "100", "0.1", "1", "2.97", 10],
+  ["0.1", "100000", "0.02", "100", "9.8", 10],
+  ["0.15", "12345.67", "0", "0.01", "18518.505", 10],
+  ["0.55", "10000", "0.3", "10", "3.85", 100],
+  ["0.95", "100", "0.02", "100", "0.01862", 50],
+  ["0.000123", "100", "0.05", "0.01", "0.2337", 5],
+  ["0.12345678", "100", "0.3", "0.01", "21.6049365", 40],
+  ["0.019", "100", "0.02", "1", "0.1862", 10],
+  ["0.0003", "100", "0.05", "10", "0.0000285", 100]
+]
+
+describe("exact lot counts", () => {
+  it("has at least 20 cases, each one where floating point loses a lot", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(20)
+    for (const [w, pv, b, lot, price, lots] of cases) {
+      const naive = Math.floor((Number(w) * Number(pv) * (1 - Number(b))) / Number(price) / Number(lot))
+      expect(naive, `${w} × ${pv} × (1 − ${b}) / ${price} / ${lot}`).toBe(lots - 1)
+    }
+  })
+
+  it.each(cases)("weight %s of %s with buffer %s, lot %s at %s buys exactly %i lots", (w, pv, b, lot, price, lots) => {
+    const result = OrderBuilder.build({
+      runId: "exact",
+      items: [{ symbol: "X", weight: w }],
+      prices: [{ symbol: "X", price }],
+      portfolioValue: pv,
+      cashBufferRatio: b,
+      lotSize: lot
+    })
+    const orders = Either.getOrThrow(result).orders
+    expect(orders.map((o) => Dec.toString(o.quantity))).toEqual([Dec.toString(Dec.times(BigInt(lots), Dec.unsafe(lot)))])
+  })
+
+  it("reads JavaScript numbers as the decimals they print as, not as binary doubles", () => {
+    const fromNumbers = OrderBuilder.build({
+      runId: "exact",
+      items: [{ symbol: "X", weight: 0.29 }],
+      prices: [{ symbol: "X", price: 0.261 }],
+      portfolioValue: 100,
+      cashBufferRatio: 0.1
+    })
+    expect(Either.getOrThrow(fromNumbers).orders.map((o) => Dec.toString(o.quantity))).toEqual(["100"])
+  })
+
+  it("rebalances exactly: a delta that floating point makes 1 short is whole", () => {
+    // target 0.57 × 10000 / 14.25 = 400 (float: 399.99999999999994); holding 100 → buy 300
+    const result = OrderBuilder.build({
+      runId: "exact",
+      items: [{ symbol: "X", weight: "0.57" }],
+      prices: [{ symbol: "X", price: "14.25" }],
+      positions: [{ symbol: "X", quantity: "100" }],
+      portfolioValue: "10000"
+    })
+    expect(Either.getOrThrow(result).orders.map((o) => `${o.side} ${Dec.toString(o.quantity)}`)).toEqual(["BUY 300"])
+  })
+})
