@@ -38,8 +38,18 @@ export const parse = (input: unknown): Option.Option<Decimal> => {
 export const unsafe = (input: DecimalInput): Decimal =>
   Option.getOrThrowWith(parse(input), () => new RangeError(`not a decimal: ${String(input)}`))
 
-/** Canonical text: no trailing zeros, no exponent. Used for storage, digests and JSON. */
-export const toString = (value: Decimal): string => BigDecimal.format(BigDecimal.normalize(value))
+/**
+ * Canonical text: plain positional notation, no trailing zeros, never an exponent (`BigDecimal.format`
+ * switches to one for long fractions). Used for storage, digests and JSON.
+ */
+export const toString = (value: Decimal): string => {
+  const { value: units, scale } = BigDecimal.normalize(value)
+  if (scale <= 0) return (units * 10n ** BigInt(-scale)).toString()
+  const negative = units < 0n
+  const digits = (negative ? -units : units).toString().padStart(scale + 1, "0")
+  const point = digits.length - scale
+  return `${negative ? "-" : ""}${digits.slice(0, point)}.${digits.slice(point)}`
+}
 
 // The arithmetic below works on the integer and the scale directly: it runs hundreds of thousands of times
 // in a large run, and aligning scales through a cached power of ten (no tuples, no `**`) keeps it lean.

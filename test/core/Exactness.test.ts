@@ -88,3 +88,17 @@ describe("exact lot counts", () => {
     expect(Either.getOrThrow(result).orders.map((o) => `${o.side} ${Dec.toString(o.quantity)}`)).toEqual(["BUY 300"])
   })
 })
+
+describe("decimal text", () => {
+  it.each([
+    ["0.123456789012345678", "0.123456789012345678"],
+    ["1e-20", "0.00000000000000000001"],
+    ["-0.000000000000000001", "-0.000000000000000001"],
+    ["1E3", "1000"],
+    ["12.3400", "12.34"],
+    ["-0", "0"],
+    ["123456789012345678901234567890.5", "123456789012345678901234567890.5"]
+  ])("writes %s as %s, never with an exponent", (input, expected) => {
+    expect(Dec.toString(Dec.unsafe(input))).toBe(expected)
+  })
+})

@@ -1,0 +1,58 @@
+/**
+ * Where a paper fill happens and how much of the order fills.
+ *
+ * - `None`: at the reference price.
+ * - `FixedBps`: the reference price moved against the order by a fixed number of basis points.
+ * - `VolumeShare` (LEAN's model): the price moves against the order by `priceImpact × share²` of itself,
+ *   where `share` is the order's fraction of the day's volume, at most `volumeLimit`; the order fills at
+ *   most `volumeLimit × volume` (the participation cap). Without a volume the order fills in full with no
+ *   impact: there is nothing to measure it against.
+ * Fill prices are rounded to `priceDecimals` against the order (buys up, sells down).
+ */
+import * as Dec from "../../src/domain/Decimal.js"
+import type { OrderSide } from "../../src/domain/Order.js"
+
+export type Slippage =
+  | { readonly _tag: "None" }
+  | { readonly _tag: "FixedBps"; readonly bps: Dec.Decimal }
+  | { readonly _tag: "VolumeShare"; readonly priceImpact: Dec.Decimal; readonly volumeLimit: Dec.Decimal }
+
+export interface Execution {
+  /** How much can fill now (≤ the order quantity). */
+  readonly quantity: Dec.Decimal
+  readonly price: Dec.Decimal
+}
+
+const against = (side: OrderSide, price: Dec.Decimal, fraction: Dec.Decimal) =>
+  Dec.mul(price, side === "BUY" ? Dec.add(Dec.ONE, fraction) : Dec.sub(Dec.ONE, fraction))
+
+/** The quantity that fills under a participation cap, truncated to the order quantity's precision. */
+const capped = (quantity: Dec.Decimal, volume: Dec.Decimal, volumeLimit: Dec.Decimal): Dec.Decimal => {
+  const cap = Dec.mul(volume, volumeLimit)
+  if (Dec.lte(quantity, cap)) return quantity
+  const unit = Dec.unsafe(`1e-${Math.max(0, quantity.scale)}`)
+  return Dec.roundToIncrement(cap, unit, "floor")
+}
+
+export const execute = (
+  model: Slippage,
+  order: { readonly side: OrderSide; readonly quantity: Dec.Decimal },
+  reference: Dec.Decimal,
+  volume: Dec.Decimal | undefined,
+  priceDecimals: number
+): Execution => {
+  const round = (price: Dec.Decimal) => Dec.roundScale(price, priceDecimals, order.side === "BUY" ? "ceil" : "floor")
+  switch (model._tag) {
+    case "None":
+      return { quantity: order.quantity, price: reference }
+    case "FixedBps":
+      return { quantity: order.quantity, price: round(against(order.side, reference, Dec.fromBps(model.bps))) }
+    case "VolumeShare": {
+      if (volume === undefined || !Dec.isPositive(volume)) return { quantity: order.quantity, price: reference }
+      const quantity = capped(order.quantity, volume, model.volumeLimit)
+      const share = Dec.min(Dec.divideForReport(quantity, volume, 12), model.volumeLimit)
+      const impact = Dec.mul(model.priceImpact, Dec.mul(share, share))
+      return { quantity, price: round(against(order.side, reference, impact)) }
+    }
+  }
+}

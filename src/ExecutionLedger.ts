@@ -1,0 +1,168 @@
+/**
+ * A run's orders and fills as the TradeRunner tracks them while executing, and the pure step that turns
+ * execution reports into order changes: new fills only (an execution id seen before is ignored),
+ * filled quantity and commission as the sums of the fills, the average price exactly to 10 decimals,
+ * and every status change checked against `OrderState`.
+ */
+import { Either } from "effect"
+import * as Dec from "./domain/Decimal.js"
+import type { IllegalTransition } from "./domain/errors.js"
+import type { ClientOrderId, ExecutionId } from "./domain/Ids.js"
+import type { Fill, OrderStatus, TradeOrder } from "./domain/Order.js"
+import * as OrderState from "./OrderState.js"
+import type { AuditEventInput } from "./ports/AuditLog.js"
+import type { ExecutionReport } from "./ports/ExecutionProvider.js"
+import type { OrderUpdate } from "./ports/TradeRepository.js"
+
+export interface Ledger {
+  readonly orders: Map<ClientOrderId, TradeOrder>
+  readonly fills: Map<ClientOrderId, Array<Fill>>
+  readonly executionIds: Set<ExecutionId>
+}
+
+export const make = (orders: ReadonlyArray<TradeOrder>, fills: ReadonlyArray<Fill>): Ledger => {
+  const ledger: Ledger = {
+    orders: new Map(orders.map((o) => [o.clientOrderId, o])),
+    fills: new Map(),
+    executionIds: new Set()
+  }
+  for (const fill of fills) remember(ledger, fill)
+  return ledger
+}
+
+const remember = (ledger: Ledger, fill: Fill) => {
+  ledger.executionIds.add(fill.executionId)
+  const list = ledger.fills.get(fill.clientOrderId)
+  if (list === undefined) ledger.fills.set(fill.clientOrderId, [fill])
+  else list.push(fill)
+}
+
+/** Writes that move a run forward: order changes, the fills behind them, and their audit events. */
+export interface Changes {
+  readonly updates: ReadonlyArray<OrderUpdate>
+  readonly fills: ReadonlyArray<Fill>
+  readonly events: ReadonlyArray<AuditEventInput>
+}
+
+export const isEmpty = (changes: Changes) => changes.updates.length === 0 && changes.fills.length === 0
+
+/** The audit event of one order transition. */
+export const transitionEvent = (
+  order: TradeOrder,
+  to: OrderStatus,
+  detail: { readonly reason?: string; readonly filledQuantity?: Dec.Decimal; readonly executionIds?: ReadonlyArray<string> } = {}
+): AuditEventInput => ({
+  type: "trade_order.transition",
+  runId: order.runId,
+  payload: { clientOrderId: order.clientOrderId, symbol: order.symbol, from: order.status, to, ...detail }
+})
+
+/** Moves orders that have not been sent to a final status (a risk block, a failed run). */
+export const close = (
+  orders: ReadonlyArray<TradeOrder>,
+  to: "REJECTED" | "CANCELED",
+  reasonOf: (order: TradeOrder) => string
+): Either.Either<Changes, IllegalTransition> =>
+  Either.gen(function*() {
+    const updates: Array<OrderUpdate> = []
+    const events: Array<AuditEventInput> = []
+    for (const order of orders) {
+      yield* OrderState.transition(order.clientOrderId, order.status, to)
+      const reason = reasonOf(order)
+      updates.push({
+        clientOrderId: order.clientOrderId,
+        from: order.status,
+        to,
+        filledQuantity: order.filledQuantity,
+        commission: order.commission,
+        rejectReason: reason
+      })
+      events.push(transitionEvent(order, to, { reason }))
+    }
+    return { updates, fills: [], events }
+  })
+
+/** Orders handed to the provider: `NEW → SUBMITTED`. */
+export const submitted = (orders: ReadonlyArray<TradeOrder>): Either.Either<Changes, IllegalTransition> =>
+  Either.gen(function*() {
+    const updates: Array<OrderUpdate> = []
+    const events: Array<AuditEventInput> = []
+    for (const order of orders) {
+      yield* OrderState.transition(order.clientOrderId, order.status, "SUBMITTED")
+      updates.push({
+        clientOrderId: order.clientOrderId,
+        from: order.status,
+        to: "SUBMITTED",
+        filledQuantity: order.filledQuantity,
+        commission: order.commission
+      })
+      events.push(transitionEvent(order, "SUBMITTED"))
+    }
+    return { updates, fills: [], events }
+  })
+
+/**
+ * What the reports change. A terminal order is never touched; a report that repeats what is known
+ * changes nothing.
+ */
+export const fromReports = (
+  ledger: Ledger,
+  reports: ReadonlyArray<ExecutionReport>
+): Either.Either<Changes, IllegalTransition> =>
+  Either.gen(function*() {
+    const updates: Array<OrderUpdate> = []
+    const newFills: Array<Fill> = []
+    const events: Array<AuditEventInput> = []
+    // One report per order: the last one a provider gave wins.
+    const latest = new Map(reports.map((r) => [r.clientOrderId, r]))
+    for (const report of latest.values()) {
+      const order = ledger.orders.get(report.clientOrderId)
+      if (order === undefined || OrderState.isTerminal(order.status)) continue
+      const fresh = report.fills.filter((f) => !ledger.executionIds.has(f.executionId))
+      const all = [...(ledger.fills.get(order.clientOrderId) ?? []), ...fresh]
+      // A working order with fills is partially filled, whatever a provider calls it.
+      const status = report.status === "SUBMITTED" && all.length > 0 ? "PARTIAL" : report.status
+      if (status === order.status && fresh.length === 0) continue
+      if (status === "SUBMITTED" && order.status === "SUBMITTED") continue
+      yield* OrderState.transition(order.clientOrderId, order.status, status)
+      const filledQuantity = Dec.sum(all.map((f) => f.quantity))
+      const commission = Dec.sum(all.map((f) => f.commission))
+      const avgFillPrice = Dec.isZero(filledQuantity)
+        ? undefined
+        : Dec.divideForReport(Dec.sum(all.map((f) => Dec.mul(f.quantity, f.price))), filledQuantity, 10)
+      updates.push({
+        clientOrderId: order.clientOrderId,
+        from: order.status,
+        to: status,
+        filledQuantity,
+        commission,
+        ...(avgFillPrice === undefined ? {} : { avgFillPrice }),
+        ...(report.rejectReason === undefined ? {} : { rejectReason: report.rejectReason })
+      })
+      newFills.push(...fresh)
+      events.push(transitionEvent(order, status, {
+        filledQuantity,
+        ...(fresh.length === 0 ? {} : { executionIds: fresh.map((f) => f.executionId) }),
+        ...(report.rejectReason === undefined ? {} : { reason: report.rejectReason })
+      }))
+    }
+    return { updates, fills: newFills, events }
+  })
+
+/** Applies changes that were written, so the ledger matches the repository. */
+export const commit = (ledger: Ledger, changes: Changes): void => {
+  for (const fill of changes.fills) remember(ledger, fill)
+  for (const update of changes.updates) {
+    const order = ledger.orders.get(update.clientOrderId)
+    if (order === undefined) continue
+    const { avgFillPrice: _a, rejectReason: _r, ...rest } = order
+    ledger.orders.set(update.clientOrderId, {
+      ...rest,
+      status: update.to,
+      filledQuantity: update.filledQuantity,
+      commission: update.commission,
+      ...(update.avgFillPrice === undefined ? {} : { avgFillPrice: update.avgFillPrice }),
+      ...(update.rejectReason === undefined ? {} : { rejectReason: update.rejectReason })
+    })
+  }
+}

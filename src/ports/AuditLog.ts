@@ -1,0 +1,137 @@
+/**
+ * The audit log: append-only events, each carrying the hash of the event before it.
+ *
+ * `hash = sha256(canonical JSON of { seq, at, type, runId, payload, prevHash })`, so changing, removing or
+ * reordering any event breaks every hash after it, and `verify()` names the first event that no longer
+ * fits. The chain is global (one per database), so deleting a whole run's events is also detected.
+ */
+import { Clock, Context, Effect, Layer, Schema } from "effect"
+import { canonicalJson, sha256Hex } from "../Digest.js"
+import { Instant, optional } from "../domain/schema.js"
+import type { RepositoryError } from "./errors.js"
+import { transaction, write } from "./internal/memoryTransaction.js"
+
+export const GENESIS_HASH = "0".repeat(64)
+
+export const AuditEvent = Schema.Struct({
+  seq: Schema.Int,
+  at: Instant,
+  type: Schema.String,
+  runId: optional(Schema.String),
+  /** JSON: objects, arrays, strings, numbers, booleans, null. Decimals are written as text. */
+  payload: Schema.Unknown,
+  prevHash: Schema.String,
+  hash: Schema.String
+})
+export type AuditEvent = typeof AuditEvent.Type
+
+export interface AuditEventInput {
+  readonly type: string
+  readonly runId?: string
+  readonly payload: unknown
+}
+
+export interface AuditVerification {
+  readonly ok: boolean
+  readonly events: number
+  /** Hash of the last event that verified (the genesis hash for an empty log). */
+  readonly head: string
+  readonly broken?: { readonly seq: number; readonly reason: string }
+}
+
+/** The hash of an event, from everything but its own hash. */
+export const hashOf = (event: Omit<AuditEvent, "hash">): string =>
+  sha256Hex(canonicalJson({
+    seq: event.seq,
+    at: event.at,
+    type: event.type,
+    runId: event.runId,
+    payload: event.payload,
+    prevHash: event.prevHash
+  }))
+
+/** The payload as it is stored: plain JSON, decimals as canonical text. */
+export const normalizePayload = (payload: unknown): unknown => JSON.parse(canonicalJson(payload ?? null))
+
+/** Chains new events after `head` (the last stored seq and hash). */
+export const chain = (
+  head: { readonly seq: number; readonly hash: string },
+  at: string,
+  inputs: ReadonlyArray<AuditEventInput>
+): Array<AuditEvent> => {
+  const out: Array<AuditEvent> = []
+  let { hash: prevHash, seq } = head
+  for (const input of inputs) {
+    seq += 1
+    const unhashed = {
+      seq,
+      at,
+      type: input.type,
+      ...(input.runId === undefined ? {} : { runId: input.runId }),
+      payload: normalizePayload(input.payload),
+      prevHash
+    }
+    const hash = hashOf(unhashed)
+    out.push({ ...unhashed, hash })
+    prevHash = hash
+  }
+  return out
+}
+
+/** Walks events in order from the genesis and reports the first one that does not fit the chain. */
+export const verifyChain = (events: Iterable<AuditEvent>): AuditVerification => {
+  let head = GENESIS_HASH
+  let expectedSeq = 1
+  let count = 0
+  for (const event of events) {
+    const fail = (reason: string): AuditVerification => ({ ok: false, events: count, head, broken: { seq: event.seq, reason } })
+    if (event.seq !== expectedSeq) return fail(`expected event #${expectedSeq} but found #${event.seq}: an event is missing`)
+    if (event.prevHash !== head) return fail("previous-hash link does not match the event before it")
+    if (hashOf(event) !== event.hash) return fail("content does not match its hash: the event was altered")
+    head = event.hash
+    expectedSeq += 1
+    count += 1
+  }
+  return { ok: true, events: count, head }
+}
+
+export const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
+
+export class AuditLog extends Context.Tag("trade-execution/AuditLog")<AuditLog, {
+  /** Appends events in order; inside `TradeRepository.withTransaction` they commit with the state they describe. */
+  readonly append: (events: ReadonlyArray<AuditEventInput>) => Effect.Effect<ReadonlyArray<AuditEvent>, RepositoryError>
+  /** Events in chain order, optionally those of one run. */
+  readonly list: (filter?: { readonly runId?: string }) => Effect.Effect<ReadonlyArray<AuditEvent>, RepositoryError>
+  /** Walks the whole chain. */
+  readonly verify: Effect.Effect<AuditVerification, RepositoryError>
+}>() {
+  /**
+   * An in-memory audit log. `events` is the live array, exposed so tests can tamper with it and watch
+   * `verify` catch it.
+   */
+  static readonly makeMemory = Effect.gen(function*() {
+    const events: Array<AuditEvent> = []
+    const lock = yield* Effect.makeSemaphore(1)
+    const service = AuditLog.of({
+      append: (inputs) =>
+        inputs.length === 0
+          ? Effect.succeed([])
+          : Effect.flatMap(nowIso, (at) =>
+            transaction(lock)(write(() => {
+              const last = events.at(-1)
+              const added = chain(last ?? { seq: 0, hash: GENESIS_HASH }, at, inputs)
+              events.push(...added)
+              return [added, () => void events.splice(events.length - added.length, added.length)] as const
+            }))),
+      list: (filter) =>
+        Effect.sync(() => (filter?.runId === undefined ? [...events] : events.filter((e) => e.runId === filter.runId))),
+      verify: Effect.sync(() => verifyChain(events))
+    })
+    return { service, events }
+  })
+
+  static readonly layerMemory: Layer.Layer<AuditLog> = Layer.effect(
+    AuditLog,
+    Effect.map(AuditLog.makeMemory, ({ service }) => service)
+  )
+}

@@ -1,0 +1,78 @@
+/**
+ * Who carries the orders out: a paper broker, LEAN, later IB directly. The TradeRunner only ever talks
+ * to this port, so swapping one Layer swaps the venue.
+ *
+ * Contract every provider keeps (and the provider contract suite checks):
+ * - `submit` is idempotent per client order id: an id it already knows is answered with that order's
+ *   report, never traded twice.
+ * - a report carries every fill of the order so far, each with an execution id unique to the provider,
+ *   so the same fill reported twice is recognised.
+ * - `status` answers for the ids it knows and leaves out the ones it does not: an absent id is an order
+ *   the provider never received.
+ */
+import { Context, Effect, Layer, Schema } from "effect"
+import type * as Dec from "../domain/Decimal.js"
+import type { ClientOrderId, RunId, Symbol } from "../domain/Ids.js"
+import type { Account } from "../domain/Market.js"
+import type { Fill, OrderSide, OrderType } from "../domain/Order.js"
+import type { ExecutionError, ExecutionTimeout } from "./errors.js"
+import { type FillDecision, makeVenue, type Venue } from "./internal/venue.js"
+
+export interface SubmitOrder {
+  readonly runId: RunId
+  readonly clientOrderId: ClientOrderId
+  readonly symbol: Symbol
+  readonly side: OrderSide
+  readonly quantity: Dec.Decimal
+  readonly orderType: OrderType
+  readonly limitPrice?: Dec.Decimal
+  /** The price the order was built at (the feed's, when it was built). */
+  readonly referencePrice: Dec.Decimal
+  /** The decision snapshot's own price for the symbol, if it had one. */
+  readonly snapshotPrice?: Dec.Decimal
+}
+
+export const ExecutionStatus = Schema.Literal("SUBMITTED", "PARTIAL", "FILLED", "CANCELED", "REJECTED")
+export type ExecutionStatus = typeof ExecutionStatus.Type
+
+export interface ExecutionReport {
+  readonly clientOrderId: ClientOrderId
+  readonly status: ExecutionStatus
+  /** Every fill of the order so far. */
+  readonly fills: ReadonlyArray<Fill>
+  readonly rejectReason?: string
+}
+
+export class ExecutionProvider extends Context.Tag("trade-execution/ExecutionProvider")<ExecutionProvider, {
+  /** A short name for messages and audit records (`paper`, `lean`). */
+  readonly name: string
+  readonly submit: (
+    orders: ReadonlyArray<SubmitOrder>
+  ) => Effect.Effect<ReadonlyArray<ExecutionReport>, ExecutionError | ExecutionTimeout>
+  readonly status: (
+    clientOrderIds: ReadonlyArray<ClientOrderId>
+  ) => Effect.Effect<ReadonlyArray<ExecutionReport>, ExecutionError | ExecutionTimeout>
+  readonly cancel: (clientOrderId: ClientOrderId) => Effect.Effect<ExecutionReport, ExecutionError | ExecutionTimeout>
+  readonly account: Effect.Effect<Account, ExecutionError | ExecutionTimeout>
+}>() {
+  /**
+   * An in-memory venue that fills every order in full, at once, with no commission: at its limit price,
+   * else the snapshot's price, else the price it was built at. For tests and hosts that want the loop
+   * without market simulation; `MockExecutionProvider` (adapters/mock) is the realistic paper broker.
+   */
+  static readonly makeMemory = (account: Partial<Account> = {}): Effect.Effect<Venue> =>
+    makeVenue({
+      name: "memory",
+      account,
+      decide: (order) => Effect.succeed(instantFill(order))
+    })
+
+  static readonly layerMemory = (account: Partial<Account> = {}): Layer.Layer<ExecutionProvider> =>
+    Layer.effect(ExecutionProvider, Effect.map(ExecutionProvider.makeMemory(account), (venue) => venue.provider))
+}
+
+const instantFill = (order: SubmitOrder): FillDecision => ({
+  _tag: "Execute",
+  fills: [{ quantity: order.quantity, price: order.limitPrice ?? order.snapshotPrice ?? order.referencePrice }],
+  remainder: "canceled"
+})

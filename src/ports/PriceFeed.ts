@@ -1,0 +1,50 @@
+/**
+ * Where prices come from: the last price (with optional bid, ask, volume and time) of a set of symbols.
+ * A symbol the feed does not know is simply absent from the answer.
+ */
+import { Context, Effect, Layer, Ref } from "effect"
+import type { Symbol } from "../domain/Ids.js"
+import type { Quote } from "../domain/Market.js"
+import type { PriceFeedError } from "./errors.js"
+
+export class PriceFeed extends Context.Tag("trade-execution/PriceFeed")<PriceFeed, {
+  readonly quotes: (symbols: ReadonlyArray<Symbol>) => Effect.Effect<ReadonlyMap<Symbol, Quote>, PriceFeedError>
+}>() {
+  /**
+   * An in-memory feed over a fixed set of quotes, with `set` and `remove` so a test or a host can move
+   * the market between two calls.
+   */
+  static readonly makeMemory = (initial: Iterable<Quote> = []) =>
+    Effect.gen(function*() {
+      const book = yield* Ref.make(new Map<Symbol, Quote>([...initial].map((q) => [q.symbol, q])))
+      const service = PriceFeed.of({
+        quotes: (symbols) =>
+          Effect.map(Ref.get(book), (all) => {
+            const out = new Map<Symbol, Quote>()
+            for (const symbol of symbols) {
+              const quote = all.get(symbol)
+              if (quote !== undefined) out.set(symbol, quote)
+            }
+            return out
+          })
+      })
+      return {
+        service,
+        set: (quotes: Iterable<Quote>) =>
+          Ref.update(book, (all) => {
+            const next = new Map(all)
+            for (const q of quotes) next.set(q.symbol, q)
+            return next
+          }),
+        remove: (symbols: Iterable<Symbol>) =>
+          Ref.update(book, (all) => {
+            const next = new Map(all)
+            for (const s of symbols) next.delete(s)
+            return next
+          })
+      }
+    })
+
+  static readonly layerMemory = (quotes: Iterable<Quote> = []): Layer.Layer<PriceFeed> =>
+    Layer.effect(PriceFeed, Effect.map(PriceFeed.makeMemory(quotes), ({ service }) => service))
+}

@@ -1,0 +1,383 @@
+/**
+ * Where snapshots, runs, orders and fills live. The TradeRunner's idempotency rests on this port:
+ * - a run is claimed atomically with a lease; a second worker is refused while the lease holds, and may
+ *   take the run over once it has expired;
+ * - every write to a run's orders and fills is fenced by the lease: a worker that lost it writes nothing;
+ * - client order ids are unique per run and execution ids unique across all fills;
+ * - status changes are compare-and-set (`from` must be the current status), so two writers cannot both
+ *   move the same order.
+ * `withTransaction` makes several writes (and audit events) one atomic unit.
+ */
+import { Context, Effect, Layer } from "effect"
+import { digestOf } from "../Digest.js"
+import * as Dec from "../domain/Decimal.js"
+import type { ClientOrderId, ExecutionId, RunId, SnapshotId } from "../domain/Ids.js"
+import type { Fill, OrderStatus, TradeOrder } from "../domain/Order.js"
+import type { RiskVerdict } from "../domain/Risk.js"
+import type { Lease, RunMode, RunParams, RunRecord, RunStatus, TradeRun } from "../domain/Run.js"
+import type { DecisionSnapshot, SnapshotItem, SnapshotStatus } from "../domain/Snapshot.js"
+import { newId } from "../internal/newId.js"
+import * as RunState from "../RunState.js"
+import { nowIso } from "./AuditLog.js"
+import { LeaseLost, RepositoryError, RunNotFound, SnapshotNotFound } from "./errors.js"
+import { transaction, write } from "./internal/memoryTransaction.js"
+
+/** The digest a snapshot is frozen with: sha-256 over its items in canonical form. */
+export const snapshotDigest = (items: ReadonlyArray<SnapshotItem>): string => digestOf(items)
+
+export interface NewSnapshot {
+  readonly id?: SnapshotId
+  readonly items: ReadonlyArray<SnapshotItem>
+  /** Default `success`. */
+  readonly status?: SnapshotStatus
+  /** Default true: the digest is fixed now. */
+  readonly freeze?: boolean
+  /** Where the items came from (a file path, a research job id). */
+  readonly source?: string
+}
+
+export interface NewRun {
+  readonly id?: RunId
+  readonly snapshotId: SnapshotId
+  /** Default `paper`. */
+  readonly mode?: RunMode
+  readonly params?: RunParams
+}
+
+/** Who writes: the run and the worker holding its lease. */
+export interface LeaseHolder {
+  readonly runId: RunId
+  readonly owner: string
+}
+
+export type Claim =
+  | { readonly _tag: "Claimed"; readonly run: TradeRun }
+  | { readonly _tag: "Held"; readonly run: TradeRun; readonly lease: Lease }
+  | { readonly _tag: "Finished"; readonly run: TradeRun }
+
+export interface ClaimRequest {
+  readonly owner: string
+  readonly leaseMillis: number
+  /** True to start the run (`queued → running`); false to hold it as it is (a dry run). */
+  readonly start: boolean
+}
+
+/** A change to one order; `from` must be its current status. */
+export interface OrderUpdate {
+  readonly clientOrderId: ClientOrderId
+  readonly from: OrderStatus
+  readonly to: OrderStatus
+  readonly filledQuantity: Dec.Decimal
+  readonly avgFillPrice?: Dec.Decimal
+  readonly commission: Dec.Decimal
+  readonly rejectReason?: string
+}
+
+export interface RunUpdate {
+  readonly status?: { readonly from: RunStatus; readonly to: RunStatus }
+  readonly risk?: RiskVerdict
+  readonly error?: string
+}
+
+export interface RunFilter {
+  readonly status?: RunStatus
+  readonly limit?: number
+}
+
+export class TradeRepository extends Context.Tag("trade-execution/TradeRepository")<TradeRepository, {
+  readonly createSnapshot: (input: NewSnapshot) => Effect.Effect<DecisionSnapshot, RepositoryError>
+  /** Fixes the digest of a snapshot created unfrozen. Freezing a frozen snapshot changes nothing. */
+  readonly freezeSnapshot: (id: SnapshotId) => Effect.Effect<DecisionSnapshot, SnapshotNotFound | RepositoryError>
+  readonly getSnapshot: (id: SnapshotId) => Effect.Effect<DecisionSnapshot, SnapshotNotFound | RepositoryError>
+  readonly createRun: (input: NewRun) => Effect.Effect<TradeRun, SnapshotNotFound | RepositoryError>
+  readonly getRun: (id: RunId) => Effect.Effect<TradeRun, RunNotFound | RepositoryError>
+  /** Newest first. */
+  readonly listRuns: (filter?: RunFilter) => Effect.Effect<ReadonlyArray<TradeRun>, RepositoryError>
+  /** Atomically takes the run's lease (and starts it when asked); refused while another lease holds. */
+  readonly claimRun: (id: RunId, request: ClaimRequest) => Effect.Effect<Claim, RunNotFound | RepositoryError>
+  /** The oldest queued run nobody holds, claimed and started; `undefined` when there is none. */
+  readonly claimNextQueued: (request: Omit<ClaimRequest, "start">) => Effect.Effect<TradeRun | undefined, RepositoryError>
+  readonly renewLease: (holder: LeaseHolder, leaseMillis: number) => Effect.Effect<void, LeaseLost | RepositoryError>
+  /** Gives the lease up; a lease already lost is left to its new owner. */
+  readonly releaseLease: (holder: LeaseHolder) => Effect.Effect<void, RepositoryError>
+  /** Persists a run's orders (status NEW) with what they were built from, all or nothing. */
+  readonly saveOrders: (
+    holder: LeaseHolder,
+    orders: ReadonlyArray<TradeOrder>,
+    recorded: RunRecord
+  ) => Effect.Effect<void, LeaseLost | RepositoryError>
+  /** In the order they were built (sells first). */
+  readonly listOrders: (runId: RunId) => Effect.Effect<ReadonlyArray<TradeOrder>, RepositoryError>
+  readonly listFills: (runId: RunId) => Effect.Effect<ReadonlyArray<Fill>, RepositoryError>
+  /** Records fills (an execution id already known is skipped) and order changes, all or nothing. */
+  readonly updateOrders: (
+    holder: LeaseHolder,
+    updates: ReadonlyArray<OrderUpdate>,
+    fills: ReadonlyArray<Fill>
+  ) => Effect.Effect<void, LeaseLost | RepositoryError>
+  readonly updateRun: (holder: LeaseHolder, update: RunUpdate) => Effect.Effect<TradeRun, LeaseLost | RepositoryError>
+  /** Runs `effect` as one transaction: it commits as a whole or not at all. */
+  readonly withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | RepositoryError, R>
+}>() {
+  /**
+   * An in-memory repository with the same guarantees as the SQL one (atomic claims, fenced writes,
+   * compare-and-set, transactions). `store` is exposed so tests can corrupt it on purpose.
+   */
+  static readonly makeMemory = Effect.gen(function*() {
+    const store = {
+      snapshots: new Map<SnapshotId, DecisionSnapshot>(),
+      runs: new Map<RunId, TradeRun>(),
+      orders: new Map<RunId, Map<ClientOrderId, TradeOrder>>(),
+      fills: new Map<RunId, Array<Fill>>(),
+      executionIds: new Set<ExecutionId>()
+    }
+    const lock = yield* Effect.makeSemaphore(1)
+    const atomically = transaction(lock)
+
+    const setRun = (run: TradeRun) =>
+      write(() => {
+        const before = store.runs.get(run.id)
+        store.runs.set(run.id, run)
+        return [run, () => (before === undefined ? store.runs.delete(run.id) : store.runs.set(run.id, before))] as const
+      })
+
+    const getRun = (id: RunId) =>
+      Effect.suspend(() => {
+        const run = store.runs.get(id)
+        return run === undefined ? Effect.fail(new RunNotFound({ runId: id })) : Effect.succeed(run)
+      })
+
+    const getSnapshot = (id: SnapshotId) =>
+      Effect.suspend(() => {
+        const snapshot = store.snapshots.get(id)
+        return snapshot === undefined ? Effect.fail(new SnapshotNotFound({ snapshotId: id })) : Effect.succeed(snapshot)
+      })
+
+    /** The run, if `holder` still holds its lease. */
+    const fenced = (holder: LeaseHolder) =>
+      Effect.suspend(() => {
+        const run = store.runs.get(holder.runId)
+        return run?.lease?.owner === holder.owner
+          ? Effect.succeed(run)
+          : Effect.fail(new LeaseLost({ runId: holder.runId, owner: holder.owner }))
+      })
+
+    const leaseUntil = (leaseMillis: number) =>
+      Effect.map(nowIso, (now) => ({ now, expiresAt: new Date(Date.parse(now) + leaseMillis).toISOString() }))
+
+    const claimNow = (run: TradeRun, request: ClaimRequest, now: string, expiresAt: string): Claim => {
+      if (RunState.isTerminal(run.status)) return { _tag: "Finished", run }
+      if (run.lease !== undefined && run.lease.owner !== request.owner && run.lease.expiresAt > now) {
+        return { _tag: "Held", run, lease: run.lease }
+      }
+      const starting = request.start && run.status === "queued"
+      return {
+        _tag: "Claimed",
+        run: {
+          ...run,
+          status: starting ? "running" : run.status,
+          lease: { owner: request.owner, expiresAt },
+          attempts: request.start ? run.attempts + 1 : run.attempts,
+          updatedAt: now,
+          ...(starting ? { startedAt: now } : {})
+        }
+      }
+    }
+
+    const service = TradeRepository.of({
+      createSnapshot: (input) =>
+        Effect.gen(function*() {
+          const id = input.id ?? (yield* newId("snap")) as SnapshotId
+          const now = yield* nowIso
+          const freeze = input.freeze ?? true
+          const snapshot: DecisionSnapshot = {
+            id,
+            status: input.status ?? "success",
+            digest: freeze ? snapshotDigest(input.items) : "",
+            ...(freeze ? { frozenAt: now } : {}),
+            ...(input.source === undefined ? {} : { source: input.source }),
+            createdAt: now,
+            items: input.items
+          }
+          if (store.snapshots.has(id)) {
+            return yield* new RepositoryError({ operation: "createSnapshot", reason: `snapshot ${id} already exists` })
+          }
+          return yield* write(() => {
+            store.snapshots.set(id, snapshot)
+            return [snapshot, () => store.snapshots.delete(id)] as const
+          })
+        }),
+      freezeSnapshot: (id) =>
+        Effect.gen(function*() {
+          const snapshot = yield* getSnapshot(id)
+          if (snapshot.frozenAt !== undefined) return snapshot
+          const frozen: DecisionSnapshot = { ...snapshot, digest: snapshotDigest(snapshot.items), frozenAt: yield* nowIso }
+          return yield* write(() => {
+            store.snapshots.set(id, frozen)
+            return [frozen, () => store.snapshots.set(id, snapshot)] as const
+          })
+        }),
+      getSnapshot,
+      createRun: (input) =>
+        Effect.gen(function*() {
+          yield* getSnapshot(input.snapshotId)
+          const id = input.id ?? (yield* newId("run")) as RunId
+          if (store.runs.has(id)) {
+            return yield* new RepositoryError({ operation: "createRun", reason: `run ${id} already exists` })
+          }
+          const now = yield* nowIso
+          return yield* setRun({
+            id,
+            snapshotId: input.snapshotId,
+            status: "queued",
+            mode: input.mode ?? "paper",
+            params: input.params ?? {},
+            attempts: 0,
+            createdAt: now,
+            updatedAt: now
+          })
+        }),
+      getRun,
+      listRuns: (filter) =>
+        Effect.sync(() => {
+          const runs = [...store.runs.values()]
+            .filter((r) => filter?.status === undefined || r.status === filter.status)
+            .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1))
+          return filter?.limit === undefined ? runs : runs.slice(0, filter.limit)
+        }),
+      claimRun: (id, request) =>
+        atomically(Effect.gen(function*() {
+          const run = yield* getRun(id)
+          const { now, expiresAt } = yield* leaseUntil(request.leaseMillis)
+          const claim = claimNow(run, request, now, expiresAt)
+          if (claim._tag === "Claimed") yield* setRun(claim.run)
+          return claim
+        })),
+      claimNextQueued: (request) =>
+        atomically(Effect.gen(function*() {
+          const { now, expiresAt } = yield* leaseUntil(request.leaseMillis)
+          const next = [...store.runs.values()]
+            .filter((r) => r.status === "queued" && (r.lease === undefined || r.lease.expiresAt <= now))
+            .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))[0]
+          if (next === undefined) return undefined
+          const claim = claimNow(next, { ...request, start: true }, now, expiresAt)
+          if (claim._tag !== "Claimed") return undefined
+          return yield* setRun(claim.run)
+        })),
+      renewLease: (holder, leaseMillis) =>
+        atomically(Effect.gen(function*() {
+          const run = yield* fenced(holder)
+          const { now, expiresAt } = yield* leaseUntil(leaseMillis)
+          yield* setRun({ ...run, lease: { owner: holder.owner, expiresAt }, updatedAt: now })
+        })),
+      releaseLease: (holder) =>
+        atomically(Effect.gen(function*() {
+          const run = store.runs.get(holder.runId)
+          if (run?.lease?.owner !== holder.owner) return
+          const { lease: _, ...rest } = run
+          yield* setRun({ ...rest, updatedAt: yield* nowIso })
+        })),
+      saveOrders: (holder, orders, recorded) =>
+        atomically(Effect.gen(function*() {
+          const run = yield* fenced(holder)
+          if (store.orders.has(holder.runId)) {
+            return yield* new RepositoryError({ operation: "saveOrders", reason: `run ${holder.runId} already has orders` })
+          }
+          const byId = new Map<ClientOrderId, TradeOrder>()
+          for (const order of orders) {
+            if (byId.has(order.clientOrderId)) {
+              return yield* new RepositoryError({
+                operation: "saveOrders",
+                reason: `duplicate client order id ${order.clientOrderId} in run ${holder.runId}`
+              })
+            }
+            byId.set(order.clientOrderId, order)
+          }
+          yield* write(() => {
+            store.orders.set(holder.runId, byId)
+            return [undefined, () => store.orders.delete(holder.runId)] as const
+          })
+          yield* setRun({ ...run, recorded, updatedAt: yield* nowIso })
+        })),
+      listOrders: (runId) => Effect.sync(() => [...(store.orders.get(runId)?.values() ?? [])]),
+      listFills: (runId) => Effect.sync(() => [...(store.fills.get(runId) ?? [])]),
+      updateOrders: (holder, updates, fills) =>
+        atomically(Effect.gen(function*() {
+          yield* fenced(holder)
+          const orders = store.orders.get(holder.runId) ?? new Map<ClientOrderId, TradeOrder>()
+          const now = yield* nowIso
+          for (const fill of fills) {
+            if (store.executionIds.has(fill.executionId)) continue
+            if (!orders.has(fill.clientOrderId)) {
+              return yield* new RepositoryError({
+                operation: "updateOrders",
+                reason: `fill ${fill.executionId} is for ${fill.clientOrderId}, which is not an order of run ${holder.runId}`
+              })
+            }
+            yield* write(() => {
+              store.executionIds.add(fill.executionId)
+              const list = store.fills.get(holder.runId) ?? []
+              store.fills.set(holder.runId, list)
+              list.push(fill)
+              return [undefined, () => {
+                store.executionIds.delete(fill.executionId)
+                list.splice(list.indexOf(fill), 1)
+              }] as const
+            })
+          }
+          for (const update of updates) {
+            const current = orders.get(update.clientOrderId)
+            if (current === undefined || current.status !== update.from) {
+              return yield* new RepositoryError({
+                operation: "updateOrders",
+                reason: current === undefined
+                  ? `no order ${update.clientOrderId} in run ${holder.runId}`
+                  : `order ${update.clientOrderId} is ${current.status}, not ${update.from}`
+              })
+            }
+            const { avgFillPrice: _a, rejectReason: _r, ...rest } = current
+            const next: TradeOrder = {
+              ...rest,
+              status: update.to,
+              filledQuantity: update.filledQuantity,
+              commission: update.commission,
+              ...(update.avgFillPrice === undefined ? {} : { avgFillPrice: update.avgFillPrice }),
+              ...(update.rejectReason === undefined ? {} : { rejectReason: update.rejectReason }),
+              updatedAt: now
+            }
+            yield* write(() => {
+              orders.set(update.clientOrderId, next)
+              return [undefined, () => orders.set(update.clientOrderId, current)] as const
+            })
+          }
+        })),
+      updateRun: (holder, update) =>
+        atomically(Effect.gen(function*() {
+          const run = yield* fenced(holder)
+          if (update.status !== undefined && run.status !== update.status.from) {
+            return yield* new RepositoryError({
+              operation: "updateRun",
+              reason: `run ${run.id} is ${run.status}, not ${update.status.from}`
+            })
+          }
+          const now = yield* nowIso
+          const finished = update.status !== undefined && RunState.isTerminal(update.status.to)
+          return yield* setRun({
+            ...run,
+            ...(update.status === undefined ? {} : { status: update.status.to }),
+            ...(update.risk === undefined ? {} : { risk: update.risk }),
+            ...(update.error === undefined ? {} : { error: update.error }),
+            ...(finished ? { finishedAt: now } : {}),
+            updatedAt: now
+          })
+        })),
+      withTransaction: atomically
+    })
+    return { service, store }
+  })
+
+  static readonly layerMemory: Layer.Layer<TradeRepository> = Layer.effect(
+    TradeRepository,
+    Effect.map(TradeRepository.makeMemory, ({ service }) => service)
+  )
+}

@@ -1,0 +1,107 @@
+/**
+ * Errors that cross the ports: each names the run, snapshot, order or provider it is about.
+ */
+import { Schema } from "effect"
+
+export class RunNotFound extends Schema.TaggedError<RunNotFound>()("RunNotFound", {
+  runId: Schema.String
+}) {
+  override get message(): string {
+    return `no trade run with id ${JSON.stringify(this.runId)}`
+  }
+}
+
+export class SnapshotNotFound extends Schema.TaggedError<SnapshotNotFound>()("SnapshotNotFound", {
+  snapshotId: Schema.String
+}) {
+  override get message(): string {
+    return `no decision snapshot with id ${JSON.stringify(this.snapshotId)}`
+  }
+}
+
+/** The snapshot exists but may not be traded: not frozen, or its research did not succeed. */
+export class SnapshotNotReady extends Schema.TaggedError<SnapshotNotReady>()("SnapshotNotReady", {
+  snapshotId: Schema.String,
+  status: Schema.String,
+  frozen: Schema.Boolean
+}) {
+  override get message(): string {
+    return this.frozen
+      ? `decision snapshot ${this.snapshotId} has status ${this.status}; only 'success' snapshots can be traded`
+      : `decision snapshot ${this.snapshotId} is not frozen; freeze it before trading it`
+  }
+}
+
+/** The snapshot's items no longer hash to the digest frozen with it. */
+export class SnapshotChanged extends Schema.TaggedError<SnapshotChanged>()("SnapshotChanged", {
+  snapshotId: Schema.String,
+  frozenDigest: Schema.String,
+  actualDigest: Schema.String
+}) {
+  override get message(): string {
+    return `decision snapshot ${this.snapshotId} changed after it was frozen (digest ${this.frozenDigest.slice(0, 12)}… now ${this.actualDigest.slice(0, 12)}…)`
+  }
+}
+
+/** Another worker holds the run's lease; the run has not failed. */
+export class RunHeld extends Schema.TaggedError<RunHeld>()("RunHeld", {
+  runId: Schema.String,
+  owner: Schema.String,
+  expiresAt: Schema.String
+}) {
+  override get message(): string {
+    return `trade run ${this.runId} is held by ${this.owner} until ${this.expiresAt}`
+  }
+}
+
+/** This worker's lease on the run was taken over; it must stop writing. */
+export class LeaseLost extends Schema.TaggedError<LeaseLost>()("LeaseLost", {
+  runId: Schema.String,
+  owner: Schema.String
+}) {
+  override get message(): string {
+    return `lease on trade run ${this.runId} is no longer held by ${this.owner}`
+  }
+}
+
+/** A storage failure: the database is unreachable, read-only, full, or refused a statement. */
+export class RepositoryError extends Schema.TaggedError<RepositoryError>()("RepositoryError", {
+  operation: Schema.String,
+  reason: Schema.String,
+  cause: Schema.optional(Schema.Defect)
+}) {
+  override get message(): string {
+    return `${this.operation} failed: ${this.reason}`
+  }
+}
+
+/** The execution provider refused or failed a request (not a timeout). */
+export class ExecutionError extends Schema.TaggedError<ExecutionError>()("ExecutionError", {
+  provider: Schema.String,
+  operation: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.provider} ${this.operation} failed: ${this.reason}`
+  }
+}
+
+/** No answer in time: the outcome is unknown, to be settled with `status()`, never by resubmitting blindly. */
+export class ExecutionTimeout extends Schema.TaggedError<ExecutionTimeout>()("ExecutionTimeout", {
+  provider: Schema.String,
+  operation: Schema.String,
+  clientOrderIds: Schema.Array(Schema.String)
+}) {
+  override get message(): string {
+    return `${this.provider} ${this.operation} timed out for ${this.clientOrderIds.length} order(s); outcome unknown`
+  }
+}
+
+export class PriceFeedError extends Schema.TaggedError<PriceFeedError>()("PriceFeedError", {
+  source: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `price feed ${this.source}: ${this.reason}`
+  }
+}

@@ -1,0 +1,329 @@
+/**
+ * The repository + audit log contract: one suite, run against every adapter with `it.layer`
+ * (memory, a SQLite file, PostgreSQL). An adapter passes when it behaves like the port says.
+ */
+import { expect, layer } from "@effect/vitest"
+import { Context, Effect, Layer, TestClock } from "effect"
+import * as Dec from "../../src/domain/Decimal.js"
+import type { ClientOrderId, ExecutionId, RunId, SnapshotId, Symbol } from "../../src/domain/Ids.js"
+import type { Fill, TradeOrder } from "../../src/domain/Order.js"
+import type { RunRecord } from "../../src/domain/Run.js"
+import { AuditLog } from "../../src/ports/AuditLog.js"
+import { RepositoryError } from "../../src/ports/errors.js"
+import { snapshotDigest, TradeRepository } from "../../src/ports/TradeRepository.js"
+import { item } from "../support/world.js"
+
+/** What only the adapter's test knows how to do: corrupt its own storage. */
+export class Tamper extends Context.Tag("test/Tamper")<Tamper, {
+  readonly auditEvent: (seq: number) => Effect.Effect<void, unknown>
+  readonly snapshotItems: (id: SnapshotId) => Effect.Effect<void, unknown>
+}>() {}
+
+let counter = 0
+/** Ids unique across the tests sharing one store (TestRandom repeats itself from test to test). */
+const unique = (prefix: string) => `${prefix}_${process.pid}_${Date.now().toString(36)}_${++counter}`
+
+const d = Dec.unsafe
+
+const recorded = (): RunRecord => ({
+  settings: {
+    portfolioValue: d("100000.123456789"),
+    cash: d("-12.5"),
+    cashBufferRatio: d("0.05"),
+    lotSize: d("1"),
+    orderType: "MKT",
+    liquidateMissing: false,
+    modelVersion: "m1"
+  },
+  prices: [{ symbol: "AAA" as Symbol, price: d("12.3456789012345678"), time: "2026-11-25T14:30:00.000Z", volume: d(1000000) }],
+  positions: [{ symbol: "AAA" as Symbol, quantity: d("-3.125") }],
+  securities: [{ symbol: "AAA" as Symbol, lotSize: d("0.001"), sector: "Tech" }],
+  skipped: [{ symbol: "ZZZ" as Symbol, reason: "missing_price" }],
+  builtAt: "2026-11-25T14:30:01.000Z"
+})
+
+const order = (runId: RunId, symbol: string, quantity: string, side: "BUY" | "SELL" = "BUY"): TradeOrder => ({
+  clientOrderId: `${symbol}-${side[0]}-${runId.slice(-10)}` as ClientOrderId,
+  symbol: symbol as Symbol,
+  side,
+  quantity: d(quantity),
+  orderType: "LMT",
+  limitPrice: d("12.34"),
+  referencePrice: d("12.3456789012345678"),
+  currentQuantity: d("-3.125"),
+  targetQuantity: d("100.001"),
+  targetWeight: d("0.12345678"),
+  sector: "Tech",
+  runId,
+  status: "NEW",
+  filledQuantity: d(0),
+  commission: d(0),
+  createdAt: "2026-11-25T14:30:01.000Z",
+  updatedAt: "2026-11-25T14:30:01.000Z"
+})
+
+const fill = (o: TradeOrder, executionId: string, quantity: string, price: string): Fill => ({
+  executionId: executionId as ExecutionId,
+  clientOrderId: o.clientOrderId,
+  symbol: o.symbol,
+  side: o.side,
+  quantity: d(quantity),
+  price: d(price),
+  commission: d("1.0000001"),
+  time: "2026-11-25T14:30:02.000Z"
+})
+
+const lease = { leaseMillis: 30_000 }
+
+export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRepository | AuditLog | Tamper, E>) =>
+  layer(adapter, { timeout: "60 seconds" })(name, (it) => {
+    const queued = (runParams = {}) =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const snapshot = yield* repo.createSnapshot({ id: unique("snap") as SnapshotId, items: [item("AAA", "0.5", { sector: "Tech", price: d("12.5") })] })
+        return yield* repo.createRun({ id: unique("run") as RunId, snapshotId: snapshot.id, params: runParams })
+      })
+
+    const claimed = (owner = "w1") =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const run = yield* queued()
+        yield* repo.claimRun(run.id, { owner, start: true, ...lease })
+        return { run, holder: { runId: run.id, owner } }
+      })
+
+    it.effect("freezes a snapshot with the digest of its items and reads it back exactly", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const items = [
+          item("AAA", "0.123456789012345678", { score: d("-1.5"), rank: 1, sector: "Tech", price: d("100.25") }),
+          item("BBB", "-0.05")
+        ]
+        const created = yield* repo.createSnapshot({ id: unique("snap") as SnapshotId, items, source: "decision_items.csv" })
+        expect(created.digest).toBe(snapshotDigest(items))
+        expect(created.frozenAt).toBeDefined()
+        const read = yield* repo.getSnapshot(created.id)
+        expect(read).toEqual(created)
+        expect(Dec.toString(read.items[0]!.weight)).toBe("0.123456789012345678")
+      }))
+
+    it.effect("keeps an unfrozen snapshot unfrozen until it is frozen", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const created = yield* repo.createSnapshot({ id: unique("snap") as SnapshotId, items: [item("AAA", "1")], freeze: false, status: "pending" })
+        expect(created.frozenAt).toBeUndefined()
+        const frozen = yield* repo.freezeSnapshot(created.id)
+        expect(frozen.digest).toBe(snapshotDigest(created.items))
+        expect(frozen.status).toBe("pending")
+      }))
+
+    it.effect("names an unknown snapshot and an unknown run", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const snap = yield* Effect.flip(repo.getSnapshot("snap_missing" as SnapshotId))
+        expect(snap._tag).toBe("SnapshotNotFound")
+        expect(snap.message).toContain("snap_missing")
+        const run = yield* Effect.flip(repo.getRun("run_missing" as RunId))
+        expect(run._tag).toBe("RunNotFound")
+        expect(run.message).toContain("run_missing")
+        const orphan = yield* Effect.flip(repo.createRun({ snapshotId: "snap_missing" as SnapshotId }))
+        expect(orphan._tag).toBe("SnapshotNotFound")
+      }))
+
+    it.effect("creates runs queued and lists them newest first, by status", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const a = yield* queued({ portfolioValue: d("1000.5"), risk: { maxOrderNotional: d(500), restrictedSymbols: ["ZZZ" as Symbol] } })
+        yield* TestClock.adjust("1 second")
+        const b = yield* queued()
+        expect(a.status).toBe("queued")
+        expect(a.attempts).toBe(0)
+        expect((yield* repo.getRun(a.id)).params).toEqual(a.params)
+        const listed = (yield* repo.listRuns({ status: "queued" })).map((r) => r.id)
+        expect(listed.indexOf(b.id)).toBeLessThan(listed.indexOf(a.id))
+        expect((yield* repo.listRuns({ limit: 1 }))).toHaveLength(1)
+      }))
+
+    it.effect("claims a run atomically: one worker starts it, another is refused until the lease expires", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const run = yield* queued()
+        const first = yield* repo.claimRun(run.id, { owner: "w1", start: true, ...lease })
+        expect(first._tag).toBe("Claimed")
+        if (first._tag === "Claimed") expect(first.run).toMatchObject({ status: "running", attempts: 1, lease: { owner: "w1" } })
+        const second = yield* repo.claimRun(run.id, { owner: "w2", start: true, ...lease })
+        expect(second._tag).toBe("Held")
+        const again = yield* repo.claimRun(run.id, { owner: "w1", start: true, ...lease })
+        expect(again._tag).toBe("Claimed")
+        yield* TestClock.adjust("31 seconds")
+        const takeover = yield* repo.claimRun(run.id, { owner: "w2", start: true, ...lease })
+        expect(takeover._tag).toBe("Claimed")
+        if (takeover._tag === "Claimed") expect(takeover.run).toMatchObject({ status: "running", attempts: 3, lease: { owner: "w2" } })
+      }))
+
+    it.effect("holds a run without starting it for a dry run, and reports a finished run as finished", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const run = yield* queued()
+        const dry = yield* repo.claimRun(run.id, { owner: "w1", start: false, ...lease })
+        expect(dry._tag === "Claimed" && dry.run.status).toBe("queued")
+        yield* repo.releaseLease({ runId: run.id, owner: "w1" })
+        const { holder } = yield* claimed()
+        yield* repo.updateRun(holder, { status: { from: "running", to: "done" } })
+        const finished = yield* repo.claimRun(holder.runId, { owner: "w9", start: true, ...lease })
+        expect(finished._tag).toBe("Finished")
+      }))
+
+    it.effect("hands queued runs to workers oldest first, never one that is held", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        // drain what other tests left queued, so this test sees only its own runs
+        while ((yield* repo.claimNextQueued({ owner: "drain", ...lease })) !== undefined) { /* drained */ }
+        const older = yield* queued()
+        yield* TestClock.adjust("1 second")
+        const newer = yield* queued()
+        const first = yield* repo.claimNextQueued({ owner: "w1", ...lease })
+        expect(first?.id).toBe(older.id)
+        expect(first?.status).toBe("running")
+        const second = yield* repo.claimNextQueued({ owner: "w2", ...lease })
+        expect(second?.id).toBe(newer.id)
+        expect(yield* repo.claimNextQueued({ owner: "w3", ...lease })).toBeUndefined()
+      }))
+
+    it.effect("fences every write by the lease: a worker that lost it writes nothing", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const { run } = yield* claimed("w1")
+        const stranger = { runId: run.id, owner: "w2" }
+        const o = order(run.id, "AAA", "10")
+        expect((yield* Effect.flip(repo.saveOrders(stranger, [o], recorded())))._tag).toBe("LeaseLost")
+        expect((yield* Effect.flip(repo.renewLease(stranger, 1000)))._tag).toBe("LeaseLost")
+        expect((yield* Effect.flip(repo.updateRun(stranger, { error: "x" })))._tag).toBe("LeaseLost")
+        expect(yield* repo.listOrders(run.id)).toEqual([])
+        yield* repo.releaseLease(stranger)
+        expect((yield* repo.getRun(run.id)).lease?.owner).toBe("w1")
+      }))
+
+    it.effect("saves orders with the run's record in one step, exactly, in the order given", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const { run, holder } = yield* claimed()
+        const orders = [order(run.id, "ZZZ", "5", "SELL"), order(run.id, "AAA", "0.001")]
+        yield* repo.saveOrders(holder, orders, recorded())
+        expect(yield* repo.listOrders(run.id)).toEqual(orders)
+        expect((yield* repo.getRun(run.id)).recorded).toEqual(recorded())
+        const twice = yield* Effect.flip(repo.saveOrders(holder, orders, recorded()))
+        expect(twice._tag).toBe("RepositoryError")
+      }))
+
+    it.effect("refuses a duplicate client order id in a run and writes none of the orders", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const { run, holder } = yield* claimed()
+        const o = order(run.id, "AAA", "1")
+        const error = yield* Effect.flip(repo.saveOrders(holder, [o, { ...o, quantity: d(2) }], recorded()))
+        expect(error._tag).toBe("RepositoryError")
+        expect(yield* repo.listOrders(run.id)).toEqual([])
+        expect((yield* repo.getRun(run.id)).recorded).toBeUndefined()
+      }))
+
+    it.effect("records fills once per execution id and moves orders only from their current status", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const { run, holder } = yield* claimed()
+        const o = order(run.id, "AAA", "10")
+        yield* repo.saveOrders(holder, [o], recorded())
+        yield* repo.updateOrders(holder, [{ clientOrderId: o.clientOrderId, from: "NEW", to: "SUBMITTED", filledQuantity: d(0), commission: d(0) }], [])
+        const f1 = fill(o, unique("exec"), "4", "12.3400001")
+        const partial = { clientOrderId: o.clientOrderId, from: "SUBMITTED", to: "PARTIAL", filledQuantity: d(4), avgFillPrice: d("12.3400001"), commission: d("1.0000001") } as const
+        yield* repo.updateOrders(holder, [partial], [f1])
+        // the same fill again is skipped; a stale `from` is refused and writes nothing
+        const stale = yield* Effect.flip(repo.updateOrders(holder, [partial], [f1, fill(o, unique("exec"), "6", "12")]))
+        expect(stale._tag).toBe("RepositoryError")
+        expect(yield* repo.listFills(run.id)).toEqual([f1])
+        yield* repo.updateOrders(holder, [{ ...partial, from: "PARTIAL", to: "PARTIAL" }], [f1])
+        expect(yield* repo.listFills(run.id)).toEqual([f1])
+        const [stored] = yield* repo.listOrders(run.id)
+        expect(stored).toMatchObject({ status: "PARTIAL" })
+        expect(Dec.toString(stored!.filledQuantity)).toBe("4")
+        expect(Dec.toString(stored!.avgFillPrice!)).toBe("12.3400001")
+      }))
+
+    it.effect("never stores a fill without its order", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const { run, holder } = yield* claimed()
+        const o = order(run.id, "AAA", "10")
+        yield* repo.saveOrders(holder, [o], recorded())
+        const stray = fill({ ...o, clientOrderId: "NOPE-B-1" as ClientOrderId }, unique("exec"), "1", "1")
+        const error = yield* Effect.flip(repo.updateOrders(holder, [], [fill(o, unique("exec"), "1", "1"), stray]))
+        expect(error._tag).toBe("RepositoryError")
+        expect(yield* repo.listFills(run.id)).toEqual([])
+      }))
+
+    it.effect("records a run's status, risk verdict and error, and when it finished", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const { holder } = yield* claimed()
+        const risk = {
+          passed: false,
+          policy: "block_run",
+          violations: [{ rule: "max_order_notional", symbol: "AAA" as Symbol, limit: "5000", actual: "10000", reason: "max_order_notional:AAA" }],
+          reasons: ["max_order_notional:AAA"],
+          accepted: [],
+          rejected: [{ clientOrderId: "AAA-B-1" as ClientOrderId, reason: "max_order_notional:AAA" }]
+        } as const
+        const done = yield* repo.updateRun(holder, { status: { from: "running", to: "blocked" }, risk, error: "blocked by risk" })
+        expect(done).toMatchObject({ status: "blocked", error: "blocked by risk", risk })
+        expect(done.finishedAt).toBeDefined()
+        expect(yield* repo.getRun(holder.runId)).toEqual(done)
+        const stale = yield* Effect.flip(repo.updateRun(holder, { status: { from: "running", to: "done" } }))
+        expect(stale._tag).toBe("RepositoryError")
+      }))
+
+    it.effect("rolls back every write of a failed transaction, audit events included", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const audit = yield* AuditLog
+        const { run, holder } = yield* claimed()
+        const before = (yield* audit.list()).length
+        const result = yield* Effect.flip(repo.withTransaction(Effect.gen(function*() {
+          yield* repo.saveOrders(holder, [order(run.id, "AAA", "1")], recorded())
+          yield* audit.append([{ type: "test.event", runId: run.id, payload: { n: 1 } }])
+          return yield* new RepositoryError({ operation: "test", reason: "boom" })
+        })))
+        expect(result).toMatchObject({ _tag: "RepositoryError", reason: "boom" })
+        expect(yield* repo.listOrders(run.id)).toEqual([])
+        expect((yield* audit.list()).length).toBe(before)
+        expect((yield* audit.verify).ok).toBe(true)
+      }))
+
+    it.effect("chains audit events, lists them by run, and verifies the chain", () =>
+      Effect.gen(function*() {
+        const audit = yield* AuditLog
+        const runId = unique("run")
+        const added = yield* audit.append([
+          { type: "a", runId, payload: { amount: d("1.50"), nested: { z: 1, a: [true, null] } } },
+          { type: "b", runId, payload: "text" }
+        ])
+        expect(added[1]!.prevHash).toBe(added[0]!.hash)
+        expect(added[0]!.payload).toEqual({ amount: "1.5", nested: { z: 1, a: [true, null] } })
+        expect((yield* audit.list({ runId })).map((e) => e.type)).toEqual(["a", "b"])
+        const verified = yield* audit.verify
+        expect(verified.ok).toBe(true)
+        const all = yield* audit.list()
+        expect(verified.head).toBe(all.at(-1)!.hash)
+      }))
+
+    it.effect("names the first altered audit event", () =>
+      Effect.gen(function*() {
+        const audit = yield* AuditLog
+        const tamper = yield* Tamper
+        const added = yield* audit.append([1, 2, 3].map((n) => ({ type: "t", payload: { n } })))
+        yield* tamper.auditEvent(added[1]!.seq)
+        const verified = yield* audit.verify
+        expect(verified.ok).toBe(false)
+        expect(verified.broken?.seq).toBe(added[1]!.seq)
+        expect(verified.broken?.reason).toContain("altered")
+      }))
+  })
