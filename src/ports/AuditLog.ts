@@ -78,11 +78,18 @@ export const chain = (
   return out
 }
 
-/** Walks events in order from the genesis and reports the first one that does not fit the chain. */
-export const verifyChain = (events: Iterable<AuditEvent>): AuditVerification => {
-  let head = GENESIS_HASH
-  let expectedSeq = 1
-  let count = 0
+/** Where a walk along the chain stands: what a page of events must continue from. */
+export const chainStart: AuditVerification = { ok: true, events: 0, head: GENESIS_HASH }
+
+/**
+ * Walks events in order and reports the first one that does not fit the chain. `from` continues an
+ * earlier walk, so a long log can be verified a page at a time.
+ */
+export const verifyChain = (events: Iterable<AuditEvent>, from: AuditVerification = chainStart): AuditVerification => {
+  if (!from.ok) return from
+  let head = from.head
+  let count = from.events
+  let expectedSeq = count + 1
   for (const event of events) {
     const fail = (reason: string): AuditVerification => ({ ok: false, events: count, head, broken: { seq: event.seq, reason } })
     if (event.seq !== expectedSeq) return fail(`expected event #${expectedSeq} but found #${event.seq}: an event is missing`)

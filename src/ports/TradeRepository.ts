@@ -22,6 +22,9 @@ import { nowIso } from "./AuditLog.js"
 import { LeaseLost, RepositoryError, RunNotFound, SnapshotNotFound } from "./errors.js"
 import { transaction, write } from "./internal/memoryTransaction.js"
 
+const byTimeThenId = (a: Fill, b: Fill) =>
+  a.time < b.time ? -1 : a.time > b.time ? 1 : a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0
+
 /** The digest a snapshot is frozen with: sha-256 over its items in canonical form. */
 export const snapshotDigest = (items: ReadonlyArray<SnapshotItem>): string => digestOf(items)
 
@@ -108,6 +111,7 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
   ) => Effect.Effect<void, LeaseLost | RepositoryError>
   /** In the order they were built (sells first). */
   readonly listOrders: (runId: RunId) => Effect.Effect<ReadonlyArray<TradeOrder>, RepositoryError>
+  /** By fill time, then execution id. */
   readonly listFills: (runId: RunId) => Effect.Effect<ReadonlyArray<Fill>, RepositoryError>
   /** Records fills (an execution id already known is skipped) and order changes, all or nothing. */
   readonly updateOrders: (
@@ -300,7 +304,7 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
           yield* setRun({ ...run, recorded, updatedAt: yield* nowIso })
         })),
       listOrders: (runId) => Effect.sync(() => [...(store.orders.get(runId)?.values() ?? [])]),
-      listFills: (runId) => Effect.sync(() => [...(store.fills.get(runId) ?? [])]),
+      listFills: (runId) => Effect.sync(() => [...(store.fills.get(runId) ?? [])].sort(byTimeThenId)),
       updateOrders: (holder, updates, fills) =>
         atomically(Effect.gen(function*() {
           yield* fenced(holder)

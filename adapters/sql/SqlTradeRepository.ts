@@ -1,0 +1,348 @@
+/**
+ * `TradeRepository` on `@effect/sql`: one code path for SQLite and PostgreSQL, with dialect branches only
+ * where the two must differ (a cast, `FOR UPDATE SKIP LOCKED`).
+ *
+ * The constraints do the guarding: `(run_id, client_order_id)` is the orders' primary key, execution ids
+ * are the fills' primary key, fills reference their order, orders their run, runs their snapshot. Every
+ * write to a run starts by fencing its lease (`UPDATE … WHERE lease_owner = ?`), which in the same stroke
+ * takes the write lock (SQLite) or the run's row lock (PostgreSQL), so a worker that lost the lease writes
+ * nothing and two writers of one run queue up instead of interleaving.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Effect } from "effect"
+import { SqlError } from "@effect/sql/SqlError"
+import * as Dec from "../../src/domain/Decimal.js"
+import type { ClientOrderId, RunId, SnapshotId } from "../../src/domain/Ids.js"
+import type { TradeOrder } from "../../src/domain/Order.js"
+import { RiskVerdict } from "../../src/domain/Risk.js"
+import { RunParams, RunRecord, type TradeRun } from "../../src/domain/Run.js"
+import { newId } from "../../src/internal/newId.js"
+import { nowIso } from "../../src/ports/AuditLog.js"
+import { LeaseLost, RepositoryError, RunNotFound, SnapshotNotFound } from "../../src/ports/errors.js"
+import {
+  type Claim,
+  type ClaimRequest,
+  type LeaseHolder,
+  snapshotDigest,
+  TradeRepository
+} from "../../src/ports/TradeRepository.js"
+import * as RunState from "../../src/RunState.js"
+import * as Rows from "./rows.js"
+import { chunks, isPostgres, repositoryError, transactionOf } from "./support.js"
+
+const plus = (iso: string, millis: number) => new Date(Date.parse(iso) + millis).toISOString()
+
+export const make = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const pg = isPostgres(sql)
+  const transaction = transactionOf(sql)
+  /** A text parameter in a VALUES list used as a decimal: PostgreSQL needs the cast, SQLite must not get one. */
+  const numeric = (column: string) => sql.literal(pg ? `CAST(${column} AS numeric)` : column)
+
+  /** One transaction; any SqlError inside it (or of the commit) becomes a RepositoryError naming the operation. */
+  const atomically = <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) =>
+    Effect.mapError(transaction(effect), (e) => (e instanceof SqlError ? repositoryError(operation)(e) : e)) as Effect.Effect<
+      A,
+      Exclude<E, SqlError> | RepositoryError,
+      R
+    >
+
+  const query = <A>(operation: string, effect: Effect.Effect<A, SqlError>) =>
+    Effect.mapError(effect, repositoryError(operation))
+
+  const runRow = (id: string) =>
+    Effect.map(sql<Rows.RunRow>`SELECT * FROM trade_runs WHERE id = ${id}`, (rows) => rows[0])
+
+  const getRun = (id: RunId) =>
+    Effect.gen(function*() {
+      const row = yield* query("getRun", runRow(id))
+      if (row === undefined) return yield* new RunNotFound({ runId: id })
+      return yield* Rows.runFromRow(row)
+    })
+
+  const getSnapshot = (id: SnapshotId) =>
+    Effect.gen(function*() {
+      const [row] = yield* query("getSnapshot", sql<Rows.SnapshotRow>`SELECT * FROM decision_snapshots WHERE id = ${id}`)
+      if (row === undefined) return yield* new SnapshotNotFound({ snapshotId: id })
+      const items = yield* query(
+        "getSnapshot",
+        sql<Rows.ItemRow>`SELECT * FROM snapshot_items WHERE snapshot_id = ${id} ORDER BY position`
+      )
+      return Rows.snapshotFromRow(row, items)
+    })
+
+  /** Proves the lease is still ours and locks the run for the rest of the transaction. */
+  const fence = (holder: LeaseHolder, now: string) =>
+    Effect.gen(function*() {
+      const rows = yield* sql`UPDATE trade_runs SET updated_at = ${now}
+        WHERE id = ${holder.runId} AND lease_owner = ${holder.owner} RETURNING id`
+      if (rows.length === 0) return yield* new LeaseLost({ runId: holder.runId, owner: holder.owner })
+    })
+
+  const insertOrders = (orders: ReadonlyArray<TradeOrder>) =>
+    Effect.forEach(
+      chunks(orders.map((o, i) => Rows.orderRow(o, i))),
+      (rows) => sql`INSERT INTO trade_orders ${sql.insert(rows as Array<Rows.OrderRow>)}`,
+      { discard: true }
+    )
+
+  const claimRun = (id: RunId, request: ClaimRequest) =>
+    atomically("claimRun", Effect.gen(function*() {
+      const now = yield* nowIso
+      const expiresAt = plus(now, request.leaseMillis)
+      const start = request.start
+        ? sql`status = 'running',
+            started_at = CASE WHEN status = 'queued' THEN ${now} ELSE started_at END,
+            attempts = attempts + 1,`
+        : sql``
+      const claimed = yield* sql<Rows.RunRow>`UPDATE trade_runs SET ${start}
+          lease_owner = ${request.owner}, lease_expires_at = ${expiresAt}, updated_at = ${now}
+        WHERE id = ${id} AND status IN ('queued', 'running')
+          AND (lease_owner IS NULL OR lease_owner = ${request.owner} OR lease_expires_at <= ${now})
+        RETURNING *`
+      if (claimed[0] !== undefined) return { _tag: "Claimed", run: yield* Rows.runFromRow(claimed[0]) } satisfies Claim
+      const run = yield* getRun(id)
+      if (RunState.isTerminal(run.status)) return { _tag: "Finished", run } satisfies Claim
+      return { _tag: "Held", run, lease: run.lease! } satisfies Claim
+    }))
+
+  const claimNextQueued = (request: Omit<ClaimRequest, "start">) =>
+    atomically("claimNextQueued", Effect.gen(function*() {
+      const now = yield* nowIso
+      // PostgreSQL: workers racing for the queue each skip the rows another has locked.
+      const lock = sql.literal(pg ? "FOR UPDATE SKIP LOCKED" : "")
+      const claimable = sql`status = 'queued' AND (lease_owner IS NULL OR lease_expires_at <= ${now})`
+      const [row] = yield* sql<Rows.RunRow>`UPDATE trade_runs SET status = 'running', started_at = ${now},
+          attempts = attempts + 1, lease_owner = ${request.owner},
+          lease_expires_at = ${plus(now, request.leaseMillis)}, updated_at = ${now}
+        WHERE id = (SELECT id FROM trade_runs WHERE ${claimable} ORDER BY created_at, id LIMIT 1 ${lock})
+          AND ${claimable}
+        RETURNING *`
+      return row === undefined ? undefined : yield* Rows.runFromRow(row)
+    }))
+
+  const service = TradeRepository.of({
+    createSnapshot: (input) =>
+      atomically("createSnapshot", Effect.gen(function*() {
+        const id = input.id ?? (yield* newId("snap")) as SnapshotId
+        const now = yield* nowIso
+        const freeze = input.freeze ?? true
+        const [existing] = yield* sql`SELECT id FROM decision_snapshots WHERE id = ${id}`
+        if (existing !== undefined) {
+          return yield* new RepositoryError({ operation: "createSnapshot", reason: `snapshot ${id} already exists` })
+        }
+        const row: Rows.SnapshotRow = {
+          id,
+          status: input.status ?? "success",
+          digest: freeze ? snapshotDigest(input.items) : "",
+          frozen_at: freeze ? now : null,
+          source: input.source ?? null,
+          created_at: now
+        }
+        yield* sql`INSERT INTO decision_snapshots ${sql.insert(row)}`
+        yield* Effect.forEach(
+          chunks(input.items.map((item, i) => Rows.itemRow(id, i, item))),
+          (rows) => sql`INSERT INTO snapshot_items ${sql.insert(rows as Array<Rows.ItemRow>)}`,
+          { discard: true }
+        )
+        return Rows.snapshotFromRow(row, input.items.map((item, i) => Rows.itemRow(id, i, item)))
+      })),
+
+    freezeSnapshot: (id) =>
+      atomically("freezeSnapshot", Effect.gen(function*() {
+        const snapshot = yield* getSnapshot(id)
+        if (snapshot.frozenAt !== undefined) return snapshot
+        const frozenAt = yield* nowIso
+        const digest = snapshotDigest(snapshot.items)
+        yield* sql`UPDATE decision_snapshots SET digest = ${digest}, frozen_at = ${frozenAt}
+          WHERE id = ${id} AND frozen_at IS NULL`
+        return { ...snapshot, digest, frozenAt }
+      })),
+
+    getSnapshot,
+
+    createRun: (input) =>
+      atomically("createRun", Effect.gen(function*() {
+        const [snapshot] = yield* sql`SELECT id FROM decision_snapshots WHERE id = ${input.snapshotId}`
+        if (snapshot === undefined) return yield* new SnapshotNotFound({ snapshotId: input.snapshotId })
+        const id = input.id ?? (yield* newId("run")) as RunId
+        const [existing] = yield* sql`SELECT id FROM trade_runs WHERE id = ${id}`
+        if (existing !== undefined) {
+          return yield* new RepositoryError({ operation: "createRun", reason: `run ${id} already exists` })
+        }
+        const now = yield* nowIso
+        const run: TradeRun = {
+          id,
+          snapshotId: input.snapshotId,
+          status: "queued",
+          mode: input.mode ?? "paper",
+          params: input.params ?? {},
+          attempts: 0,
+          createdAt: now,
+          updatedAt: now
+        }
+        yield* sql`INSERT INTO trade_runs ${
+          sql.insert({
+            id: run.id,
+            snapshot_id: run.snapshotId,
+            status: run.status,
+            mode: run.mode,
+            params: Rows.toJson(RunParams, run.params),
+            attempts: 0,
+            created_at: now,
+            updated_at: now
+          })
+        }`
+        return run
+      })),
+
+    getRun,
+
+    listRuns: (filter) =>
+      Effect.gen(function*() {
+        const where = filter?.status === undefined ? sql`` : sql`WHERE status = ${filter.status}`
+        const limit = filter?.limit === undefined ? sql`` : sql`LIMIT ${filter.limit}`
+        const rows = yield* query(
+          "listRuns",
+          sql<Rows.RunRow>`SELECT * FROM trade_runs ${where} ORDER BY created_at DESC, id DESC ${limit}`
+        )
+        return yield* Effect.forEach(rows, Rows.runFromRow)
+      }),
+
+    claimRun,
+    claimNextQueued,
+
+    renewLease: (holder, leaseMillis) =>
+      atomically("renewLease", Effect.gen(function*() {
+        const now = yield* nowIso
+        const rows = yield* sql`UPDATE trade_runs SET lease_expires_at = ${plus(now, leaseMillis)}, updated_at = ${now}
+          WHERE id = ${holder.runId} AND lease_owner = ${holder.owner} RETURNING id`
+        if (rows.length === 0) return yield* new LeaseLost({ runId: holder.runId, owner: holder.owner })
+      })),
+
+    releaseLease: (holder) =>
+      query(
+        "releaseLease",
+        Effect.flatMap(nowIso, (now) =>
+          sql`UPDATE trade_runs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+            WHERE id = ${holder.runId} AND lease_owner = ${holder.owner}`)
+      ).pipe(Effect.asVoid),
+
+    saveOrders: (holder, orders, recorded) =>
+      atomically("saveOrders", Effect.gen(function*() {
+        const now = yield* nowIso
+        yield* fence(holder, now)
+        const [existing] = yield* sql`SELECT client_order_id FROM trade_orders WHERE run_id = ${holder.runId} LIMIT 1`
+        if (existing !== undefined) {
+          return yield* new RepositoryError({ operation: "saveOrders", reason: `run ${holder.runId} already has orders` })
+        }
+        const seen = new Set<ClientOrderId>()
+        for (const order of orders) {
+          if (seen.has(order.clientOrderId)) {
+            return yield* new RepositoryError({
+              operation: "saveOrders",
+              reason: `duplicate client order id ${order.clientOrderId} in run ${holder.runId}`
+            })
+          }
+          seen.add(order.clientOrderId)
+        }
+        yield* insertOrders(orders)
+        yield* sql`UPDATE trade_runs SET recorded = ${Rows.toJson(RunRecord, recorded)} WHERE id = ${holder.runId}`
+      })),
+
+    listOrders: (runId) =>
+      query(
+        "listOrders",
+        Effect.map(sql<Rows.OrderRow>`SELECT * FROM trade_orders WHERE run_id = ${runId} ORDER BY position`, (rows) =>
+          rows.map(Rows.orderFromRow))
+      ),
+
+    listFills: (runId) =>
+      query(
+        "listFills",
+        Effect.map(
+          sql<Rows.FillRow>`SELECT * FROM trade_fills WHERE run_id = ${runId} ORDER BY time, execution_id`,
+          (rows) => rows.map(Rows.fillFromRow)
+        )
+      ),
+
+    updateOrders: (holder, updates, fills) =>
+      atomically("updateOrders", Effect.gen(function*() {
+        const now = yield* nowIso
+        yield* fence(holder, now)
+        if (fills.length > 0) {
+          const ids = [...new Set(fills.map((f) => f.clientOrderId))]
+          const known = new Set<string>()
+          for (const batch of chunks(ids)) {
+            const rows = yield* sql<{ client_order_id: string }>`SELECT client_order_id FROM trade_orders
+              WHERE run_id = ${holder.runId} AND ${sql.in("client_order_id", batch)}`
+            for (const row of rows) known.add(row.client_order_id)
+          }
+          const stray = fills.find((f) => !known.has(f.clientOrderId))
+          if (stray !== undefined) {
+            return yield* new RepositoryError({
+              operation: "updateOrders",
+              reason: `fill ${stray.executionId} is for ${stray.clientOrderId}, which is not an order of run ${holder.runId}`
+            })
+          }
+          for (const batch of chunks(fills.map((f) => Rows.fillRow(holder.runId, f)))) {
+            yield* sql`INSERT INTO trade_fills ${sql.insert(batch as Array<Rows.FillRow>)}
+              ON CONFLICT (execution_id) DO NOTHING`
+          }
+        }
+        for (const batch of chunks(updates)) {
+          const values = sql.csv(batch.map((u) =>
+            sql`(${u.clientOrderId}, ${u.from}, ${u.to}, ${Dec.toString(u.filledQuantity)}, ${
+              u.avgFillPrice === undefined ? null : Dec.toString(u.avgFillPrice)
+            }, ${Dec.toString(u.commission)}, ${u.rejectReason ?? null})`
+          ))
+          const moved = yield* sql<{ client_order_id: string }>`UPDATE trade_orders SET
+              status = v.column3,
+              filled_quantity = ${numeric("v.column4")},
+              avg_fill_price = ${numeric("v.column5")},
+              commission = ${numeric("v.column6")},
+              reject_reason = v.column7,
+              updated_at = ${now}
+            FROM (VALUES ${values}) AS v
+            WHERE trade_orders.run_id = ${holder.runId}
+              AND trade_orders.client_order_id = v.column1
+              AND trade_orders.status = v.column2
+            RETURNING client_order_id`
+          if (moved.length !== batch.length) {
+            const done = new Set(moved.map((r) => r.client_order_id))
+            const stale = batch.find((u) => !done.has(u.clientOrderId))!
+            return yield* new RepositoryError({
+              operation: "updateOrders",
+              reason: `order ${stale.clientOrderId} of run ${holder.runId} is not ${stale.from} (or does not exist)`
+            })
+          }
+        }
+      })),
+
+    updateRun: (holder, update) =>
+      atomically("updateRun", Effect.gen(function*() {
+        const now = yield* nowIso
+        yield* fence(holder, now)
+        // The fence just found the run: it cannot be missing now.
+        const current = yield* Effect.catchTag(getRun(holder.runId), "RunNotFound", Effect.die)
+        if (update.status !== undefined && current.status !== update.status.from) {
+          return yield* new RepositoryError({
+            operation: "updateRun",
+            reason: `run ${holder.runId} is ${current.status}, not ${update.status.from}`
+          })
+        }
+        const finished = update.status !== undefined && RunState.isTerminal(update.status.to)
+        const changes: Record<string, unknown> = { updated_at: now }
+        if (update.status !== undefined) changes.status = update.status.to
+        if (update.risk !== undefined) changes.risk = Rows.toJson(RiskVerdict, update.risk)
+        if (update.error !== undefined) changes.error = update.error
+        if (finished) changes.finished_at = now
+        const [row] = yield* sql<Rows.RunRow>`UPDATE trade_runs SET ${sql.update(changes)}
+          WHERE id = ${holder.runId} RETURNING *`
+        return yield* Rows.runFromRow(row!)
+      })),
+
+    withTransaction: (effect) => atomically("transaction", effect)
+  })
+  return service
+})

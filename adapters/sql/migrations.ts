@@ -1,0 +1,137 @@
+/**
+ * The schema, as embedded migrations applied when a SQL layer is built (`Migrator.fromRecord`, as
+ * `@effect/cluster`'s SQL storage does). A database created by an older version is migrated forward;
+ * nothing is ever dropped and recreated.
+ *
+ * Exact decimals are TEXT in SQLite (a NUMERIC column there would turn `1.50` into a binary double) and
+ * NUMERIC in PostgreSQL (arbitrary precision, returned as text by the driver). Instants are ISO-8601 text
+ * in both, which sorts as time. JSON documents (run params, records, risk verdicts, audit payloads) are
+ * canonical JSON text.
+ */
+import * as Migrator from "@effect/sql/Migrator"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Effect } from "effect"
+
+/** The decimal column type of the dialect. */
+const decimalType = (sql: SqlClient.SqlClient) => sql.onDialectOrElse({ pg: () => "NUMERIC", orElse: () => "TEXT" })
+
+const initial = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const DEC = decimalType(sql)
+  const statements = [
+    `CREATE TABLE decision_snapshots (
+      id TEXT PRIMARY KEY,
+      status TEXT NOT NULL CHECK (status IN ('pending', 'success', 'failed')),
+      digest TEXT NOT NULL,
+      frozen_at TEXT,
+      source TEXT,
+      created_at TEXT NOT NULL
+    )`,
+    `CREATE TABLE snapshot_items (
+      snapshot_id TEXT NOT NULL REFERENCES decision_snapshots (id),
+      position INTEGER NOT NULL,
+      symbol TEXT NOT NULL,
+      weight ${DEC} NOT NULL,
+      score ${DEC},
+      rank INTEGER,
+      sector TEXT,
+      price ${DEC},
+      PRIMARY KEY (snapshot_id, position),
+      UNIQUE (snapshot_id, symbol)
+    )`,
+    `CREATE TABLE trade_runs (
+      id TEXT PRIMARY KEY,
+      snapshot_id TEXT NOT NULL REFERENCES decision_snapshots (id),
+      status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'blocked')),
+      mode TEXT NOT NULL CHECK (mode IN ('paper', 'live')),
+      params TEXT NOT NULL,
+      recorded TEXT,
+      risk TEXT,
+      error TEXT,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      lease_owner TEXT,
+      lease_expires_at TEXT,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL,
+      started_at TEXT,
+      finished_at TEXT
+    )`,
+    `CREATE TABLE trade_orders (
+      run_id TEXT NOT NULL REFERENCES trade_runs (id),
+      client_order_id TEXT NOT NULL,
+      position INTEGER NOT NULL,
+      symbol TEXT NOT NULL,
+      side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+      quantity ${DEC} NOT NULL,
+      order_type TEXT NOT NULL CHECK (order_type IN ('MKT', 'LMT')),
+      limit_price ${DEC},
+      reference_price ${DEC} NOT NULL,
+      current_quantity ${DEC} NOT NULL,
+      target_quantity ${DEC} NOT NULL,
+      target_weight ${DEC} NOT NULL,
+      sector TEXT,
+      status TEXT NOT NULL CHECK (status IN ('NEW', 'SUBMITTED', 'PARTIAL', 'FILLED', 'CANCELED', 'REJECTED')),
+      filled_quantity ${DEC} NOT NULL,
+      avg_fill_price ${DEC},
+      commission ${DEC} NOT NULL,
+      reject_reason TEXT,
+      created_at TEXT NOT NULL,
+      updated_at TEXT NOT NULL,
+      PRIMARY KEY (run_id, client_order_id),
+      UNIQUE (run_id, position)
+    )`,
+    `CREATE TABLE trade_fills (
+      execution_id TEXT PRIMARY KEY,
+      run_id TEXT NOT NULL,
+      client_order_id TEXT NOT NULL,
+      symbol TEXT NOT NULL,
+      side TEXT NOT NULL CHECK (side IN ('BUY', 'SELL')),
+      quantity ${DEC} NOT NULL,
+      price ${DEC} NOT NULL,
+      commission ${DEC} NOT NULL,
+      time TEXT NOT NULL,
+      FOREIGN KEY (run_id, client_order_id) REFERENCES trade_orders (run_id, client_order_id)
+    )`,
+    `CREATE TABLE audit_events (
+      seq INTEGER PRIMARY KEY,
+      at TEXT NOT NULL,
+      type TEXT NOT NULL,
+      run_id TEXT,
+      payload TEXT NOT NULL,
+      prev_hash TEXT NOT NULL,
+      hash TEXT NOT NULL
+    )`,
+    // The chain's head in one row: appending locks it, so concurrent writers chain one after the other.
+    `CREATE TABLE audit_head (
+      id INTEGER PRIMARY KEY CHECK (id = 1),
+      seq INTEGER NOT NULL,
+      hash TEXT NOT NULL
+    )`,
+    `INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '${"0".repeat(64)}')`
+  ]
+  for (const statement of statements) yield* sql.unsafe(statement)
+})
+
+/** Lookups the flow and the worker make on every run: a run's fills and events, the queue of runs. */
+const indexes = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE INDEX trade_fills_by_run ON trade_fills (run_id, client_order_id)`
+  yield* sql`CREATE INDEX audit_events_by_run ON audit_events (run_id, seq)`
+  yield* sql`CREATE INDEX trade_runs_by_status ON trade_runs (status, created_at, id)`
+})
+
+export const migrations = {
+  "1_initial": initial,
+  "2_indexes": indexes
+} as const
+
+export const MIGRATIONS_TABLE = "trade_execution_migrations"
+
+/** Applies the migrations this version knows (all by default), forward only. */
+export const migrate = (upTo: number = Number.POSITIVE_INFINITY) =>
+  Migrator.make({})({
+    loader: Migrator.fromRecord(
+      Object.fromEntries(Object.entries(migrations).filter(([key]) => Number(key.split("_")[0]) <= upTo))
+    ),
+    table: MIGRATIONS_TABLE
+  })

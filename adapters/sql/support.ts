@@ -1,0 +1,50 @@
+/**
+ * What the SQL adapters share: one transaction discipline per dialect, SqlError → RepositoryError, and
+ * batching under the drivers' parameter limits.
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Scope } from "effect"
+import { RepositoryError } from "../../src/ports/errors.js"
+
+/** Rows per multi-row statement: ~20 columns × 500 stays far below SQLite's and PostgreSQL's limits. */
+export const BATCH_ROWS = 500
+
+export const chunks = <A>(items: ReadonlyArray<A>, size = BATCH_ROWS): Array<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
+
+const describe = (error: SqlError): string => {
+  const cause = error.cause as { readonly message?: unknown; readonly code?: unknown } | undefined
+  const detail = typeof cause?.message === "string" ? cause.message : error.message
+  return typeof cause?.code === "string" ? `${detail} (${cause.code})` : detail
+}
+
+/** Names the operation that failed and why, keeping the driver's error as the cause. */
+export const repositoryError = (operation: string) => (error: SqlError) =>
+  new RepositoryError({ operation, reason: describe(error), cause: error })
+
+export const isPostgres = (sql: SqlClient.SqlClient): boolean => sql.onDialectOrElse({ pg: () => true, orElse: () => false })
+
+/**
+ * The transaction of the dialect. SQLite starts with `BEGIN IMMEDIATE`: a deferred transaction that reads
+ * and then writes can fail at once with SQLITE_BUSY when another process wrote in between, where an
+ * immediate one waits for the busy timeout instead. PostgreSQL uses the client's own transactions
+ * (row locks and `FOR UPDATE` do the serializing).
+ */
+export const transactionOf = (sql: SqlClient.SqlClient) =>
+  isPostgres(sql)
+    ? sql.withTransaction
+    : SqlClient.makeWithTransaction({
+      transactionTag: SqlClient.TransactionConnection,
+      spanAttributes: [["db.system.name", "sqlite"]],
+      acquireConnection: Effect.flatMap(Scope.make(), (scope) =>
+        Effect.map(Scope.extend(sql.reserve, scope), (conn) => [scope, conn] as const)),
+      begin: (conn) => conn.executeUnprepared("BEGIN IMMEDIATE", [], undefined),
+      savepoint: (conn, id) => conn.executeUnprepared(`SAVEPOINT effect_sql_${id}`, [], undefined),
+      commit: (conn) => conn.executeUnprepared("COMMIT", [], undefined),
+      rollback: (conn) => conn.executeUnprepared("ROLLBACK", [], undefined),
+      rollbackSavepoint: (conn, id) => conn.executeUnprepared(`ROLLBACK TO SAVEPOINT effect_sql_${id}`, [], undefined)
+    })
