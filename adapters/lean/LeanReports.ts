@@ -1,0 +1,146 @@
+/**
+ * LEAN's view of an order (its `Order` and its `OrderEvent`s) as our execution report.
+ *
+ * Statuses: New, Submitted, UpdateSubmitted, CancelPending and None are working (`SUBMITTED`, or `PARTIAL` once
+ * something filled); PartiallyFilled is `PARTIAL`; Filled `FILLED`; Canceled `CANCELED`; Invalid `REJECTED` with
+ * LEAN's message.
+ *
+ * Fills are the events with a non-zero fill quantity. Each gets the execution id LEAN itself gives the event
+ * (`SerializedOrderEvent.Id` = `{AlgorithmId}-{OrderId}-{OrderEventId}`), so the same event read twice, listed
+ * twice, or listed out of order is still one fill with one id. `OrderEventId` counts from 1 per order
+ * (`Order.GetNewId`), which tells us when events are missing.
+ *
+ * The orders file and the events file are written one after the other, and LEAN may be between the two when
+ * we read. A final status is only reported when the fills behind it are all there — `FILLED` when the fills add
+ * up to the order, `CANCELED` when no event is missing — because the runner never touches a final order again:
+ * a fill reported after it would be lost. Until then the order is reported as still working.
+ */
+import { Either, Option } from "effect"
+import * as Dec from "../../src/domain/Decimal.js"
+import { type ClientOrderId, type ExecutionId, normalizeSymbol, type Symbol } from "../../src/domain/Ids.js"
+import type { Fill } from "../../src/domain/Order.js"
+import type { ExecutionReport, ExecutionStatus } from "../../src/ports/ExecutionProvider.js"
+import { type LeanOrder, type LeanOrderEvent, LeanOrderStatus } from "./LeanResults.js"
+
+/** One LEAN order carrying our tag, with the events LEAN wrote for it. */
+export interface TaggedOrder {
+  /** The algorithm (deployment) whose results hold the order; order ids restart with every deployment. */
+  readonly algorithmId: string
+  readonly order: LeanOrder
+  readonly events: ReadonlyArray<LeanOrderEvent>
+}
+
+const isTerminal = (status: number) =>
+  status === LeanOrderStatus.Filled || status === LeanOrderStatus.Canceled || status === LeanOrderStatus.Invalid
+
+/** Each event once, in LEAN's order. */
+const distinctEvents = (events: ReadonlyArray<LeanOrderEvent>): ReadonlyArray<LeanOrderEvent> => {
+  const byId = new Map<number, LeanOrderEvent>()
+  for (const event of events) if (!byId.has(event.orderEventId)) byId.set(event.orderEventId, event)
+  return [...byId.values()].sort((a, b) => a.orderEventId - b.orderEventId)
+}
+
+const MILLIS_PER_SECOND = Dec.unsafe(1000)
+
+/** LEAN's unix seconds (a double, written with its fraction) as an instant, to the millisecond. */
+const instant = (seconds: Dec.Decimal): string =>
+  new Date(Number(Dec.toString(Dec.roundScale(Dec.mul(seconds, MILLIS_PER_SECOND), 0, "half-even")))).toISOString()
+
+const symbolOf = (raw: string): Either.Either<Symbol, string> => {
+  const symbol = normalizeSymbol(raw)
+  return symbol === undefined ? Either.left(`LEAN reported ${JSON.stringify(raw)}, which is not a symbol we trade`) : Either.right(symbol)
+}
+
+interface OrderView {
+  readonly status: ExecutionStatus
+  readonly fills: ReadonlyArray<Fill>
+  readonly reason?: string
+}
+
+const viewOf = (
+  clientOrderId: ClientOrderId,
+  tagged: TaggedOrder,
+  now: string
+): Either.Either<OrderView, string> =>
+  Either.gen(function*() {
+    const { algorithmId, order } = tagged
+    const events = distinctEvents(tagged.events)
+    const fills: Array<Fill> = []
+    for (const event of events) {
+      if (Dec.isZero(event.fillQuantity)) continue
+      const symbol = yield* symbolOf(Option.getOrElse(Option.orElse(event.symbol, () => order.symbol), () => ""))
+      const side = Option.getOrElse(event.direction, () => (Dec.isNegative(event.fillQuantity) ? "sell" : "buy"))
+      fills.push({
+        executionId: `${algorithmId}-${order.id}-${event.orderEventId}` as ExecutionId,
+        clientOrderId,
+        symbol,
+        side: side === "sell" ? "SELL" : "BUY",
+        quantity: Dec.abs(event.fillQuantity),
+        price: event.fillPrice,
+        commission: event.fee,
+        time: Option.match(event.time, { onNone: () => now, onSome: instant })
+      })
+    }
+
+    const last = events.at(-1)
+    const lastStatus = last === undefined ? Option.none() : last.status
+    // The newer of the two files wins where it says the order is done.
+    const status = Option.match(lastStatus, {
+      onNone: () => order.status,
+      onSome: (s) => (isTerminal(s) || !isTerminal(order.status) ? s : order.status)
+    })
+    const filled = Dec.sum(fills.map((f) => f.quantity))
+    const ordered = Option.map(order.quantity, Dec.abs)
+    const working: ExecutionStatus = fills.length > 0 ? "PARTIAL" : "SUBMITTED"
+    const noGaps = events.every((e, i) => e.orderEventId === i + 1)
+    const messageOf = (wanted: number) =>
+      Option.getOrUndefined(
+        Option.firstSomeOf([...events].reverse().map((e) => Option.filter(e.message, () => Option.contains(e.status, wanted))))
+      )
+
+    switch (status) {
+      case LeanOrderStatus.Filled:
+        return Option.exists(ordered, (q) => Dec.eq(q, filled)) ? { status: "FILLED", fills } : { status: working, fills }
+      case LeanOrderStatus.Canceled: {
+        if (!noGaps) return { status: working, fills }
+        const reason = messageOf(LeanOrderStatus.Canceled)
+        return { status: "CANCELED", fills, ...(reason === undefined ? {} : { reason }) }
+      }
+      case LeanOrderStatus.Invalid:
+        // An invalid order never traded; LEAN's message says why it refused it.
+        return { status: "REJECTED", fills, reason: messageOf(LeanOrderStatus.Invalid) ?? "LEAN marked the order Invalid" }
+      default:
+        return { status: working, fills }
+    }
+  })
+
+/**
+ * The report of an order LEAN holds. Normally one LEAN order carries the tag; if several do (LEAN reloaded an
+ * open broker order after a restart, under a new deployment), every fill of each is reported and the status
+ * is that of the newest (`tagged` is oldest first).
+ */
+export const report = (
+  clientOrderId: ClientOrderId,
+  tagged: ReadonlyArray<TaggedOrder>,
+  now: string
+): Either.Either<ExecutionReport, string> =>
+  Either.gen(function*() {
+    const views: Array<OrderView> = []
+    for (const t of tagged) views.push(yield* viewOf(clientOrderId, t, now))
+    const newest = views.at(-1)
+    if (newest === undefined) return yield* Either.left(`LEAN holds no order tagged ${clientOrderId}`)
+    return {
+      clientOrderId,
+      status: newest.status,
+      fills: views.flatMap((v) => v.fills),
+      ...(newest.reason === undefined ? {} : { rejectReason: newest.reason })
+    }
+  })
+
+/** The report of an order LEAN refused outright: its command failed and no order was created. */
+export const refused = (clientOrderId: ClientOrderId, resultFile: string): ExecutionReport => ({
+  clientOrderId,
+  status: "REJECTED",
+  fills: [],
+  rejectReason: `LEAN refused the order command (${resultFile}: success false); see LEAN's log`
+})

@@ -1,0 +1,281 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Context, Duration, Effect, Exit, Layer, Schedule } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import * as Lean from "../../../adapters/lean/LeanExecutionProvider.js"
+import * as Dec from "../../../src/domain/Decimal.js"
+import type { ClientOrderId } from "../../../src/domain/Ids.js"
+import type { ExecutionError, ExecutionTimeout } from "../../../src/ports/errors.js"
+import { ExecutionProvider, type ExecutionReport } from "../../../src/ports/ExecutionProvider.js"
+import {
+  ALGORITHM_ID,
+  eventually,
+  leanDirectory,
+  leanOrdersByTag,
+  leanProvider,
+  order,
+  pendingCommandFiles,
+  Platform,
+  received,
+  startStandIn
+} from "./support/standIn.js"
+
+const timeoutIds = (error: ExecutionError | ExecutionTimeout) => {
+  if (error._tag !== "ExecutionTimeout") throw new Error(`expected a timeout, got ${error.message}`)
+  return error.clientOrderIds
+}
+
+const commandsFor = (dir: string, id: ClientOrderId) => received(dir).filter((c) => c.command === "OrderCommand" && c.tag === id).length
+
+const fillText = (report: ExecutionReport | undefined) =>
+  (report?.fills ?? []).map((f) => `${f.executionId} ${f.side} ${Dec.toString(f.quantity)} @ ${Dec.toString(f.price)} fee ${Dec.toString(f.commission)}`)
+
+/** Asks `status` until LEAN knows the order. */
+const statusOnceKnown = (provider: ExecutionProvider["Type"], id: ClientOrderId) =>
+  provider.status([id]).pipe(
+    Effect.filterOrFail((reports) => reports.length === 1, () => "unknown" as const),
+    Effect.retry({ schedule: Schedule.spaced(Duration.millis(20)), while: (e) => e === "unknown" }),
+    Effect.map((reports) => reports[0]!)
+  )
+
+describe("LeanExecutionProvider", () => {
+  describe("handing orders to LEAN", () => {
+    it.scopedLive("writes one OrderCommand file per order, tagged with the client order id, signed and exact", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        const provider = yield* leanProvider(dir, { acknowledgeTimeout: "200 millis" })
+        const sell = order("AAA", "SELL", "12.3456789012345678901", { limitPrice: Dec.unsafe("99.0000000000000000001") })
+        const buy = order("BRK.B", "BUY", 5)
+        // No LEAN is running: nobody takes the orders in, so their outcome is unknown.
+        const error = yield* Effect.flip(provider.submit([sell, buy]))
+        expect(timeoutIds(error)).toEqual([sell.clientOrderId, buy.clientOrderId])
+        expect([...pendingCommandFiles(dir)].sort()).toEqual([`command-${buy.clientOrderId}.json`, `command-${sell.clientOrderId}.json`].sort())
+        expect(fs.readFileSync(path.join(dir, `command-${sell.clientOrderId}.json`), "utf8")).toBe(
+          `{"$type":"QuantConnect.Commands.OrderCommand, QuantConnect.Common","Id":"${sell.clientOrderId}","Ticker":"AAA",` +
+            `"Market":"usa","SecurityType":"Equity","OrderType":"Limit","Quantity":-12.3456789012345678901,` +
+            `"LimitPrice":99.0000000000000000001,"StopPrice":0,"Tag":"${sell.clientOrderId}"}`
+        )
+        expect(fs.readFileSync(path.join(dir, `command-${buy.clientOrderId}.json`), "utf8")).toContain(
+          `"Ticker":"BRK.B","Market":"usa","SecurityType":"Equity","OrderType":"Market","Quantity":5,"LimitPrice":0,"StopPrice":0`
+        )
+        // Nothing half written is left for LEAN to find, and the journal says what was handed over.
+        expect(fs.readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([])
+        const journal = JSON.parse(fs.readFileSync(path.join(dir, "trade-exec-journal", `${buy.clientOrderId}.json`), "utf8"))
+        expect(journal.commandFile).toBe(`command-${buy.clientOrderId}.json`)
+      }))
+
+    it.scopedLive("refuses an order with no quantity or a limit order with no limit, before writing anything", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        const provider = yield* leanProvider(dir)
+        const zero = yield* Effect.flip(provider.submit([order("AAA", "BUY", 0)]))
+        expect(zero.message).toContain("must be positive")
+        const limit = yield* Effect.flip(provider.submit([{ ...order("AAA", "BUY", 1), orderType: "LMT" }]))
+        expect(limit.message).toContain("has no limit price")
+        expect(pendingCommandFiles(dir)).toEqual([])
+      }))
+  })
+
+  describe("never trading an order twice", () => {
+    it.scopedLive("reconciles a command still waiting in LEAN's directory after our restart instead of writing it again", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        const o = order("AAA", "BUY", 10)
+        const first = yield* leanProvider(dir, { acknowledgeTimeout: "200 millis" })
+        timeoutIds(yield* Effect.flip(first.submit([o])))
+        // A new process: nothing in memory, only the files.
+        const restarted = yield* leanProvider(dir, { acknowledgeTimeout: "200 millis" })
+        expect(yield* restarted.status([o.clientOrderId])).toEqual([])
+        timeoutIds(yield* Effect.flip(restarted.submit([o])))
+        expect(pendingCommandFiles(dir)).toEqual([`command-${o.clientOrderId}.json`])
+
+        yield* startStandIn(dir)
+        const [report] = yield* restarted.submit([o])
+        expect(report?.status).toBe("FILLED")
+        expect(commandsFor(dir, o.clientOrderId)).toBe(1)
+        expect(leanOrdersByTag(dir).get(o.clientOrderId)).toBe(1)
+      }))
+
+    it.scopedLive("waits for an order LEAN has taken but not answered yet: the journal closes that gap", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        yield* startStandIn(dir, { slowMillis: 2000 })
+        const o = order("SLOW", "BUY", 10)
+        const first = yield* leanProvider(dir, { acknowledgeTimeout: "200 millis" })
+        timeoutIds(yield* Effect.flip(first.submit([o])))
+        // LEAN has deleted the command file and not yet written the order or its result.
+        yield* eventually(() => pendingCommandFiles(dir).length === 0)
+        expect(yield* first.status([o.clientOrderId])).toEqual([])
+
+        const restarted = yield* leanProvider(dir)
+        const [report] = yield* restarted.submit([o])
+        expect(report?.status).toBe("FILLED")
+        expect(commandsFor(dir, o.clientOrderId)).toBe(1)
+        expect(leanOrdersByTag(dir).get(o.clientOrderId)).toBe(1)
+      }))
+
+    it.scopedLive("recognises an order LEAN already holds by its tag, even with our journal gone", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        yield* startStandIn(dir)
+        const o = order("AAA", "SELL", 3)
+        const [first] = yield* (yield* leanProvider(dir)).submit([o])
+        fs.rmSync(path.join(dir, "trade-exec-journal"), { recursive: true })
+        const [again] = yield* (yield* leanProvider(dir)).submit([o])
+        expect(again).toEqual(first)
+        expect(commandsFor(dir, o.clientOrderId)).toBe(1)
+      }))
+  })
+
+  describe("reading what LEAN did", () => {
+    it.scopedLive("turns LEAN's fill events into exact fills, once each, though LEAN listed them newest first and twice", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        yield* startStandIn(dir)
+        const o = order("SPLIT", "SELL", 8)
+        const [report] = yield* (yield* leanProvider(dir)).submit([o])
+        const listed = JSON.parse(fs.readFileSync(path.join(dir, `${ALGORITHM_ID}-order-events.json`), "utf8")) as Array<{ orderEventId: number }>
+        expect(listed.map((e) => e.orderEventId)).toEqual([4, 4, 3, 3, 2, 2, 1])
+        expect(report?.status).toBe("FILLED")
+        expect(fillText(report)).toEqual([
+          `${ALGORITHM_ID}-1-2 SELL 2 @ 100.0000000000000001 fee 1`,
+          `${ALGORITHM_ID}-1-3 SELL 2 @ 100.0123456789012345678 fee 1`,
+          `${ALGORITHM_ID}-1-4 SELL 4 @ 100 fee 1`
+        ])
+      }))
+
+    it.scopedLive("reports an Invalid order as REJECTED with LEAN's message, and a refused command as REJECTED", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        yield* startStandIn(dir)
+        const provider = yield* leanProvider(dir)
+        const invalid = order("REJ", "BUY", 3)
+        const unknown = order("NOSEC", "BUY", 1)
+        const reports = yield* provider.submit([invalid, unknown])
+        expect(reports.map((r) => r.status)).toEqual(["REJECTED", "REJECTED"])
+        expect(reports[0]?.rejectReason).toMatch(/^Order Error: ids: \[1\], Insufficient buying power/)
+        expect(reports[1]?.rejectReason).toBe(
+          `LEAN refused the order command (result-command-${unknown.clientOrderId}.json: success false); see LEAN's log`
+        )
+        expect(yield* provider.status([invalid.clientOrderId, unknown.clientOrderId])).toEqual(reports)
+      }))
+
+    it.scopedLive("does not call an order FILLED before LEAN has written the fills behind it", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        yield* startStandIn(dir, { lagMillis: 1500 })
+        const provider = yield* leanProvider(dir, { settleTimeout: "100 millis" })
+        const o = order("LAG", "BUY", 5)
+        const [early] = yield* provider.submit([o])
+        expect([early?.status, early?.fills]).toEqual(["SUBMITTED", []])
+        const later = yield* statusOnceKnown(provider, o.clientOrderId).pipe(
+          Effect.filterOrFail((r) => r.status === "FILLED", () => "working" as const),
+          Effect.retry({ schedule: Schedule.spaced(Duration.millis(50)), while: (e) => e === "working" })
+        )
+        expect(fillText(later)).toEqual([`${ALGORITHM_ID}-1-2 BUY 5 @ 100 fee 1`])
+      }))
+
+    it.scopedLive("treats a LEAN slower than the timeout as an unknown outcome, which status settles later", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        yield* startStandIn(dir, { slowMillis: 800 })
+        const provider = yield* leanProvider(dir, { acknowledgeTimeout: "150 millis" })
+        const o = order("SLOW", "SELL", 4)
+        expect(timeoutIds(yield* Effect.flip(provider.submit([o])))).toEqual([o.clientOrderId])
+        const report = yield* statusOnceKnown(provider, o.clientOrderId)
+        expect([report.status, fillText(report)]).toEqual(["FILLED", [`${ALGORITHM_ID}-1-2 SELL 4 @ 100 fee 1`]])
+      }))
+
+    it.scopedLive("knows the orders of earlier deployments too, and reads LEAN's dated order-event files", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        const event = (orderId: number, orderEventId: number, status: string, quantity: string) =>
+          `{"orderId":${orderId},"orderEventId":${orderEventId},"symbolValue":"AAA","time":1795618800.5,"status":"${status}",` +
+          `"fillPrice":10.5,"fillQuantity":${quantity},"direction":"buy","quantity":2.0}`
+        fs.writeFileSync(path.join(dir, "first.json"), `{"orders":{"1":{"id":1,"status":3,"quantity":2.0,"tag":"OLD-B-1"}}}`)
+        fs.writeFileSync(path.join(dir, "first-order-events.json"), `[${event(1, 1, "submitted", "0.0")},${event(1, 2, "filled", "2.0")}]`)
+        fs.writeFileSync(path.join(dir, "second.json"), `{"orders":{"1":{"id":1,"status":2,"quantity":2.0,"tag":"NEW-B-1"}}}`)
+        fs.writeFileSync(path.join(dir, "second-2026-11-25-order-events.json"), `[${event(1, 1, "submitted", "0.0")}]`)
+        fs.writeFileSync(path.join(dir, "second-2026-11-26-order-events.json"), `[${event(1, 2, "partiallyFilled", "1.0")}]`)
+        const provider = yield* Lean.make({ leanDir: dir, algorithmId: ["first", "second"] }).pipe(Effect.provide(Platform))
+        const reports = yield* provider.status(["NEW-B-1", "OLD-B-1"] as Array<ClientOrderId>)
+        expect(reports.map((r) => [r.clientOrderId, r.status, r.fills.map((f) => f.executionId)])).toEqual([
+          ["NEW-B-1", "PARTIAL", ["second-1-2"]],
+          ["OLD-B-1", "FILLED", ["first-1-2"]]
+        ])
+      }))
+  })
+
+  describe("canceling", () => {
+    it.scopedLive("cancels a working order with a CancelOrderCommand naming LEAN's order id", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        yield* startStandIn(dir)
+        const provider = yield* leanProvider(dir, { settleTimeout: "50 millis" })
+        const o = order("REST", "BUY", 2, { limitPrice: Dec.unsafe(90) })
+        expect((yield* provider.submit([o]))[0]?.status).toBe("SUBMITTED")
+        const canceled = yield* provider.cancel(o.clientOrderId)
+        expect([canceled.status, canceled.rejectReason]).toEqual(["CANCELED", "Canceled by the trade-execution cancel command"])
+        expect(received(dir).filter((c) => c.command === "CancelOrderCommand")).toEqual([
+          expect.objectContaining({ orderId: "1", id: expect.stringMatching(new RegExp(`^cancel-${o.clientOrderId}-\\d+$`)) })
+        ])
+      }))
+  })
+
+  describe("the account", () => {
+    it.scopedLive("reads cash and positions from LEAN's cash book and holdings, exactly", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        yield* startStandIn(dir, { cash: "100000.123456789012345678", prices: { ACCT: "12.345678901234567891" } })
+        const provider = yield* leanProvider(dir)
+        yield* provider.submit([order("ACCT", "BUY", 10), order("SHORT", "SELL", 2)])
+        const account = yield* provider.account
+        // 100000.123456789012345678 − 10 × 12.345678901234567891 − 1 + 2 × 100 − 1
+        expect(Dec.toString(account.cash)).toBe("100074.666667776666666768")
+        expect(account.positions.map((p) => [p.symbol, Dec.toString(p.quantity), p.avgCost === undefined ? null : Dec.toString(p.avgCost)])).toEqual([
+          ["ACCT", "10", "12.345678901234567891"],
+          ["SHORT", "-2", "100"]
+        ])
+      }))
+
+    it.scopedLive("says the account is not available until LEAN has written its results", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        const error = yield* Effect.flip((yield* leanProvider(dir)).account)
+        expect(error.message).toContain(`not available: ${path.join(dir, `${ALGORITHM_ID}.json`)} has no cash book`)
+      }))
+  })
+
+  describe("configuration", () => {
+    const fromEnv = (env: Record<string, string>) =>
+      Layer.build(Lean.layerConfig).pipe(
+        Effect.provide(Platform),
+        Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
+      )
+
+    it.scopedLive("is configured from TRADE_EXEC_LEAN_* variables", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        const context = yield* fromEnv({
+          TRADE_EXEC_LEAN_DIR: dir,
+          TRADE_EXEC_LEAN_ALGORITHM_ID: "older, newer",
+          TRADE_EXEC_LEAN_MARKET: "usa",
+          TRADE_EXEC_LEAN_SECURITY_TYPE: "Equity",
+          TRADE_EXEC_LEAN_ACKNOWLEDGE_TIMEOUT: "100 millis",
+          TRADE_EXEC_LEAN_POLL_INTERVAL: "10 millis"
+        })
+        const lean = Context.get(context, ExecutionProvider)
+        expect(lean.name).toBe("lean")
+        const o = order("AAA", "BUY", 1)
+        expect(timeoutIds(yield* Effect.flip(lean.submit([o])))).toEqual([o.clientOrderId])
+        expect((yield* Effect.flip(lean.account)).message).toContain(path.join(dir, "newer.json"))
+      }))
+
+    it.scopedLive("refuses an algorithm id that cannot be part of a file name", () =>
+      Effect.gen(function*() {
+        const exit = yield* Effect.exit(fromEnv({ TRADE_EXEC_LEAN_DIR: "/tmp", TRADE_EXEC_LEAN_ALGORITHM_ID: "../etc" }))
+        expect(Exit.isFailure(exit)).toBe(true)
+        expect(String(Exit.isFailure(exit) ? exit.cause : "")).toContain("TRADE_EXEC_LEAN_ALGORITHM_ID must be one or more ids")
+      }))
+  })
+})
