@@ -103,6 +103,11 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
   readonly workerId: string
   /** Executes a run (or, with `dryRun`, builds and risk-checks it without submitting anything). */
   readonly execute: (runId: RunId, options?: { readonly dryRun?: boolean }) => Effect.Effect<RunReport, ExecuteError>
+  /**
+   * Claims the oldest queued run nobody holds and executes it; `undefined` when the queue is empty. Each
+   * queued run goes to one caller only, however many workers share the database.
+   */
+  readonly executeNext: () => Effect.Effect<RunReport | undefined, RunNotFound | LeaseLost | RepositoryError>
   /** Rebuilds a run's orders from what it recorded and compares them with the persisted ones. */
   readonly replay: (runId: RunId) => Effect.Effect<Replay.ReplayReport, RunNotFound | SnapshotNotFound | RepositoryError>
   /** What a run looks like now: the run, its orders, fills, risk verdict and skips. */
@@ -434,6 +439,29 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           Effect.zipRight(Effect.never)
         )
 
+      /** The audit events of taking a run up: its start, or its resumption by this worker. */
+      const claimEvents = (before: TradeRun, claimed: TradeRun): ReadonlyArray<AuditEventInput> =>
+        before.status === "queued" && claimed.status === "running"
+          ? [runTransition(before, "running", { worker: workerId, attempt: claimed.attempts })]
+          : claimed.status === "running" && before.lease?.owner !== workerId
+          ? [{
+            type: "trade_run.resume",
+            runId: claimed.id,
+            payload: { worker: workerId, attempt: claimed.attempts, previousOwner: before.lease?.owner ?? null }
+          }]
+          : []
+
+      /** Everything after a successful claim: the run under a renewed lease, failures recorded, the lease given back. */
+      const carryOut = (claimed: TradeRun, dryRun: boolean) =>
+        Effect.gen(function*() {
+          const holder: LeaseHolder = { runId: claimed.id, owner: workerId }
+          const ended = yield* Effect.raceFirst(proceed(holder, claimed, dryRun), heartbeat(holder)).pipe(
+            Effect.catchIf(isRunFailure, (error) => failRun(holder, error, dryRun)),
+            Effect.ensuring(Effect.ignore(repo.releaseLease(holder)))
+          )
+          return yield* reportOf(ended, dryRun)
+        })
+
       const execute = Effect.fn("TradeRunner.execute")(function*(runId: RunId, options?: { readonly dryRun?: boolean }) {
         const dryRun = options?.dryRun ?? false
         const existing = yield* repo.getRun(runId)
@@ -441,31 +469,24 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
 
         const claim = yield* repo.withTransaction(Effect.gen(function*() {
           const result = yield* repo.claimRun(runId, { owner: workerId, leaseMillis, start: !dryRun })
-          if (result._tag === "Claimed") {
-            const before = existing
-            if (before.status === "queued" && result.run.status === "running") {
-              yield* audit.append([runTransition(before, "running", { worker: workerId, attempt: result.run.attempts })])
-            } else if (result.run.status === "running") {
-              yield* audit.append([{
-                type: "trade_run.resume",
-                runId,
-                payload: { worker: workerId, attempt: result.run.attempts, previousOwner: before.lease?.owner ?? null }
-              }])
-            }
-          }
+          if (result._tag === "Claimed") yield* audit.append(claimEvents(existing, result.run))
           return result
         }))
         if (claim._tag === "Held") {
           return yield* new RunHeld({ runId, owner: claim.lease.owner, expiresAt: claim.lease.expiresAt })
         }
         if (claim._tag === "Finished") return yield* reportOf(claim.run, dryRun)
+        return yield* carryOut(claim.run, dryRun)
+      })
 
-        const holder: LeaseHolder = { runId, owner: workerId }
-        const ended = yield* Effect.raceFirst(proceed(holder, claim.run, dryRun), heartbeat(holder)).pipe(
-          Effect.catchIf(isRunFailure, (error) => failRun(holder, error, dryRun)),
-          Effect.ensuring(Effect.ignore(repo.releaseLease(holder)))
-        )
-        return yield* reportOf(ended, dryRun)
+      const executeNext = Effect.fn("TradeRunner.executeNext")(function*() {
+        const claimed = yield* repo.withTransaction(Effect.gen(function*() {
+          const run = yield* repo.claimNextQueued({ owner: workerId, leaseMillis })
+          if (run !== undefined) yield* audit.append(claimEvents({ ...run, status: "queued" }, run))
+          return run
+        }))
+        if (claimed === undefined) return undefined
+        return yield* carryOut(claimed, false)
       })
 
       const report = (runId: RunId) => Effect.flatMap(repo.getRun(runId), (run) => reportOf(run, false))
@@ -477,7 +498,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
         return Replay.compare({ run, snapshot, orders, fills, events })
       })
 
-      return TradeRunner.of({ workerId, execute, replay, report })
+      return TradeRunner.of({ workerId, execute, executeNext, replay, report })
     })
 
   static readonly layer = (options: TradeRunnerOptions = {}) => Layer.effect(TradeRunner, TradeRunner.make(options))

@@ -1,6 +1,7 @@
 /**
  * The paper broker: an `ExecutionProvider` that fills against the price feed with slippage, a
- * participation cap and commissions, keeps a paper account that follows its own fills, and gives
+ * participation cap and commissions, keeps a paper account that follows its own fills (in memory, or in
+ * the database with `adapters/sql/SqlPaperBook` so it outlives the process), and gives
  * deterministic execution ids (`<client order id>-F1`), so the same run replayed yields the same ids.
  *
  * Reference price: the feed's, then the decision snapshot's, then a configured fallback; none → the order
@@ -13,7 +14,7 @@ import * as Dec from "../../src/domain/Decimal.js"
 import type { Position } from "../../src/domain/Market.js"
 import { ExecutionError } from "../../src/ports/errors.js"
 import { ExecutionProvider, type SubmitOrder } from "../../src/ports/ExecutionProvider.js"
-import { makeVenue, type FillDecision, type Venue } from "../../src/ports/internal/venue.js"
+import { type FillDecision, makeVenue, memoryBook, type Venue, type VenueBook } from "../../src/ports/internal/venue.js"
 import { PriceFeed } from "../../src/ports/PriceFeed.js"
 import * as Commission from "./Commission.js"
 import * as Slippage from "./Slippage.js"
@@ -36,7 +37,7 @@ export interface MockConfig {
   readonly priceDecimals?: number
 }
 
-export const make = (config: MockConfig = {}): Effect.Effect<Venue, never, PriceFeed> =>
+export const make = (config: MockConfig = {}, book?: VenueBook): Effect.Effect<Venue, never, PriceFeed> =>
   Effect.gen(function*() {
     const feed = yield* PriceFeed
     const slippage = config.slippage ?? { _tag: "None" }
@@ -80,10 +81,10 @@ export const make = (config: MockConfig = {}): Effect.Effect<Venue, never, Price
 
     return yield* makeVenue({
       name: "paper",
-      account: {
+      book: book ?? memoryBook({
         cash: config.cash === undefined ? Dec.ZERO : Dec.unsafe(config.cash),
         positions: config.positions ?? []
-      },
+      }),
       decide
     })
   })

@@ -93,7 +93,8 @@ export const make = Effect.gen(function*() {
       const start = request.start
         ? sql`status = 'running',
             started_at = CASE WHEN status = 'queued' THEN ${now} ELSE started_at END,
-            attempts = attempts + 1,`
+            attempts = attempts + CASE WHEN status = 'queued' OR lease_owner IS NULL OR lease_owner <> ${request.owner}
+              THEN 1 ELSE 0 END,`
         : sql``
       const claimed = yield* sql<Rows.RunRow>`UPDATE trade_runs SET ${start}
           lease_owner = ${request.owner}, lease_expires_at = ${expiresAt}, updated_at = ${now}

@@ -38,12 +38,14 @@ export interface SqliteOptions {
   readonly filename: string
   /** How long a writer waits for another process's transaction before giving up. Default 10 s. */
   readonly busyTimeoutMillis?: number
+  /** Opens the file read-only (for reports); every write is then a RepositoryError. */
+  readonly readonly?: boolean
 }
 
 const sqliteClient = (options: SqliteOptions) =>
   Layer.scopedContext(Effect.gen(function*() {
     // better-sqlite3 throws when it cannot open or set up the file: that is bad input, not a crash.
-    const client = yield* SqliteClient.make({ filename: options.filename }).pipe(
+    const client = yield* SqliteClient.make({ filename: options.filename, readonly: options.readonly ?? false }).pipe(
       Effect.catchAllDefect((cause) =>
         Effect.fail(new RepositoryError({
           operation: "open",

@@ -120,9 +120,32 @@ const indexes = Effect.gen(function*() {
   yield* sql`CREATE INDEX trade_runs_by_status ON trade_runs (status, created_at, id)`
 })
 
+/**
+ * The paper broker's own book, for a paper account that outlives the process (the CLI, workers): what it
+ * received, by client order id, and the cash and positions its fills left. Kept apart from the run tables
+ * on purpose: it stands for the broker's side.
+ */
+const paperBroker = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const DEC = decimalType(sql)
+  yield* sql.unsafe(`CREATE TABLE paper_orders (
+    client_order_id TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    symbol TEXT NOT NULL,
+    status TEXT NOT NULL,
+    request TEXT NOT NULL,
+    fills TEXT NOT NULL,
+    reject_reason TEXT,
+    received_at TEXT NOT NULL
+  )`)
+  yield* sql.unsafe(`CREATE TABLE paper_account (id INTEGER PRIMARY KEY CHECK (id = 1), cash ${DEC} NOT NULL)`)
+  yield* sql.unsafe(`CREATE TABLE paper_positions (symbol TEXT PRIMARY KEY, quantity ${DEC} NOT NULL)`)
+})
+
 export const migrations = {
   "1_initial": initial,
-  "2_indexes": indexes
+  "2_indexes": indexes,
+  "3_paper_broker": paperBroker
 } as const
 
 export const MIGRATIONS_TABLE = "trade_execution_migrations"

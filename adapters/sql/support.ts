@@ -3,8 +3,8 @@
  * batching under the drivers' parameter limits.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Scope } from "effect"
+import { SqlError } from "@effect/sql/SqlError"
+import { Effect, Option, Scope } from "effect"
 import { RepositoryError } from "../../src/ports/errors.js"
 
 /** Rows per multi-row statement: ~20 columns × 500 stays far below SQLite's and PostgreSQL's limits. */
@@ -34,10 +34,17 @@ export const isPostgres = (sql: SqlClient.SqlClient): boolean => sql.onDialectOr
  * immediate one waits for the busy timeout instead. PostgreSQL uses the client's own transactions
  * (row locks and `FOR UPDATE` do the serializing).
  */
-export const transactionOf = (sql: SqlClient.SqlClient) =>
-  isPostgres(sql)
-    ? sql.withTransaction
-    : SqlClient.makeWithTransaction({
+export const transactionOf = (sql: SqlClient.SqlClient) => {
+  const run = isPostgres(sql) ? sql.withTransaction : immediate(sql)
+  // A COMMIT or ROLLBACK that fails (the connection dropped mid-transaction) is a defect in @effect/sql;
+  // here it is what it is, a storage failure the caller can handle.
+  return <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E | SqlError, R> =>
+    Effect.catchSomeDefect(run(effect), (defect) =>
+      defect instanceof SqlError ? Option.some(Effect.fail(defect)) : Option.none())
+}
+
+const immediate = (sql: SqlClient.SqlClient) =>
+  SqlClient.makeWithTransaction({
       transactionTag: SqlClient.TransactionConnection,
       spanAttributes: [["db.system.name", "sqlite"]],
       acquireConnection: Effect.flatMap(Scope.make(), (scope) =>

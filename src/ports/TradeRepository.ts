@@ -181,7 +181,10 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
           ...run,
           status: starting ? "running" : run.status,
           lease: { owner: request.owner, expiresAt },
-          attempts: request.start ? run.attempts + 1 : run.attempts,
+          // An attempt is a worker taking the run up, not the same worker carrying on with it.
+          attempts: request.start && (run.status === "queued" || run.lease?.owner !== request.owner)
+            ? run.attempts + 1
+            : run.attempts,
           updatedAt: now,
           ...(starting ? { startedAt: now } : {})
         }

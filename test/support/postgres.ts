@@ -33,11 +33,14 @@ export const describePg: typeof describe = ((name: string, fn: () => void) => {
 }) as typeof describe
 
 /** A new empty schema, and the URL that makes it the search path. */
-export const freshSchema = async (prefix = "te"): Promise<{ readonly url: string; readonly drop: () => Promise<void> }> => {
+export const freshSchema = async (
+  prefix = "te"
+): Promise<{ readonly name: string; readonly url: string; readonly drop: () => Promise<void> }> => {
   const schema = `${prefix}_${process.pid}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`
   await withAdmin((sql) => sql.unsafe(`CREATE SCHEMA ${schema}`))
   const separator = pgUrl.includes("?") ? "&" : "?"
   return {
+    name: schema,
     url: `${pgUrl}${separator}options=${encodeURIComponent(`-c search_path=${schema}`)}`,
     drop: () => withAdmin((sql) => sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)).then(() => undefined)
   }

@@ -1,8 +1,9 @@
 /**
- * The bookkeeping of an in-memory venue, shared by `ExecutionProvider.makeMemory` and the paper broker:
+ * The bookkeeping of a simulated venue, shared by `ExecutionProvider.makeMemory` and the paper broker:
  * orders by client order id (so submission is idempotent), fills with deterministic execution ids, and
  * an account that follows its own fills. What fills, at what price and for what commission is decided by
- * the venue's `decide`.
+ * the venue's `decide`; where the orders and the account are kept is its `VenueBook` (memory here, a
+ * database for a paper account that outlives the process).
  */
 import { Effect } from "effect"
 import * as Dec from "../../domain/Decimal.js"
@@ -37,10 +38,22 @@ export interface VenueOrder {
   readonly rejectReason?: string
 }
 
+/** Where a venue keeps its orders and its account. */
+export interface VenueBook {
+  /** The orders it already has among `ids`. */
+  readonly find: (ids: ReadonlyArray<ClientOrderId>) => Effect.Effect<ReadonlyMap<ClientOrderId, VenueOrder>, ExecutionError>
+  /** Keeps new orders and books their fills into the account, all or nothing. */
+  readonly accept: (orders: ReadonlyArray<VenueOrder>) => Effect.Effect<void, ExecutionError>
+  /** Replaces a known order (a cancel); fills are not rebooked. */
+  readonly replace: (order: VenueOrder) => Effect.Effect<void, ExecutionError>
+  readonly account: Effect.Effect<Account, ExecutionError>
+  readonly orders: Effect.Effect<ReadonlyMap<ClientOrderId, VenueOrder>, ExecutionError>
+}
+
 export interface Venue {
   readonly provider: ExecutionProvider["Type"]
   /** Every order the venue has accepted, by client order id. */
-  readonly orders: Effect.Effect<ReadonlyMap<ClientOrderId, VenueOrder>>
+  readonly orders: Effect.Effect<ReadonlyMap<ClientOrderId, VenueOrder>, ExecutionError>
 }
 
 const report = (order: VenueOrder): ExecutionReport => ({
@@ -50,33 +63,68 @@ const report = (order: VenueOrder): ExecutionReport => ({
   ...(order.rejectReason === undefined ? {} : { rejectReason: order.rejectReason })
 })
 
+/** The cash and position changes of a fill. */
+export const bookFill = (
+  account: { cash: Dec.Decimal; readonly positions: Map<Symbol, Dec.Decimal> },
+  fill: Fill
+): void => {
+  const value = Dec.mul(fill.quantity, fill.price)
+  account.cash = Dec.sub(fill.side === "BUY" ? Dec.sub(account.cash, value) : Dec.add(account.cash, value), fill.commission)
+  const change = fill.side === "BUY" ? fill.quantity : Dec.negate(fill.quantity)
+  account.positions.set(fill.symbol, Dec.add(account.positions.get(fill.symbol) ?? Dec.ZERO, change))
+}
+
+/** Non-zero positions in symbol order. */
+export const positionList = (positions: ReadonlyMap<Symbol, Dec.Decimal>): Array<Position> =>
+  [...positions]
+    .filter(([, quantity]) => !Dec.isZero(quantity))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([symbol, quantity]) => ({ symbol, quantity }))
+
+/** A book in memory: mutable maps, changed in one synchronous step each, so a large run copies nothing. */
+export const memoryBook = (initial: Partial<Account> = {}): VenueBook => {
+  const orders = new Map<ClientOrderId, VenueOrder>()
+  const account = {
+    cash: initial.cash ?? Dec.ZERO,
+    positions: new Map<Symbol, Dec.Decimal>((initial.positions ?? []).map((p) => [p.symbol, p.quantity]))
+  }
+  return {
+    find: (ids) =>
+      Effect.sync(() => {
+        const out = new Map<ClientOrderId, VenueOrder>()
+        for (const id of ids) {
+          const order = orders.get(id)
+          if (order !== undefined) out.set(id, order)
+        }
+        return out
+      }),
+    accept: (accepted) =>
+      Effect.sync(() => {
+        for (const order of accepted) {
+          orders.set(order.request.clientOrderId, order)
+          for (const fill of order.fills) bookFill(account, fill)
+        }
+      }),
+    replace: (order) => Effect.sync(() => void orders.set(order.request.clientOrderId, order)),
+    account: Effect.sync(() => ({ cash: account.cash, positions: positionList(account.positions) })),
+    orders: Effect.sync(() => new Map(orders))
+  }
+}
+
 export const makeVenue = (options: {
   readonly name: string
-  readonly account: Partial<Account>
   readonly decide: (order: SubmitOrder) => Effect.Effect<FillDecision, ExecutionError>
+  /** Where orders and the account live; in memory (starting from `account`) by default. */
+  readonly book?: VenueBook
+  readonly account?: Partial<Account>
 }): Effect.Effect<Venue> =>
   Effect.gen(function*() {
-    // Mutable state, changed only under `lock` (or in one synchronous step): a run of thousands of orders
-    // must not copy the book per order.
-    const orders = new Map<ClientOrderId, VenueOrder>()
-    const positions = new Map<Symbol, Dec.Decimal>((options.account.positions ?? []).map((p) => [p.symbol, p.quantity]))
-    let cash = options.account.cash ?? Dec.ZERO
+    const book = options.book ?? memoryBook(options.account)
     const lock = yield* Effect.makeSemaphore(1)
 
-    const book = (fill: Fill) => {
-      const value = Dec.mul(fill.quantity, fill.price)
-      cash = Dec.sub(fill.side === "BUY" ? Dec.sub(cash, value) : Dec.add(cash, value), fill.commission)
-      const change = fill.side === "BUY" ? fill.quantity : Dec.negate(fill.quantity)
-      positions.set(fill.symbol, Dec.add(positions.get(fill.symbol) ?? Dec.ZERO, change))
-    }
-
-    const accept = (request: SubmitOrder) =>
-      Effect.gen(function*() {
-        const decision = yield* options.decide(request)
-        if (decision._tag === "Reject") {
-          return { request, status: "REJECTED", fills: [], rejectReason: decision.reason } satisfies VenueOrder
-        }
-        const time = yield* nowIso
+    const decideNew = (request: SubmitOrder, time: string) =>
+      Effect.map(options.decide(request), (decision): VenueOrder => {
+        if (decision._tag === "Reject") return { request, status: "REJECTED", fills: [], rejectReason: decision.reason }
         const fills = decision.fills
           .filter((f) => Dec.isPositive(f.quantity))
           .map((f, i): Fill => ({
@@ -89,10 +137,8 @@ export const makeVenue = (options: {
             commission: f.commission ?? Dec.ZERO,
             time
           }))
-        for (const fill of fills) book(fill)
         const filled = Dec.sum(fills.map((f) => f.quantity))
-        const complete = Dec.gte(filled, request.quantity)
-        const status: ExecutionStatus = complete
+        const status: ExecutionStatus = Dec.gte(filled, request.quantity)
           ? "FILLED"
           : decision.remainder === "canceled"
           ? "CANCELED"
@@ -104,47 +150,49 @@ export const makeVenue = (options: {
           status,
           fills,
           ...(status === "CANCELED" && decision.cancelReason !== undefined ? { rejectReason: decision.cancelReason } : {})
-        } satisfies VenueOrder
+        }
       })
 
     const provider: ExecutionProvider["Type"] = {
       name: options.name,
       submit: (requests) =>
-        lock.withPermits(1)(
-          Effect.forEach(requests, (request) => {
-            const known = orders.get(request.clientOrderId)
-            if (known !== undefined) return Effect.succeed(report(known))
-            return Effect.map(accept(request), (order) => {
-              orders.set(request.clientOrderId, order)
-              return report(order)
-            })
-          })
-        ),
-      status: (ids) =>
-        Effect.sync(() =>
-          ids.flatMap((id) => {
-            const order = orders.get(id)
-            return order === undefined ? [] : [report(order)]
-          })
-        ),
-      cancel: (id) =>
-        lock.withPermits(1)(Effect.suspend(() => {
-          const order = orders.get(id)
-          if (order === undefined) {
-            return new ExecutionError({ provider: options.name, operation: "cancel", reason: `unknown order ${id}` })
+        lock.withPermits(1)(Effect.gen(function*() {
+          const known = new Map(yield* book.find(requests.map((r) => r.clientOrderId)))
+          const time = yield* nowIso
+          const accepted: Array<VenueOrder> = []
+          const reports: Array<ExecutionReport> = []
+          for (const request of requests) {
+            const existing = known.get(request.clientOrderId)
+            if (existing !== undefined) {
+              reports.push(report(existing))
+              continue
+            }
+            const order = yield* decideNew(request, time)
+            known.set(request.clientOrderId, order)
+            accepted.push(order)
+            reports.push(report(order))
           }
-          if (order.status !== "SUBMITTED" && order.status !== "PARTIAL") return Effect.succeed(report(order))
-          const canceled: VenueOrder = { ...order, status: "CANCELED" }
-          orders.set(id, canceled)
-          return Effect.succeed(report(canceled))
+          if (accepted.length > 0) yield* book.accept(accepted)
+          return reports
         })),
-      account: Effect.sync(() => {
-        const list: Array<Position> = []
-        for (const [symbol, quantity] of [...positions].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-          if (!Dec.isZero(quantity)) list.push({ symbol, quantity })
-        }
-        return { cash, positions: list }
-      })
+      status: (ids) =>
+        Effect.map(book.find(ids), (found) =>
+          ids.flatMap((id) => {
+            const order = found.get(id)
+            return order === undefined ? [] : [report(order)]
+          })),
+      cancel: (id) =>
+        lock.withPermits(1)(Effect.gen(function*() {
+          const order = (yield* book.find([id])).get(id)
+          if (order === undefined) {
+            return yield* new ExecutionError({ provider: options.name, operation: "cancel", reason: `unknown order ${id}` })
+          }
+          if (order.status !== "SUBMITTED" && order.status !== "PARTIAL") return report(order)
+          const canceled: VenueOrder = { ...order, status: "CANCELED" }
+          yield* book.replace(canceled)
+          return report(canceled)
+        })),
+      account: book.account
     }
-    return { provider, orders: Effect.sync(() => new Map(orders)) }
+    return { provider, orders: book.orders }
   })

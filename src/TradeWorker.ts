@@ -1,0 +1,69 @@
+/**
+ * A worker: takes queued runs one at a time through `TradeRunner.executeNext` (the repository hands each
+ * run to one worker only: `FOR UPDATE SKIP LOCKED` in PostgreSQL, compare-and-set in SQLite) and executes
+ * them, until stopped.
+ * Several workers on one database execute each run exactly once; a worker that dies leaves its run to
+ * be resumed by whichever worker executes it after the lease expires.
+ */
+import { Context, Duration, Effect, Layer } from "effect"
+import type { RunId } from "./domain/Ids.js"
+import type { RepositoryError } from "./ports/errors.js"
+import { TradeRunner } from "./TradeRunner.js"
+
+export interface TradeWorkerOptions {
+  /** How long to wait before looking again when the queue is empty. Default 1 s. */
+  readonly pollInterval?: Duration.DurationInput
+}
+
+export interface WorkerStep {
+  readonly runId: RunId
+  readonly status: string
+}
+
+export class TradeWorker extends Context.Tag("trade-execution/TradeWorker")<TradeWorker, {
+  /** Claims and executes the next queued run; `undefined` when the queue is empty. */
+  readonly step: Effect.Effect<WorkerStep | undefined, RepositoryError>
+  /** Executes queued runs until none is left; returns what it executed. */
+  readonly drain: Effect.Effect<ReadonlyArray<WorkerStep>, RepositoryError>
+  /** Executes queued runs as they come, until interrupted. */
+  readonly run: Effect.Effect<never, RepositoryError>
+}>() {
+  static readonly make = (options: TradeWorkerOptions = {}) =>
+    Effect.gen(function*() {
+      const runner = yield* TradeRunner
+      const pollInterval = Duration.decode(options.pollInterval ?? Duration.seconds(1))
+
+      const step = runner.executeNext().pipe(
+        Effect.map((report) => (report === undefined ? undefined : { runId: report.run.id, status: report.run.status })),
+        // A run taken over meanwhile is its new owner's to finish: the worker goes on.
+        Effect.catchTags({
+          LeaseLost: (e) => Effect.succeed<WorkerStep>({ runId: e.runId as RunId, status: "lease_lost" }),
+          RunNotFound: (e) => Effect.succeed<WorkerStep>({ runId: e.runId as RunId, status: "missing" })
+        }),
+        Effect.tap((s) =>
+          s === undefined ? Effect.void : Effect.logInfo("trade run executed").pipe(Effect.annotateLogs({ runId: s.runId, status: s.status }))
+        ),
+        Effect.withSpan("TradeWorker.step")
+      )
+
+      const drain = Effect.gen(function*() {
+        const done: Array<WorkerStep> = []
+        for (;;) {
+          const next = yield* step
+          if (next === undefined) return done
+          done.push(next)
+        }
+      })
+
+      const run = Effect.gen(function*() {
+        for (;;) {
+          const next = yield* step
+          if (next === undefined) yield* Effect.sleep(pollInterval)
+        }
+      })
+
+      return TradeWorker.of({ step, drain, run })
+    })
+
+  static readonly layer = (options: TradeWorkerOptions = {}) => Layer.effect(TradeWorker, TradeWorker.make(options))
+}

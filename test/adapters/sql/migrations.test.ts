@@ -1,0 +1,64 @@
+import * as Reactivity from "@effect/experimental/Reactivity"
+import * as PgClient from "@effect/sql-pg/PgClient"
+import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Layer, Redacted } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { DatabaseLive } from "../../../adapters/sql/layers.js"
+import { migrate, migrations, MIGRATIONS_TABLE } from "../../../adapters/sql/migrations.js"
+import * as SqlTradeRepository from "../../../adapters/sql/SqlTradeRepository.js"
+import * as Dec from "../../../src/domain/Decimal.js"
+import type { RunId, SnapshotId } from "../../../src/domain/Ids.js"
+import { TradeRepository } from "../../../src/ports/TradeRepository.js"
+import { describePg, freshSchema, pgAvailable } from "../../support/postgres.js"
+import { item } from "../../support/world.js"
+
+const dir = mkdtempSync(join(tmpdir(), "trade-exec-migrate-"))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** Writes a snapshot and a run with the schema of the first version only. */
+const firstVersion = Effect.gen(function*() {
+  yield* migrate(1)
+  const repo = yield* SqlTradeRepository.make
+  const snapshot = yield* repo.createSnapshot({ id: "snap_v1" as SnapshotId, items: [item("AAA", "0.123456789")] })
+  yield* repo.createRun({ id: "run_v1" as RunId, snapshotId: snapshot.id, params: { portfolioValue: Dec.unsafe("1000.5") } })
+})
+
+const migratedForward = (db: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const repo = yield* TradeRepository
+    const applied = yield* sql<{ migration_id: number }>`SELECT migration_id FROM ${sql(MIGRATIONS_TABLE)} ORDER BY migration_id`
+    expect(applied.map((r) => Number(r.migration_id))).toEqual(Object.keys(migrations).map((k) => Number(k.split("_")[0])))
+    const run = yield* repo.getRun("run_v1" as RunId)
+    expect(Dec.toString(run.params.portfolioValue!)).toBe("1000.5")
+    const snapshot = yield* repo.getSnapshot("snap_v1" as SnapshotId)
+    expect(Dec.toString(snapshot.items[0]!.weight)).toBe("0.123456789")
+    // the tables of later versions exist and work
+    expect(yield* sql`SELECT * FROM paper_orders`).toEqual([])
+  }).pipe(Effect.provide(DatabaseLive(db)))
+
+describe("migrations", () => {
+  it.effect("move a SQLite database of the first version forward, keeping its data", () =>
+    Effect.gen(function*() {
+      const db = join(dir, "v1.db")
+      yield* firstVersion.pipe(Effect.provide(SqliteClient.layer({ filename: db })))
+      yield* migratedForward(db)
+      // and building the layer again changes nothing
+      yield* migratedForward(db)
+    }))
+})
+
+const schema = pgAvailable || process.env.CI ? await freshSchema("migrate") : undefined
+describePg("migrations on PostgreSQL", () => {
+  afterAll(() => schema?.drop())
+  it.effect("move a database of the first version forward, keeping its data", () =>
+    Effect.gen(function*() {
+      const url = schema?.url ?? "postgres://unreachable"
+      yield* firstVersion.pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url) }).pipe(Layer.provide(Reactivity.layer))))
+      yield* migratedForward(url)
+    }))
+})

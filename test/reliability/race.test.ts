@@ -1,0 +1,86 @@
+/**
+ * Processes racing for the same work: 4 processes execute the same run at once (on one SQLite file, and
+ * on PostgreSQL) — exactly one set of orders and fills comes out; 4 workers drain 50 queued runs from one
+ * PostgreSQL database — every run is executed exactly once.
+ */
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Effect } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { TradeRepository } from "../../src/ports/TradeRepository.js"
+import { describePg, freshSchema, pgAvailable } from "../support/postgres.js"
+import { spawnTrade } from "../support/processes.js"
+import { invariants, openDatabase, queueRun, type Runtime } from "../support/scenario.js"
+
+const N = 200
+
+const raceOneRun = async (db: string, runtime: Runtime) => {
+  const run = await runtime.runPromise(queueRun(N))
+  const results = await Promise.all(
+    [1, 2, 3, 4].map((i) => spawnTrade({ TE_DB: db, TE_RUN: run.id, TE_WORKER_ID: `racer-${i}` }).result)
+  )
+  // One process executes the run; each other one is refused while it holds it, or finds it done.
+  const outcomes = results.map((r) => r.output?.status ?? r.output?.error)
+  expect(outcomes.filter((o) => o === "done").length).toBeGreaterThanOrEqual(1)
+  for (const r of results) expect([0, 5]).toContain(r.code)
+  const state = await runtime.runPromise(invariants(run.id))
+  expect(state).toMatchObject({
+    status: "done",
+    orders: N,
+    distinctOrders: N,
+    fills: N,
+    distinctFills: N,
+    filledEqualsFills: true,
+    brokerOrders: N,
+    brokerDistinct: N,
+    auditOk: true,
+    replayMatches: true
+  })
+  const attempts = (await runtime.runPromise(Effect.flatMap(TradeRepository, (r) => r.getRun(run.id)))).attempts
+  expect(attempts).toBe(1)
+}
+
+describe("4 processes executing the same run on one SQLite file", () => {
+  const dir = mkdtempSync(join(tmpdir(), "trade-exec-race-"))
+  const db = join(dir, "race.db")
+  const runtime = openDatabase(db)
+  afterAll(async () => {
+    await runtime.dispose()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  it("produce exactly one set of orders and fills", () => raceOneRun(db, runtime), 120_000)
+})
+
+const schema = pgAvailable || process.env.CI ? await freshSchema("race") : undefined
+describePg("on PostgreSQL", () => {
+  const db = schema?.url ?? "postgres://unreachable"
+  const runtime = openDatabase(db)
+  afterAll(async () => {
+    await runtime.dispose()
+    await schema?.drop()
+  })
+
+  it("4 processes executing the same run produce exactly one set of orders and fills", () => raceOneRun(db, runtime), 120_000)
+
+  it("4 workers drain 50 queued runs, executing every run exactly once", async () => {
+    const runs = []
+    for (let i = 0; i < 50; i++) runs.push(await runtime.runPromise(queueRun(20)))
+    const results = await Promise.all(
+      [1, 2, 3, 4].map((i) => spawnTrade({ TE_DB: db, TE_MODE: "worker", TE_WORKER_ID: `worker-${i}` }).result)
+    )
+    for (const r of results) expect(r.code, r.stderr).toBe(0)
+    const executed = results.flatMap((r) => (r.output?.steps as Array<{ runId: string; status: string }>) ?? [])
+    const ids = runs.map((r) => r.id)
+    expect(executed.filter((s) => ids.includes(s.runId as never)).map((s) => s.runId).sort()).toEqual([...ids].sort())
+    expect(results.filter((r) => ((r.output?.steps as Array<unknown>) ?? []).length > 0).length).toBeGreaterThan(1)
+    for (const id of ids) {
+      const state = await runtime.runPromise(invariants(id))
+      expect(state).toMatchObject({ status: "done", orders: 20, distinctOrders: 20, fills: 20, brokerOrders: 20, brokerDistinct: 20, auditOk: true })
+    }
+    const attempts = await runtime.runPromise(Effect.flatMap(SqlClient.SqlClient, (sql) =>
+      sql<{ id: string; attempts: number }>`SELECT id, attempts FROM trade_runs WHERE ${sql.in("id", ids)}`))
+    expect(attempts.every((r) => Number(r.attempts) === 1)).toBe(true)
+  }, 180_000)
+})

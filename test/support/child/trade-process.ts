@@ -1,0 +1,74 @@
+/**
+ * A real process that executes one run (TE_RUN) or drains the queue as a worker (TE_MODE=worker) on a
+ * database (TE_DB: a SQLite file or a PostgreSQL URL), with the paper broker's book in the same database.
+ * Fault injection: TE_CRASH_AFTER_ORDERS=k makes the process SIGKILL itself right after the broker has
+ * accepted its k-th order and before the runner hears back — the worst moment to die. Prints one JSON
+ * line with the outcome; exit code 0 done, 3 blocked, 4 failed, 5 held by another process, 1 otherwise.
+ */
+import { Effect, Layer, Schedule } from "effect"
+import { DatabaseLive } from "../../../adapters/sql/layers.js"
+import * as SqlPaperBook from "../../../adapters/sql/SqlPaperBook.js"
+import type { RunId } from "../../../src/domain/Ids.js"
+import { ExecutionProvider } from "../../../src/ports/ExecutionProvider.js"
+import { PriceFeed } from "../../../src/ports/PriceFeed.js"
+import { TradeRunner } from "../../../src/TradeRunner.js"
+import { TradeWorker } from "../../../src/TradeWorker.js"
+
+const env = process.env
+const crashAfter = env.TE_CRASH_AFTER_ORDERS === undefined ? undefined : Number(env.TE_CRASH_AFTER_ORDERS)
+let accepted = 0
+
+/** Hands orders over one at a time so the process can die between any two of them. */
+const crashing = Layer.effect(
+  ExecutionProvider,
+  Effect.map(ExecutionProvider, (inner) =>
+    crashAfter === undefined ? inner : ExecutionProvider.of({
+      ...inner,
+      submit: (orders) =>
+        Effect.map(
+          Effect.forEach(orders, (order) =>
+            Effect.tap(inner.submit([order]), () =>
+              Effect.sync(() => {
+                accepted += 1
+                if (accepted >= crashAfter) process.kill(process.pid, "SIGKILL")
+              }))),
+          (reports) => reports.flat()
+        )
+    }))
+)
+
+const storage = DatabaseLive(env.TE_DB!)
+const broker = crashing.pipe(
+  Layer.provide(SqlPaperBook.layer({ cash: 1_000_000_000 })),
+  Layer.provide(PriceFeed.layerMemory([])),
+  Layer.provide(storage)
+)
+const runner = TradeRunner.layer({
+  workerId: env.TE_WORKER_ID ?? `child-${process.pid}`,
+  leaseSeconds: Number(env.TE_LEASE_SECONDS ?? 30),
+  submitBatchSize: Number(env.TE_BATCH ?? 100),
+  settleSchedule: Schedule.recurs(0)
+}).pipe(Layer.provide(Layer.mergeAll(storage, broker, PriceFeed.layerMemory([]))))
+
+const program: Effect.Effect<{ readonly exit: number }, unknown> = env.TE_MODE === "worker"
+  ? Effect.gen(function*() {
+    const worker = yield* TradeWorker
+    const steps = yield* worker.drain
+    return { mode: "worker", steps, exit: 0 }
+  }).pipe(Effect.provide(TradeWorker.layer().pipe(Layer.provideMerge(runner), Layer.provide(storage))))
+  : Effect.gen(function*() {
+    const report = yield* (yield* TradeRunner).execute(env.TE_RUN as RunId)
+    const status = report.run.status
+    return { mode: "execute", status, orders: report.orders.length, fills: report.fills.length, exit: status === "done" ? 0 : status === "blocked" ? 3 : status === "failed" ? 4 : 1 }
+  }).pipe(Effect.provide(runner))
+
+Effect.runPromiseExit(program).then((exit) => {
+  if (exit._tag === "Success") {
+    process.stdout.write(`${JSON.stringify(exit.value)}\n`)
+    process.exit(exit.value.exit)
+  }
+  const failure = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+  const tag = (failure as { _tag?: string } | undefined)?._tag ?? "Defect"
+  process.stdout.write(`${JSON.stringify({ error: tag, message: String((failure as { message?: unknown } | undefined)?.message ?? exit.cause) })}\n`)
+  process.exit(tag === "RunHeld" ? 5 : 1)
+})
