@@ -1,0 +1,159 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Duration, Effect, Fiber, Layer, Schedule } from "effect"
+import { spawn } from "node:child_process"
+import * as path from "node:path"
+import * as Dec from "../../../src/domain/Decimal.js"
+import type { RunId } from "../../../src/domain/Ids.js"
+import { AuditLog } from "../../../src/ports/AuditLog.js"
+import { TradeRepository } from "../../../src/ports/TradeRepository.js"
+import { TradeRunner } from "../../../src/TradeRunner.js"
+import { item, makeWorld, quote } from "../../support/world.js"
+import { leanTrade, storage } from "./support/leanTrade.js"
+import {
+  ALGORITHM_ID,
+  eventually,
+  leanDirectory,
+  leanOrdersByTag,
+  leanProvider,
+  pendingCommandFiles,
+  received,
+  startStandIn,
+  STAND_IN_SCRIPT,
+  TSX
+} from "./support/standIn.js"
+
+const d = Dec.unsafe
+const orderCommands = (dir: string) => received(dir).filter((c) => c.command === "OrderCommand")
+
+/** Every tag LEAN received exactly once, and LEAN holds exactly one order per tag. */
+const expectNoDuplicates = (dir: string, tags: ReadonlyArray<string>) => {
+  expect(orderCommands(dir).map((c) => c.tag).sort()).toEqual([...tags].sort())
+  expect([...leanOrdersByTag(dir)].sort()).toEqual([...tags].sort().map((t) => [t, 1]))
+}
+
+describe("a TradeRun executed through LEAN", () => {
+  it.scopedLive("builds the orders, hands each to LEAN once, and records LEAN's fills, rejections and partial fills", () =>
+    Effect.gen(function*() {
+      const dir = yield* leanDirectory
+      yield* startStandIn(dir, { prices: { AAA: "50", PARTB: "25", REJC: "10" } })
+      const lean = yield* leanProvider(dir, { settleTimeout: "300 millis" })
+      const world = yield* makeWorld({
+        quotes: [quote("AAA", 50), quote("PARTB", 25), quote("REJC", 10)],
+        provider: () => lean
+      })
+      const run = yield* world.queueRun([item("AAA", "0.2"), item("PARTB", "0.1"), item("REJC", "0.1")], {
+        portfolioValue: d(10000),
+        positions: []
+      })
+      const report = yield* world.runner.execute(run.id)
+      expect(report.run.status).toBe("done")
+      expect(report.orders.map((o) => [o.symbol, o.side, Dec.toString(o.quantity), o.status, Dec.toString(o.filledQuantity)])).toEqual([
+        ["AAA", "BUY", "40", "FILLED", "40"],
+        ["PARTB", "BUY", "40", "PARTIAL", "20"],
+        ["REJC", "BUY", "100", "REJECTED", "0"]
+      ])
+      expect(report.orders[2]?.rejectReason).toMatch(/^Order Error: ids: \[\d\], Insufficient buying power/)
+      expect(report.fills.map((f) => `${f.symbol} ${Dec.toString(f.quantity)} @ ${Dec.toString(f.price)} fee ${Dec.toString(f.commission)}`)).toEqual([
+        "AAA 40 @ 50 fee 1",
+        "PARTB 20 @ 25 fee 1"
+      ])
+      expect(report.fills.every((f) => f.executionId.startsWith(`${ALGORITHM_ID}-`))).toBe(true)
+      expectNoDuplicates(dir, report.orders.map((o) => o.clientOrderId))
+      expect((yield* world.audit.service.verify).ok).toBe(true)
+      const replay = yield* world.runner.replay(run.id)
+      expect([replay.ordersMatch, replay.auditMatches]).toEqual([true, true])
+
+      // The run is done: executing it again sends LEAN nothing.
+      yield* world.runner.execute(run.id)
+      expect(orderCommands(dir).length).toBe(3)
+    }))
+
+  it.scopedLive("resumes after an interrupt while LEAN has taken the commands but not answered, with no duplicate order", () =>
+    Effect.gen(function*() {
+      const dir = yield* leanDirectory
+      yield* startStandIn(dir, { slowMillis: 1500, prices: { SLOWA: "20" } })
+      const lean = yield* leanProvider(dir)
+      const world = yield* makeWorld({ quotes: [quote("SLOWA", 20)], provider: () => lean })
+      const run = yield* world.queueRun([item("SLOWA", "0.5")], { portfolioValue: d(10000), positions: [] })
+
+      const first = yield* Effect.fork(world.runner.execute(run.id))
+      // LEAN has read and deleted the command; its order and result are not written yet.
+      yield* eventually(() => orderCommands(dir).length === 1 && pendingCommandFiles(dir).length === 0)
+      yield* Fiber.interrupt(first)
+      const left = yield* world.repo.service.listOrders(run.id)
+      expect(left.map((o) => o.status)).toEqual(["SUBMITTED"])
+
+      const resumer = yield* world.runnerWith({ workerId: "resumer" })
+      const report = yield* resumer.execute(run.id)
+      expect(report.run.status).toBe("done")
+      expect(report.orders.map((o) => [o.status, Dec.toString(o.filledQuantity)])).toEqual([["FILLED", "250"]])
+      expectNoDuplicates(dir, [left[0]!.clientOrderId])
+      const resumed = world.audit.events.filter((e) => e.type === "trade_run.resume")
+      expect(resumed.length).toBe(1)
+    }))
+
+  it.scopedLive("resumes after our process is killed between writing LEAN's commands and reading their results, with no duplicate order", () =>
+    Effect.gen(function*() {
+      const dir = yield* leanDirectory
+      const database = path.join(yield* leanDirectory, "trade.db")
+      const prices = { AAA: "50", BBB: "25" }
+
+      const runId = yield* Effect.scoped(Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const snapshot = yield* repo.createSnapshot({ items: [item("AAA", "0.5"), item("BBB", "0.3")] })
+        return (yield* repo.createRun({ snapshotId: snapshot.id, params: { portfolioValue: d(10000), positions: [] } })).id
+      }).pipe(Effect.provide(storage(database))))
+
+      // Our process executes the run while LEAN is not taking commands yet, and is killed once both are written.
+      const child = spawn(process.execPath, ["--import", TSX, path.join(path.dirname(STAND_IN_SCRIPT), "lean-trade-process.ts")], {
+        env: {
+          ...process.env,
+          TRADE_DB: database,
+          LEAN_DIR: dir,
+          RUN_ID: runId,
+          PRICES: JSON.stringify(prices),
+          WORKER_ID: "doomed",
+          LEASE_SECONDS: "1"
+        },
+        stdio: ["ignore", "pipe", "inherit"]
+      })
+      const exited = Effect.async<NodeJS.Signals | null>((resume) => {
+        child.once("exit", (_code, signal) => resume(Effect.succeed(signal)))
+      })
+      yield* Effect.addFinalizer(() => Effect.sync(() => child.kill("SIGKILL")))
+      yield* eventually(() => pendingCommandFiles(dir).length === 2, Duration.seconds(40))
+      child.kill("SIGKILL")
+      expect(yield* exited).toBe("SIGKILL")
+
+      // What the killed process left: the run running, its orders marked SUBMITTED, the commands waiting for LEAN.
+      const before = yield* Effect.scoped(Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        return { run: yield* repo.getRun(runId as RunId), orders: yield* repo.listOrders(runId as RunId) }
+      }).pipe(Effect.provide(storage(database))))
+      expect(before.run.status).toBe("running")
+      expect(before.orders.map((o) => o.status)).toEqual(["SUBMITTED", "SUBMITTED"])
+
+      // LEAN comes up and takes the commands; a new process resumes the run once the dead one's lease expires.
+      yield* startStandIn(dir, { prices })
+      const resumed = yield* Effect.scoped(Effect.gen(function*() {
+        const runner = yield* TradeRunner
+        const report = yield* runner.execute(runId as RunId).pipe(
+          Effect.retry({ schedule: Schedule.spaced(Duration.millis(200)), while: (e) => e._tag === "RunHeld", times: 50 })
+        )
+        const verified = yield* (yield* AuditLog).verify
+        return { report, verified }
+      }).pipe(Effect.provide(Layer.fresh(leanTrade({ database, leanDir: dir, prices, workerId: "survivor", leaseSeconds: 5 })))))
+
+      expect(resumed.report.run.status).toBe("done")
+      expect(resumed.report.orders.map((o) => [o.symbol, Dec.toString(o.quantity), o.status])).toEqual([
+        ["AAA", "100", "FILLED"],
+        ["BBB", "120", "FILLED"]
+      ])
+      expect(resumed.report.fills.map((f) => `${f.symbol} ${Dec.toString(f.quantity)} @ ${Dec.toString(f.price)}`)).toEqual([
+        "AAA 100 @ 50",
+        "BBB 120 @ 25"
+      ])
+      expect(resumed.verified.ok).toBe(true)
+      expectNoDuplicates(dir, before.orders.map((o) => o.clientOrderId))
+    }), { timeout: 90_000 })
+})
