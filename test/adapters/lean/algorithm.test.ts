@@ -1,0 +1,72 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { placeholders, render, required, TEMPLATE } from "../../../adapters/lean/algorithm/render-config.js"
+
+const template = fs.readFileSync(TEMPLATE, "utf8")
+const algorithm = fs.readFileSync(path.join(path.dirname(TEMPLATE), "TradeExecBridgeAlgorithm.cs"), "utf8")
+
+/** LEAN reads its config with Json.NET, which allows // comments; JSON.parse does not. */
+const withoutComments = (text: string) => text.replace(/^\s*\/\/.*$/gm, "")
+
+const filled = (overrides: Record<string, string> = {}) => {
+  const env = Object.fromEntries(placeholders(template).map((name) => [name, `value-of-${name}`]))
+  const rendered = render(template, { ...env, ...overrides })
+  if (rendered._tag !== "Rendered") throw new Error(`missing ${rendered.names.join(", ")}`)
+  return JSON.parse(withoutComments(rendered.text)) as {
+    readonly environment: string
+    readonly "algorithm-type-name": string
+    readonly "ib-password": string
+    readonly parameters: Record<string, string>
+    readonly environments: Record<string, Record<string, unknown>>
+  }
+}
+
+describe("the LEAN side of the bridge", () => {
+  it("configures live-paper and live-interactive for the bridge algorithm", () => {
+    const config = filled({ LEAN_ENVIRONMENT: "live-interactive" })
+    expect(config.environment).toBe("live-interactive")
+    expect(config["algorithm-type-name"]).toBe("TradeExecBridgeAlgorithm")
+    expect(Object.keys(config.environments).sort()).toEqual(["live-interactive", "live-paper"])
+    expect(config.environments["live-paper"]).toMatchObject({
+      "live-mode": true,
+      "live-mode-brokerage": "PaperBrokerage",
+      "transaction-handler": "QuantConnect.Lean.Engine.TransactionHandlers.BacktestingTransactionHandler"
+    })
+    expect(config.environments["live-interactive"]).toMatchObject({
+      "live-mode": true,
+      "live-mode-brokerage": "InteractiveBrokersBrokerage",
+      "transaction-handler": "QuantConnect.Lean.Engine.TransactionHandlers.BrokerageTransactionHandler"
+    })
+  })
+
+  it("keeps Interactive Brokers credentials out of the template: they are placeholders for the environment", () => {
+    for (const key of ["ib-account", "ib-user-name", "ib-password"]) {
+      expect(template).toMatch(new RegExp(`"${key}": "\\$\\{[A-Z_]+\\}"`))
+    }
+    expect(required(template)).toEqual(expect.arrayContaining(["IB_ACCOUNT", "IB_USER_NAME", "IB_PASSWORD"]))
+    // No placeholder hides in a comment, where LEAN would never see it filled.
+    expect(placeholders(withoutComments(template))).toEqual(placeholders(template))
+  })
+
+  it("renders the template from the environment, escaping values for JSON, and names every variable missing", () => {
+    expect(filled({ IB_PASSWORD: `p"a\\ss` })["ib-password"]).toBe(`p"a\\ss`)
+    const defaults = render(template, Object.fromEntries(required(template).map((name) => [name, "x"])))
+    expect(defaults._tag === "Rendered" && JSON.parse(withoutComments(defaults.text))["ib-trading-mode"]).toBe("paper")
+    const rendered = render(template, { LEAN_ENVIRONMENT: "live-paper", IB_ACCOUNT: "" })
+    expect(rendered._tag).toBe("Missing")
+    if (rendered._tag === "Missing") {
+      expect(rendered.names).toContain("IB_ACCOUNT")
+      expect(rendered.names).toContain("TRADE_EXEC_LEAN_ALGORITHM_ID")
+      expect(rendered.names).not.toContain("LEAN_ENVIRONMENT")
+    }
+  })
+
+  it("sets every parameter the algorithm reads, and the algorithm writes the files the provider reads", () => {
+    const read = [...algorithm.matchAll(/GetParameter\("([a-z-]+)"/g)].map((m) => m[1]!)
+    expect(Object.keys(filled().parameters).sort()).toEqual([...new Set(read)].sort())
+    expect(algorithm).toContain(`_bridgeId + ".json"`)
+    expect(algorithm).toContain(`_bridgeId + "-order-events.json"`)
+    expect(algorithm).toContain("new OrderEventJsonConverter(_bridgeId)")
+  })
+})
