@@ -317,8 +317,12 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
       }
       const current = reports.get(id)!
       if (isFinal(current)) return current
-      const target = (yield* readBook("cancel")).byTag.get(id)?.at(-1)
-      if (target === undefined) return current
+      // Order ids are LEAN's per run: only an order of the running deployment (the last id) can be named to it.
+      const running = algorithmIds.at(-1)!
+      const target = (yield* readBook("cancel")).byTag.get(id)?.filter((t) => t.algorithmId === running).at(-1)
+      if (target === undefined) {
+        return yield* failure("cancel", `order ${id} belongs to an earlier LEAN run, not to ${running}; LEAN cannot cancel it by its id`)
+      }
       // A cancel may be asked again after LEAN refused one: each gets its own command id and result file.
       const commandId = `cancel-${id}-${yield* Clock.currentTimeMillis}`
       yield* writeAtomically("cancel", leanDir, `command-${commandId}.json`, Commands.cancelCommand(commandId, target.order.id))

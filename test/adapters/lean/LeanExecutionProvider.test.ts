@@ -186,13 +186,13 @@ describe("LeanExecutionProvider", () => {
         expect([report.status, fillText(report)]).toEqual(["FILLED", [`${ALGORITHM_ID}-1-2 SELL 4 @ 100 fee 1`]])
       }))
 
-    it.scopedLive("knows the orders of earlier deployments too, and reads LEAN's dated order-event files", () =>
+    it.scopedLive("knows the orders of earlier deployments too, reads LEAN's dated event files, and cancels only in the running one", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         const event = (orderId: number, orderEventId: number, status: string, quantity: string) =>
           `{"orderId":${orderId},"orderEventId":${orderEventId},"symbolValue":"AAA","time":1795618800.5,"status":"${status}",` +
           `"fillPrice":10.5,"fillQuantity":${quantity},"direction":"buy","quantity":2.0}`
-        fs.writeFileSync(path.join(dir, "first.json"), `{"orders":{"1":{"id":1,"status":3,"quantity":2.0,"tag":"OLD-B-1"}}}`)
+        fs.writeFileSync(path.join(dir, "first.json"), `{"orders":{"1":{"id":1,"status":3,"quantity":2.0,"tag":"OLD-B-1"},"2":{"id":2,"status":1,"quantity":2.0,"tag":"STALE-B-1"}}}`)
         fs.writeFileSync(path.join(dir, "first-order-events.json"), `[${event(1, 1, "submitted", "0.0")},${event(1, 2, "filled", "2.0")}]`)
         fs.writeFileSync(path.join(dir, "second.json"), `{"orders":{"1":{"id":1,"status":2,"quantity":2.0,"tag":"NEW-B-1"}}}`)
         fs.writeFileSync(path.join(dir, "second-2026-11-25-order-events.json"), `[${event(1, 1, "submitted", "0.0")}]`)
@@ -203,6 +203,10 @@ describe("LeanExecutionProvider", () => {
           ["NEW-B-1", "PARTIAL", ["second-1-2"]],
           ["OLD-B-1", "FILLED", ["first-1-2"]]
         ])
+        // LEAN numbers orders per run: order 2 of the first run is not order 2 of the running one.
+        const stale = yield* Effect.flip(provider.cancel("STALE-B-1" as ClientOrderId))
+        expect(stale.message).toContain("belongs to an earlier LEAN run, not to second")
+        expect(pendingCommandFiles(dir)).toEqual([])
       }))
   })
 
