@@ -7,9 +7,10 @@
  *    a result packet for its command, a command file still waiting in LEAN's directory, or our journal entry
  *    saying we handed it over. Any of these means the order is never written again — after a crash of ours,
  *    the next submit reconciles instead of trading twice.
- * 2. Otherwise write the journal entry, then the command (a temporary file renamed to `command-<id>.json`, so
- *    LEAN never reads half a command). The journal closes the one gap the files leave: LEAN deletes the command
- *    file before it runs it and writes its result after, so for a moment neither says the order exists.
+ * 2. Otherwise write the command under a temporary name, the journal entry, then rename the command to
+ *    `command-<id>.json` (LEAN never reads half a command). The journal closes the one gap the files leave:
+ *    LEAN deletes the command file before it runs it and writes its result after, so for a moment neither says
+ *    the order exists.
  * 3. Wait, polling on a schedule, until LEAN has taken in every order (it appears in the results, or LEAN
  *    refused the command). Past `acknowledgeTimeout` the outcome is unknown: `ExecutionTimeout`, and the runner
  *    settles it with `status()`.
@@ -230,27 +231,40 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
       )
     }
 
-    /** Writes the commands of the orders LEAN has never been given; reconciles the rest. */
+    const exists = (operation: string, file: string) =>
+      fs.exists(file).pipe(Effect.mapError(ioFailure(operation, `look for ${file}`)))
+
+    /**
+     * Writes the commands of the orders LEAN has never been given; reconciles the rest. A command is written in
+     * three steps, so that a crash at any point leaves a state the next submit reads right:
+     * 1. the whole command under a temporary name LEAN never reads — a crash here sent nothing;
+     * 2. the journal entry — from here on the order counts as handed over;
+     * 3. the rename to `command-<id>.json` — LEAN may take it from here. A journal entry whose temporary
+     *    file is still there is a hand-over a crash cut short between 2 and 3: it is completed.
+     */
     const handOver = (orders: ReadonlyArray<SubmitOrder>) =>
       handOverLock.withPermits(1)(Effect.gen(function*() {
         const reports = yield* known("submit", orders.map((o) => o.clientOrderId))
         const pending = yield* pendingCommands("submit")
-        const fresh: Array<SubmitOrder> = []
+        const seen = new Set<ClientOrderId>()
         for (const order of orders) {
           const id = order.clientOrderId
-          if (reports.has(id) || pending.has(id) || fresh.some((o) => o.clientOrderId === id)) continue
-          const journaled = yield* fs.exists(journalFile(id)).pipe(Effect.mapError(ioFailure("submit", "read the journal")))
-          if (journaled || Option.isSome(yield* commandResult("submit", id))) continue
-          fresh.push(order)
-        }
-        if (fresh.length === 0) return
-        yield* fs.makeDirectory(journalDir, { recursive: true }).pipe(Effect.mapError(ioFailure("submit", `create ${journalDir}`)))
-        const handedAt = yield* nowIso
-        for (const order of fresh) {
+          if (reports.has(id) || pending.has(id) || seen.has(id)) continue
+          seen.add(id)
+          const commandFile = path.join(leanDir, Commands.orderCommandFile(id))
+          const temporary = path.join(leanDir, Commands.temporaryFile(Commands.orderCommandFile(id)))
+          const rename = fs.rename(temporary, commandFile).pipe(Effect.mapError(ioFailure("submit", `write ${commandFile}`)))
+          if (yield* exists("submit", journalFile(id))) {
+            if (yield* exists("submit", temporary)) yield* rename
+            continue
+          }
+          if (Option.isSome(yield* commandResult("submit", id))) continue
           const command = Commands.orderCommand(order, instrument)
-          const commandFile = Commands.orderCommandFile(order.clientOrderId)
-          yield* writeAtomically("submit", journalDir, `${order.clientOrderId}.json`, JSON.stringify({ commandFile, handedAt, command }))
-          yield* writeAtomically("submit", leanDir, commandFile, command)
+          yield* fs.writeFileString(temporary, command).pipe(Effect.mapError(ioFailure("submit", `write ${temporary}`)))
+          yield* fs.makeDirectory(journalDir, { recursive: true }).pipe(Effect.mapError(ioFailure("submit", `create ${journalDir}`)))
+          const entry = { commandFile: Commands.orderCommandFile(id), handedAt: yield* nowIso, command }
+          yield* writeAtomically("submit", journalDir, `${id}.json`, JSON.stringify(entry))
+          yield* rename
         }
       }))
 
@@ -306,8 +320,7 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
     const cancel = Effect.fn("LeanExecutionProvider.cancel")(function*(id: ClientOrderId) {
       let reports = yield* known("cancel", [id])
       if (!reports.has(id)) {
-        const handed = (yield* pendingCommands("cancel")).has(id) ||
-          (yield* fs.exists(journalFile(id)).pipe(Effect.mapError(ioFailure("cancel", "read the journal"))))
+        const handed = (yield* pendingCommands("cancel")).has(id) || (yield* exists("cancel", journalFile(id)))
         if (!handed) return yield* failure("cancel", `unknown order ${id}: LEAN has no order tagged with it`)
         const acknowledged = yield* pollUntil(known("cancel", [id]), (r) => r.has(id), acknowledgeTimeout)
         if (!acknowledged.reached) {

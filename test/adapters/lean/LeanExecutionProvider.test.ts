@@ -114,6 +114,34 @@ describe("LeanExecutionProvider", () => {
         expect(leanOrdersByTag(dir).get(o.clientOrderId)).toBe(1)
       }))
 
+    it.scopedLive("completes a hand-over that a crash cut short between the journal entry and the rename", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        const o = order("AAA", "BUY", 6)
+        timeoutIds(yield* Effect.flip((yield* leanProvider(dir, { acknowledgeTimeout: "100 millis" })).submit([o])))
+        // Back to the moment before the rename: journal written, command complete under its temporary name.
+        const command = path.join(dir, `command-${o.clientOrderId}.json`)
+        fs.renameSync(command, path.join(dir, `.command-${o.clientOrderId}.json.tmp`))
+        yield* startStandIn(dir)
+        const [report] = yield* (yield* leanProvider(dir)).submit([o])
+        expect(report?.status).toBe("FILLED")
+        expect(commandsFor(dir, o.clientOrderId)).toBe(1)
+      }))
+
+    it.scopedLive("never writes again a command LEAN was handed and never answered: it times out instead", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        const o = order("AAA", "BUY", 6)
+        timeoutIds(yield* Effect.flip((yield* leanProvider(dir, { acknowledgeTimeout: "100 millis" })).submit([o])))
+        // LEAN took the file and dropped it: no order, no result, only our journal remembers.
+        fs.rmSync(path.join(dir, `command-${o.clientOrderId}.json`))
+        yield* startStandIn(dir)
+        const restarted = yield* leanProvider(dir, { acknowledgeTimeout: "300 millis" })
+        expect(timeoutIds(yield* Effect.flip(restarted.submit([o])))).toEqual([o.clientOrderId])
+        expect(pendingCommandFiles(dir)).toEqual([])
+        expect(commandsFor(dir, o.clientOrderId)).toBe(0)
+      }))
+
     it.scopedLive("recognises an order LEAN already holds by its tag, even with our journal gone", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
