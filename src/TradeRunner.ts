@@ -54,7 +54,14 @@ export interface TradeRunnerOptions {
   readonly providerTimeout?: Duration.DurationInput
   /** How often `status()` is asked again for orders whose outcome is unknown. Default 5 times, 200 ms apart. */
   readonly settleSchedule?: Schedule.Schedule<unknown>
+  /** Told how a run is getting on (e.g. to draw a progress bar); must not fail. */
+  readonly onProgress?: (progress: RunProgress) => Effect.Effect<void>
 }
+
+/** Where an execution stands: orders built, then orders handed to the provider so far. */
+export type RunProgress =
+  | { readonly runId: RunId; readonly phase: "built"; readonly orders: number }
+  | { readonly runId: RunId; readonly phase: "submitting"; readonly done: number; readonly total: number }
 
 export interface RunReport {
   readonly run: TradeRun
@@ -124,6 +131,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
       const batchSize = Math.max(1, options.submitBatchSize ?? 500)
       const providerTimeout = Duration.decode(options.providerTimeout ?? Duration.seconds(30))
       const settleSchedule = options.settleSchedule ?? Schedule.intersect(Schedule.recurs(5), Schedule.spaced("200 millis"))
+      const progress = options.onProgress ?? (() => Effect.void)
 
       const timed = <A, E, R>(operation: string, ids: ReadonlyArray<string>, effect: Effect.Effect<A, E, R>) =>
         Effect.timeoutFail(effect, {
@@ -233,6 +241,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
               prices: quotes.size
             }
           }])
+          yield* progress({ runId: run.id, phase: "built", orders: orders.length })
           return { run: { ...run, recorded }, orders }
         })
 
@@ -413,7 +422,12 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
 
           const accepted = new Set<ClientOrderId>(verdict.accepted)
           const pending = [...ledger.orders.values()].filter((o) => o.status === "NEW" && accepted.has(o.clientOrderId))
-          for (const batch of chunks(pending, batchSize)) yield* submitBatch(holder, ledger, batch, snapshot)
+          let sent = 0
+          for (const batch of chunks(pending, batchSize)) {
+            yield* submitBatch(holder, ledger, batch, snapshot)
+            sent += batch.length
+            yield* progress({ runId: run.id, phase: "submitting", done: sent, total: pending.length })
+          }
 
           return yield* finish(holder, run, "done", { updates: [], fills: [], events: [] }, { risk: verdict, dryRun }, [...ledger.orders.values()])
         })

@@ -17,6 +17,8 @@ export const ONE: Decimal = BigDecimal.make(1n, 0)
 export const BPS_PER_UNIT: Decimal = BigDecimal.make(10000n, 0)
 
 const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+const MAX_DIGITS = 200
+const MAX_EXPONENT = 100
 
 /**
  * Reads a decimal exactly. Rejects what is not a finite decimal number: empty text, NaN, Infinity,
@@ -30,7 +32,11 @@ export const parse = (input: unknown): Option.Option<Decimal> => {
   }
   if (typeof input === "string") {
     const text = input.trim()
-    return DECIMAL_TEXT.test(text) ? BigDecimal.fromString(text) : Option.none()
+    const match = DECIMAL_TEXT.exec(text)
+    if (match === null) return Option.none()
+    // Far beyond any price or quantity, and `1e999999999` would otherwise be a billion digits to print.
+    if (match[1]!.length > MAX_DIGITS || Math.abs(Number(match[2]?.slice(1) ?? 0)) > MAX_EXPONENT) return Option.none()
+    return BigDecimal.fromString(text)
   }
   return Option.none()
 }

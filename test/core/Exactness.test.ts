@@ -102,3 +102,12 @@ describe("decimal text", () => {
     expect(Dec.toString(Dec.unsafe(input))).toBe(expected)
   })
 })
+
+describe("decimal reading", () => {
+  it.each(["1e999999999", "1e-101", "1".repeat(201)])("refuses %s, too large to be a price or a quantity", (text) => {
+    expect(Dec.parse(text)._tag).toBe("None")
+  })
+  it.each(["1e100", "1e-100", "1".repeat(200)])("reads %s", (text) => {
+    expect(Dec.parse(text)._tag).toBe("Some")
+  })
+})

@@ -1,0 +1,306 @@
+/**
+ * The `trade-exec` commands. Every command reads and checks all of its input before it writes anything,
+ * so bad input leaves no partial state behind; then it opens the database and runs the flow.
+ */
+import { Args, Command, Options } from "@effect/cli"
+import { Config, Console, Effect, Either, Option, Schema } from "effect"
+import * as BuildInput from "../../src/BuildInput.js"
+import * as Dec from "../../src/domain/Decimal.js"
+import { InvalidInput } from "../../src/domain/errors.js"
+import type { RunId } from "../../src/domain/Ids.js"
+import type { Quote } from "../../src/domain/Market.js"
+import type { RiskLimits } from "../../src/domain/Risk.js"
+import type { RunParams } from "../../src/domain/Run.js"
+import { AuditLog } from "../../src/ports/AuditLog.js"
+import { PriceFeed } from "../../src/ports/PriceFeed.js"
+import { TradeRepository } from "../../src/ports/TradeRepository.js"
+import { type RunReport, TradeRunner } from "../../src/TradeRunner.js"
+import { TradeWorker } from "../../src/TradeWorker.js"
+import * as CsvPriceFeed from "../csv/CsvPriceFeed.js"
+import { readItems, readPositions, readPrices, readSecurities } from "../csv/readers.js"
+import { commissionFromName } from "../mock/MockExecutionProvider.js"
+import { DatabaseLive } from "../sql/layers.js"
+import { COMMAND_LINE, decimalFlag, nonNegative, positive, readRiskFile } from "./input.js"
+import * as Output from "./output.js"
+import { paperSeed, recordedFeed, runnerLayer, type Venue } from "./session.js"
+
+/** A command that did its job but must end with this exit code (3 blocked, 4 failed, 1 not verified). */
+export class ExitWith extends Schema.TaggedError<ExitWith>()("ExitWith", { code: Schema.Number }) {}
+
+/** 0 done (or dry run completed), 3 blocked by risk, 4 failed. */
+export const exitCodeOf = (report: RunReport): number =>
+  report.run.status === "blocked" ? 3 : report.run.status === "failed" ? 4 : 0
+
+const db = Options.text("db").pipe(
+  Options.withDescription("SQLite file or postgres:// URL (default ./trade-exec.db, or env TRADE_EXEC_DB)"),
+  Options.withFallbackConfig(Config.string("TRADE_EXEC_DB")),
+  Options.withDefault("trade-exec.db")
+)
+const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
+const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("build and risk-check the orders, submit nothing"))
+const runId = Args.text({ name: "RUN_ID" })
+const optionalText = (name: string, description: string) =>
+  Options.text(name).pipe(Options.optional, Options.withDescription(description))
+
+const venueOptions = {
+  commission: Options.text("commission").pipe(
+    Options.withDefault("none"),
+    Options.withDescription("paper broker commission schedule: ib-fixed, ib-tiered or none")
+  ),
+  slippageBps: optionalText("slippage-bps", "paper broker slippage against the order, in basis points")
+}
+
+const print = (report: RunReport, asJson: boolean) =>
+  Console.log(asJson ? JSON.stringify(Output.runDocument(report), null, 2) : Output.renderRun(report))
+
+const endWith = (report: RunReport) => {
+  const code = exitCodeOf(report)
+  return code === 0 ? Effect.void : Effect.fail(new ExitWith({ code }))
+}
+
+/** Reads an optional decimal flag. */
+const optionalDecimal = (flag: string, raw: Option.Option<string>, check?: (d: Dec.Decimal) => string | undefined) =>
+  Option.match(raw, {
+    onNone: () => Either.right(undefined),
+    onSome: (text) => decimalFlag(flag, text, check)
+  })
+
+const venueFrom = (options: { readonly commission: string; readonly slippageBps: Option.Option<string> }, seed: Dec.Decimal) =>
+  Effect.gen(function*() {
+    const slippageBps = yield* optionalDecimal("slippage-bps", options.slippageBps, nonNegative)
+    const commission = commissionFromName(options.commission)
+    if (commission === undefined) {
+      return yield* new InvalidInput({ source: COMMAND_LINE, field: "--commission", value: options.commission, reason: "must be ib-fixed, ib-tiered or none" })
+    }
+    return {
+      commission,
+      slippageBps,
+      seedCash: yield* paperSeed(seed)
+    } satisfies Venue
+  })
+
+const unitInterval = (d: Dec.Decimal) =>
+  Dec.isNegative(d) || Dec.gte(d, Dec.ONE) ? "must be at least 0 and less than 1" : undefined
+
+const runCommand = Command.make(
+  "run",
+  {
+    items: Options.text("items").pipe(Options.withDescription("decision items CSV: symbol, weight[, score, rank, sector, price]")),
+    prices: Options.text("prices").pipe(Options.withDescription("prices CSV: symbol, price[, bid, ask, volume, time]")),
+    portfolioValue: Options.text("portfolio-value").pipe(Options.withDescription("portfolio value to size the targets on")),
+    positions: optionalText("positions", "positions CSV: symbol, quantity[, avg_cost] (default: the paper account's)"),
+    securities: optionalText("securities", "securities CSV: symbol[, sector, lot_size, tick_size, min_quantity]"),
+    cash: optionalText("cash", "cash available (default: portfolio value less positions, or the paper account's)"),
+    cashBuffer: optionalText("cash-buffer", "fraction of the portfolio kept in cash, in [0, 1)"),
+    lotSize: optionalText("lot-size", "lot size for symbols without one (default 1)"),
+    orderType: Options.text("order-type").pipe(Options.withDefault("MKT"), Options.withDescription("MKT (default) or LMT")),
+    limitOffsetBps: optionalText("limit-offset-bps", "LMT: limit price this many bps from the reference price"),
+    minOrderNotional: optionalText("min-order-notional", "skip orders smaller than this"),
+    liquidateMissing: Options.boolean("liquidate-missing").pipe(Options.withDescription("sell held symbols the decision omits")),
+    modelVersion: optionalText("model-version", "model version (part of every client order id)"),
+    risk: optionalText("risk", "JSON file of risk limits; the flags below override it"),
+    maxOrderNotional: optionalText("max-order-notional", "largest notional of one order"),
+    maxPositionRatio: optionalText("max-position-ratio", "largest post-trade position / portfolio value"),
+    maxNameWeight: optionalText("max-name-weight", "largest decided weight of one name"),
+    maxSectorWeight: optionalText("max-sector-weight", "largest post-trade sector value / portfolio value"),
+    maxGrossExposure: optionalText("max-gross-exposure", "largest post-trade gross exposure / portfolio value"),
+    longOnly: Options.boolean("long-only").pipe(Options.withDescription("no post-trade short positions")),
+    ...venueOptions,
+    db,
+    dryRun,
+    json
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const portfolioValue = yield* decimalFlag("portfolio-value", flags.portfolioValue, positive)
+      const cash = yield* optionalDecimal("cash", flags.cash)
+      const cashBufferRatio = yield* optionalDecimal("cash-buffer", flags.cashBuffer, unitInterval)
+      const lotSize = yield* optionalDecimal("lot-size", flags.lotSize, positive)
+      const limitOffsetBps = yield* optionalDecimal("limit-offset-bps", flags.limitOffsetBps)
+      const minOrderNotional = yield* optionalDecimal("min-order-notional", flags.minOrderNotional, nonNegative)
+      const flagLimits: Record<string, Dec.Decimal | boolean | undefined> = {
+        maxOrderNotional: yield* optionalDecimal("max-order-notional", flags.maxOrderNotional, positive),
+        maxPositionRatio: yield* optionalDecimal("max-position-ratio", flags.maxPositionRatio, positive),
+        maxNameWeight: yield* optionalDecimal("max-name-weight", flags.maxNameWeight, positive),
+        maxSectorWeight: yield* optionalDecimal("max-sector-weight", flags.maxSectorWeight, positive),
+        maxGrossExposure: yield* optionalDecimal("max-gross-exposure", flags.maxGrossExposure, positive),
+        longOnly: flags.longOnly ? true : undefined
+      }
+      const orderType = flags.orderType.trim().toUpperCase()
+      if (orderType !== "MKT" && orderType !== "LMT") {
+        return yield* new InvalidInput({ source: COMMAND_LINE, field: "--order-type", value: flags.orderType, reason: "must be MKT or LMT" })
+      }
+      if (orderType === "LMT" && limitOffsetBps === undefined) {
+        return yield* new InvalidInput({ source: COMMAND_LINE, field: "--order-type", value: "LMT", reason: "LMT orders need --limit-offset-bps" })
+      }
+      const modelVersion = Option.getOrUndefined(flags.modelVersion)
+      if (modelVersion !== undefined && modelVersion.trim() === "") {
+        return yield* new InvalidInput({ source: COMMAND_LINE, field: "--model-version", value: modelVersion, reason: "is empty" })
+      }
+      const venue = yield* venueFrom(flags, portfolioValue)
+
+      const items = yield* readItems(flags.items)
+      if (items.length === 0) {
+        return yield* new InvalidInput({ source: flags.items, field: "symbol", reason: "has no rows: a decision needs at least one item" })
+      }
+      const prices = yield* readPrices(flags.prices)
+      const positions = Option.isSome(flags.positions) ? yield* readPositions(flags.positions.value) : undefined
+      const securities = Option.isSome(flags.securities) ? yield* readSecurities(flags.securities.value) : undefined
+      const riskFile = Option.isSome(flags.risk) ? yield* readRiskFile(flags.risk.value) : undefined
+      const limits = {
+        ...riskFile?.limits,
+        ...Object.fromEntries(Object.entries(flagLimits).filter(([, v]) => v !== undefined))
+      } as RiskLimits
+
+      const params: RunParams = {
+        portfolioValue,
+        ...(cash === undefined ? {} : { cash }),
+        ...(cashBufferRatio === undefined ? {} : { cashBufferRatio }),
+        ...(lotSize === undefined ? {} : { lotSize }),
+        orderType,
+        ...(limitOffsetBps === undefined ? {} : { limitOffsetBps }),
+        ...(minOrderNotional === undefined ? {} : { minOrderNotional }),
+        liquidateMissing: flags.liquidateMissing,
+        ...(modelVersion === undefined ? {} : { modelVersion: modelVersion.trim() }),
+        ...(positions === undefined ? {} : { positions }),
+        ...(securities === undefined ? {} : { securities }),
+        risk: limits,
+        ...(riskFile?.policy === undefined ? {} : { riskPolicy: riskFile.policy })
+      }
+
+      // The whole build, checked before anything is written (the paper account's positions, when used,
+      // are read later; the files and flags are all checked here).
+      yield* BuildInput.validate({
+        runId: "check",
+        items,
+        prices,
+        positions: positions ?? [],
+        securities: securities ?? [],
+        ...params,
+        portfolioValue,
+        sources: {
+          items: flags.items,
+          prices: flags.prices,
+          ...(Option.isSome(flags.positions) ? { positions: flags.positions.value } : {}),
+          ...(Option.isSome(flags.securities) ? { securities: flags.securities.value } : {}),
+          params: COMMAND_LINE
+        }
+      })
+
+      const report = yield* Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const run = yield* repo.withTransaction(Effect.gen(function*() {
+          const snapshot = yield* repo.createSnapshot({ items, source: flags.items })
+          return yield* repo.createRun({ snapshotId: snapshot.id, mode: "paper", params })
+        }))
+        return yield* Effect.flatMap(TradeRunner, (runner) => runner.execute(run.id, { dryRun: flags.dryRun })).pipe(
+          Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices)))
+        )
+      }).pipe(Effect.provide(DatabaseLive(flags.db)))
+      yield* print(report, flags.json)
+      yield* endWith(report)
+    })
+).pipe(Command.withDescription("freeze a decision from CSV files, create a run and execute it"))
+
+/** The feed for a run executed later: a prices file if given, else the prices the run recorded. */
+const feedFor = (pricesFile: Option.Option<string>, recorded: ReadonlyArray<Quote>) =>
+  Option.match(pricesFile, { onNone: () => recordedFeed(recorded), onSome: CsvPriceFeed.layer })
+
+const executeCommand = Command.make(
+  "execute",
+  {
+    runId,
+    prices: optionalText("prices", "prices CSV (default: the prices the run recorded)"),
+    ...venueOptions,
+    db,
+    dryRun,
+    json
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const venue = yield* venueFrom(flags, Dec.ZERO)
+      const report = yield* Effect.gen(function*() {
+        const run = yield* (yield* TradeRepository).getRun(flags.runId as RunId)
+        return yield* Effect.flatMap(TradeRunner, (runner) => runner.execute(run.id, { dryRun: flags.dryRun })).pipe(
+          Effect.provide(runnerLayer(venue, feedFor(flags.prices, run.recorded?.prices ?? [])))
+        )
+      }).pipe(Effect.provide(DatabaseLive(flags.db)))
+      yield* print(report, flags.json)
+      yield* endWith(report)
+    })
+).pipe(Command.withDescription("execute a queued run (again): finished runs are reported as they are"))
+
+const showCommand = Command.make("show", { runId, db, json }, (flags) =>
+  Effect.gen(function*() {
+    const report = yield* Effect.flatMap(TradeRunner, (runner) => runner.report(flags.runId as RunId)).pipe(
+      Effect.provide(runnerLayer(undefined, PriceFeed.layerMemory([]))),
+      Effect.provide(DatabaseLive(flags.db))
+    )
+    yield* print(report, flags.json)
+  })).pipe(Command.withDescription("show a run: its orders, fills, risk verdict and skips"))
+
+const runsCommand = Command.make("runs", { db, json }, (flags) =>
+  Effect.gen(function*() {
+    const runs = yield* Effect.flatMap(TradeRepository, (repo) => repo.listRuns()).pipe(Effect.provide(DatabaseLive(flags.db)))
+    yield* Console.log(flags.json ? JSON.stringify({ runs: runs.map(Output.runSummary) }, null, 2) : Output.renderRuns(runs))
+  })).pipe(Command.withDescription("list runs, newest first"))
+
+const auditCommand = Command.make(
+  "audit",
+  { runId, verify: Options.boolean("verify").pipe(Options.withDescription("verify the whole hash chain")), db, json },
+  (flags) =>
+    Effect.gen(function*() {
+      const { events, verification } = yield* Effect.gen(function*() {
+        yield* (yield* TradeRepository).getRun(flags.runId as RunId)
+        const audit = yield* AuditLog
+        return {
+          events: yield* audit.list({ runId: flags.runId }),
+          verification: flags.verify ? yield* audit.verify : undefined
+        }
+      }).pipe(Effect.provide(DatabaseLive(flags.db)))
+      yield* Console.log(
+        flags.json
+          ? JSON.stringify({ events, ...(verification === undefined ? {} : { verification }) }, null, 2)
+          : Output.renderAudit(events, verification)
+      )
+      if (verification !== undefined && !verification.ok) yield* new ExitWith({ code: 1 })
+    })
+).pipe(Command.withDescription("show a run's audit events; --verify checks the hash chain (exit 1 when broken)"))
+
+const replayCommand = Command.make("replay", { runId, db, json }, (flags) =>
+  Effect.gen(function*() {
+    const replay = yield* Effect.flatMap(TradeRunner, (runner) => runner.replay(flags.runId as RunId)).pipe(
+      Effect.provide(runnerLayer(undefined, PriceFeed.layerMemory([]))),
+      Effect.provide(DatabaseLive(flags.db))
+    )
+    yield* Console.log(flags.json ? JSON.stringify(replay, null, 2) : Output.renderReplay(replay))
+    if (!replay.matches) yield* new ExitWith({ code: 1 })
+  })).pipe(Command.withDescription("rebuild a run's orders from its record and compare (exit 1 on a difference)"))
+
+const workerCommand = Command.make(
+  "worker",
+  {
+    db,
+    prices: optionalText("prices", "prices CSV for runs that have not built their orders (default: snapshot prices)"),
+    drain: Options.boolean("drain").pipe(Options.withDescription("stop when the queue is empty")),
+    ...venueOptions,
+    json
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const venue = yield* venueFrom(flags, Dec.ZERO)
+      const steps = yield* Effect.flatMap(TradeWorker, (worker) => (flags.drain ? worker.drain : worker.run)).pipe(
+        Effect.provide(TradeWorker.layer()),
+        Effect.provide(runnerLayer(venue, feedFor(flags.prices, []))),
+        Effect.provide(DatabaseLive(flags.db))
+      )
+      yield* Console.log(
+        flags.json ? JSON.stringify({ executed: steps }, null, 2) : steps.map((s) => `${s.runId}  ${s.status}`).join("\n") || "queue empty"
+      )
+    })
+).pipe(Command.withDescription("execute queued runs as they come (several workers may share one database)"))
+
+export const root = Command.make("trade-exec").pipe(
+  Command.withDescription("frozen decisions → orders → pre-trade risk → paper execution, exact and idempotent"),
+  Command.withSubcommands([runCommand, executeCommand, showCommand, runsCommand, auditCommand, replayCommand, workerCommand])
+)

@@ -1,0 +1,61 @@
+/**
+ * The `trade-exec` process: runs a command and turns its outcome into an exit code — 0 done (or dry run
+ * completed), 3 blocked by risk, 4 run failed, 2 bad usage or invalid input (the message on stderr names
+ * the file, row and column), 5 run held by another process, 1 anything unexpected.
+ */
+import { Command, ValidationError } from "@effect/cli"
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Cause, ConfigError, Effect, Logger, Option } from "effect"
+import { root } from "./commands.js"
+
+const VERSION = "0.1.0"
+
+const cli = Command.run(root, { name: "trade-exec", version: VERSION })
+
+interface Tagged {
+  readonly _tag: string
+  readonly message?: string
+  readonly code?: number
+  readonly operation?: string
+}
+
+/** The exit code of a failure, and what to tell the user (nothing when it was said already). */
+const classify = (error: unknown): { readonly code: number; readonly message?: string } => {
+  if (ValidationError.isValidationError(error)) return { code: 2 }
+  // An environment variable that does not parse: String() names the variable, `message` does not.
+  if (ConfigError.isConfigError(error)) return { code: 2, message: String(error) }
+  const tagged = error as Tagged
+  switch (tagged._tag) {
+    case "ExitWith":
+      return { code: tagged.code ?? 1 }
+    case "InvalidInput":
+    case "RunNotFound":
+    case "SnapshotNotFound":
+      return { code: 2, message: String(tagged.message ?? error) }
+    case "RunHeld":
+      return { code: 5, message: `${tagged.message}; the run has not failed — execute it again once the lease is released` }
+    case "RepositoryError":
+      // A database that cannot be opened at the path given is a bad --db, not a crash.
+      return { code: tagged.operation === "open" ? 2 : 1, message: String(tagged.message) }
+    default:
+      return { code: 1, message: String(tagged?.message ?? error) }
+  }
+}
+
+const program = Effect.suspend(() => cli(process.argv)).pipe(
+  Effect.matchCauseEffect({
+    onSuccess: () => Effect.succeed(0),
+    onFailure: (cause) => {
+      const failure = Cause.failureOption(cause)
+      const { code, message } = Option.isSome(failure)
+        ? classify(failure.value)
+        : { code: 1, message: Cause.pretty(cause) }
+      return Effect.as(message === undefined ? Effect.void : Effect.sync(() => process.stderr.write(`trade-exec: ${message}\n`)), code)
+    }
+  }),
+  // Logs go to stderr: stdout carries the report (or the JSON document) and nothing else.
+  Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))),
+  Effect.provide(NodeContext.layer)
+)
+
+NodeRuntime.runMain(Effect.flatMap(program, (code) => Effect.sync(() => process.exit(code))), { disableErrorReporting: true, disablePrettyLogger: true })

@@ -1,0 +1,178 @@
+/**
+ * What the CLI prints: one JSON document (`--json`) or a report for people — a summary line, the orders,
+ * the risk verdict with every reason, and the skips with theirs. Decimals are exact text in both.
+ */
+import { Schema } from "effect"
+import * as Dec from "../../src/domain/Decimal.js"
+import type { TradeOrder } from "../../src/domain/Order.js"
+import { RunParams } from "../../src/domain/Run.js"
+import type { AuditEvent, AuditVerification } from "../../src/ports/AuditLog.js"
+import type { ReplayReport } from "../../src/Replay.js"
+import type { RunReport } from "../../src/TradeRunner.js"
+
+const text = (d: Dec.Decimal | undefined): string | null => (d === undefined ? null : Dec.toString(d))
+
+export const runDocument = (report: RunReport) => ({
+  run: {
+    id: report.run.id,
+    status: report.run.status,
+    error: report.run.error ?? null,
+    snapshotId: report.run.snapshotId,
+    mode: report.run.mode,
+    dryRun: report.dryRun,
+    attempts: report.run.attempts,
+    createdAt: report.run.createdAt,
+    finishedAt: report.run.finishedAt ?? null,
+    params: Schema.encodeSync(RunParams)(report.run.params)
+  },
+  orders: report.orders.map((o) => ({
+    clientOrderId: o.clientOrderId,
+    symbol: o.symbol,
+    side: o.side,
+    quantity: Dec.toString(o.quantity),
+    orderType: o.orderType,
+    limitPrice: text(o.limitPrice),
+    referencePrice: Dec.toString(o.referencePrice),
+    status: o.status,
+    filledQuantity: Dec.toString(o.filledQuantity),
+    avgFillPrice: text(o.avgFillPrice),
+    commission: Dec.toString(o.commission),
+    rejectReason: o.rejectReason ?? null
+  })),
+  fills: report.fills.map((f) => ({
+    executionId: f.executionId,
+    clientOrderId: f.clientOrderId,
+    symbol: f.symbol,
+    side: f.side,
+    quantity: Dec.toString(f.quantity),
+    price: Dec.toString(f.price),
+    commission: Dec.toString(f.commission),
+    time: f.time
+  })),
+  risk: report.risk === undefined
+    ? null
+    : {
+      passed: report.risk.passed,
+      policy: report.risk.policy,
+      violations: report.risk.violations.map((v) => ({
+        rule: v.rule,
+        symbol: v.symbol ?? null,
+        ...(v.sector === undefined ? {} : { sector: v.sector }),
+        limit: v.limit,
+        actual: v.actual
+      })),
+      reasons: report.risk.reasons
+    },
+  skipped: report.skipped.map((s) => ({ symbol: s.symbol, reason: s.reason, ...(s.detail === undefined ? {} : { detail: s.detail }) }))
+})
+
+/** Left-aligned text columns, right-aligned numbers. */
+const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, numeric: ReadonlyArray<boolean>) => {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  const line = (cells: ReadonlyArray<string>) =>
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd()
+  return [line(header), ...rows.map(line)].join("\n")
+}
+
+/** Money for people: exact, grouped in thousands, two decimals at least. */
+export const money = (d: Dec.Decimal): string => {
+  const [whole, fraction = ""] = Dec.toString(d).split(".")
+  const sign = whole!.startsWith("-") ? "-" : ""
+  const digits = whole!.replace("-", "").replace(/\B(?=(\d{3})+(?!\d))/g, ",")
+  return `${sign}${digits}.${fraction.padEnd(2, "0")}`
+}
+
+const notional = (o: TradeOrder) => Dec.mul(o.quantity, o.referencePrice)
+
+export const renderRun = (report: RunReport): string => {
+  const { run, orders, fills } = report
+  const filledValue = (side: "BUY" | "SELL") =>
+    Dec.sum(fills.filter((f) => f.side === side).map((f) => Dec.mul(f.quantity, f.price)))
+  const count = (status: string) => orders.filter((o) => o.status === status).length
+  const counts = ["FILLED", "PARTIAL", "SUBMITTED", "NEW", "REJECTED", "CANCELED"]
+    .map((s) => [s, count(s)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([s, n]) => `${n} ${s.toLowerCase()}`)
+  const lines = [
+    `run ${run.id}  ${run.status}${report.dryRun ? " (dry run)" : ""}  ` +
+    `orders ${orders.length}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}  ` +
+    `bought ${money(filledValue("BUY"))}  sold ${money(filledValue("SELL"))}  ` +
+    `commissions ${money(Dec.sum(fills.map((f) => f.commission)))}`
+  ]
+  if (run.error !== undefined) lines.push(`error: ${run.error}`)
+  if (orders.length > 0) {
+    lines.push(
+      "",
+      table(
+        ["SYMBOL", "SIDE", "QUANTITY", "REF PRICE", "NOTIONAL", "STATUS", "FILLED", "AVG PRICE"],
+        orders.map((o) => [
+          o.symbol,
+          o.side,
+          Dec.toString(o.quantity),
+          Dec.toString(o.referencePrice),
+          money(notional(o)),
+          o.status + (o.rejectReason === undefined ? "" : ` (${o.rejectReason})`),
+          Dec.toString(o.filledQuantity),
+          o.avgFillPrice === undefined ? "" : Dec.toString(o.avgFillPrice)
+        ]),
+        [false, false, true, true, true, false, true, true]
+      )
+    )
+  }
+  if (report.risk !== undefined) {
+    const risk = report.risk
+    lines.push("", `risk: ${risk.passed ? "passed" : "BLOCKED"} (${risk.policy}, ${risk.violations.length} violation(s))`)
+    for (const v of risk.violations) lines.push(`  ${v.reason}  limit ${v.limit}, actual ${v.actual}`)
+  }
+  if (report.skipped.length > 0) {
+    lines.push("", `skipped: ${report.skipped.length}`)
+    for (const s of report.skipped) lines.push(`  ${s.symbol}  ${s.reason}${s.detail === undefined ? "" : `  (${s.detail})`}`)
+  }
+  return lines.join("\n")
+}
+
+export const renderRuns = (runs: ReadonlyArray<RunReport["run"]>): string =>
+  runs.length === 0
+    ? "no runs"
+    : table(
+      ["RUN", "STATUS", "CREATED", "SNAPSHOT", "ATTEMPTS", "ERROR"],
+      runs.map((r) => [r.id, r.status, r.createdAt, r.snapshotId, String(r.attempts), r.error ?? ""]),
+      [false, false, false, false, true, false]
+    )
+
+export const runSummary = (r: RunReport["run"]) => ({
+  id: r.id,
+  status: r.status,
+  snapshotId: r.snapshotId,
+  mode: r.mode,
+  attempts: r.attempts,
+  createdAt: r.createdAt,
+  finishedAt: r.finishedAt ?? null,
+  error: r.error ?? null
+})
+
+export const renderAudit = (events: ReadonlyArray<AuditEvent>, verification: AuditVerification | undefined): string => {
+  const lines = events.map((e) => `#${e.seq}  ${e.at}  ${e.type}  ${JSON.stringify(e.payload)}`)
+  if (verification !== undefined) {
+    lines.push(
+      "",
+      verification.ok
+        ? `chain verified: ${verification.events} event(s), head ${verification.head}`
+        : `chain BROKEN at event #${verification.broken!.seq}: ${verification.broken!.reason}`
+    )
+  }
+  return lines.join("\n")
+}
+
+export const renderReplay = (replay: ReplayReport): string => {
+  const lines = [
+    `replay of ${replay.runId} (${replay.status}): ${replay.matches ? "matches" : "DIFFERS"}`,
+    `  snapshot unchanged: ${replay.snapshotUnchanged ? "yes" : "NO"}`,
+    `  orders rebuilt from the record: ${!replay.replayable ? `not replayable (${replay.reason})` : replay.ordersMatch ? "identical" : `${replay.differences.length} difference(s)`}`,
+    `  orders agree with the audit trail: ${replay.auditMatches ? "yes" : "NO"}`,
+    `  filled quantities equal their fills: ${replay.fillsMatch ? "yes" : "NO"}`
+  ]
+  for (const d of replay.differences) lines.push(`  ${d.clientOrderId} ${d.symbol} ${d.field}: persisted ${d.persisted}, rebuilt ${d.rebuilt}`)
+  for (const d of [...replay.auditDifferences, ...replay.fillDifferences]) lines.push(`  ${d}`)
+  return lines.join("\n")
+}

@@ -1,0 +1,57 @@
+/**
+ * The layers a command runs on, over the database named by `--db`: the paper broker with its book in that
+ * database, a price feed, and the TradeRunner (lease length from `TRADE_EXEC_LEASE_SECONDS`).
+ */
+import { Config, Effect, Layer, Option } from "effect"
+import * as Dec from "../../src/domain/Decimal.js"
+import type { Quote } from "../../src/domain/Market.js"
+import { ExecutionProvider } from "../../src/ports/ExecutionProvider.js"
+import { PriceFeed } from "../../src/ports/PriceFeed.js"
+import { type RunProgress, TradeRunner } from "../../src/TradeRunner.js"
+import type * as Commission from "../mock/Commission.js"
+import type { MockConfig } from "../mock/MockExecutionProvider.js"
+import type { InvalidInput } from "../../src/domain/errors.js"
+import * as SqlPaperBook from "../sql/SqlPaperBook.js"
+
+export interface Venue {
+  readonly commission: Commission.Commission
+  readonly slippageBps: Dec.Decimal | undefined
+  /** Cash of a paper account opened for the first time. */
+  readonly seedCash: Dec.Decimal
+}
+
+/** Cash for a new paper account: `TRADE_EXEC_PAPER_CASH`, else the given default. */
+export const paperSeed = (fallback: Dec.Decimal) =>
+  Effect.map(
+    Config.option(Config.string("TRADE_EXEC_PAPER_CASH")),
+    Option.match({ onNone: () => fallback, onSome: (text) => Option.getOrElse(Dec.parse(text), () => fallback) })
+  )
+
+/** Draws progress on a terminal; silent when stderr is not one. */
+export const terminalProgress = (progress: RunProgress): Effect.Effect<void> =>
+  Effect.sync(() => {
+    if (!process.stderr.isTTY) return
+    const line = progress.phase === "built"
+      ? `built ${progress.orders} orders`
+      : `submitted ${progress.done}/${progress.total} orders`
+    const end = progress.phase === "submitting" && progress.done === progress.total ? "\n" : ""
+    process.stderr.write(`\r\x1b[2K${line}${end}`)
+  })
+
+/**
+ * The runner over the storage in context, with the paper broker (its book in the same database) or, for
+ * commands that only read, an in-memory venue that never writes.
+ */
+export const runnerLayer = <R>(venue: Venue | undefined, feed: Layer.Layer<PriceFeed, InvalidInput, R>) => {
+  const broker = venue === undefined
+    ? ExecutionProvider.layerMemory()
+    : SqlPaperBook.layer({
+      cash: venue.seedCash,
+      commission: venue.commission,
+      ...(venue.slippageBps === undefined ? {} : { slippage: { _tag: "FixedBps", bps: venue.slippageBps } })
+    } satisfies MockConfig).pipe(Layer.provide(feed))
+  return TradeRunner.layerConfig({ onProgress: terminalProgress }).pipe(Layer.provideMerge(Layer.merge(broker, feed)))
+}
+
+/** A feed over the prices a run recorded when it built its orders. */
+export const recordedFeed = (quotes: ReadonlyArray<Quote>) => PriceFeed.layerMemory(quotes)

@@ -1,0 +1,269 @@
+/**
+ * `trade-exec` end to end: the built command in a child process, on temp directories, with a real SQLite
+ * file. Every command and exit code; a second execute changes nothing; malformed input of every kind is
+ * refused with a message naming what is wrong, and leaves nothing behind.
+ */
+import { beforeAll, describe, expect, it } from "@effect/vitest"
+import Database from "better-sqlite3"
+import { execFile } from "node:child_process"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+import { build, cli, workspace } from "../support/cli.js"
+
+beforeAll(() => build(), 120_000)
+
+const ITEMS = "symbol,weight,sector\nAAA,0.2,Tech\nBBB,0.1,Health\n"
+const PRICES = "symbol,price,volume\nAAA,50,1000000\nBBB,33,1000000\n"
+const origin = () => workspace({ "items.csv": ITEMS, "prices.csv": PRICES })
+const RUN = ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "10000", "--cash-buffer", "0.1"]
+
+/** Every row of the database, to compare before and after. */
+const dump = (dir: string, db = "trade-exec.db") => {
+  const conn = new Database(join(dir, db), { readonly: true })
+  try {
+    const tables = ["decision_snapshots", "snapshot_items", "trade_runs", "trade_orders", "trade_fills", "audit_events", "paper_orders", "paper_positions", "paper_account"]
+    return JSON.stringify(tables.map((t) => conn.prepare(`SELECT * FROM ${t} ORDER BY 1`).all()))
+  } finally {
+    conn.close()
+  }
+}
+
+const sql = (dir: string, statement: string) => {
+  const conn = new Database(join(dir, "trade-exec.db"))
+  try {
+    conn.prepare(statement).run()
+  } finally {
+    conn.close()
+  }
+}
+
+describe("trade-exec", () => {
+  it("runs the origin case on the default database and prints one JSON document", async () => {
+    const dir = origin()
+    const result = await cli(dir, [...RUN, "--json"])
+    expect(result.code, result.stderr).toBe(0)
+    expect(existsSync(join(dir, "trade-exec.db"))).toBe(true)
+    const doc = result.json()
+    expect(doc.run).toMatchObject({ status: "done", error: null, mode: "paper" })
+    expect(doc.run.params).toMatchObject({ portfolioValue: "10000", cashBufferRatio: "0.1" })
+    expect(doc.orders.map((o: any) => [o.symbol, o.side, o.quantity, o.orderType, o.limitPrice, o.status, o.filledQuantity, o.avgFillPrice, o.rejectReason]))
+      .toEqual([["AAA", "BUY", "36", "MKT", null, "FILLED", "36", "50", null], ["BBB", "BUY", "27", "MKT", null, "FILLED", "27", "33", null]])
+    expect(doc.fills.map((f: any) => [f.executionId, f.symbol, f.quantity, f.price, f.commission]))
+      .toEqual(doc.orders.map((o: any) => [`${o.clientOrderId}-F1`, o.symbol, o.quantity, o.avgFillPrice, "0"]))
+    expect(doc.risk).toEqual({ passed: true, policy: "block_run", violations: [], reasons: [] })
+    expect(doc.skipped).toEqual([])
+  })
+
+  it("prints a report for people: summary, orders, risk verdict and skips", async () => {
+    const dir = workspace({ "items.csv": ITEMS + "CCC,0.1,Tech\n", "prices.csv": PRICES })
+    const result = await cli(dir, [...RUN, "--commission", "ib-fixed"])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(/^run run_\S+ {2}done {2}orders 2 \(2 filled\) {2}bought 2,691\.00 {2}sold 0\.00 {2}commissions 2\.00/)
+    expect(result.stdout).toContain("SYMBOL  SIDE  QUANTITY  REF PRICE  NOTIONAL  STATUS  FILLED  AVG PRICE")
+    expect(result.stdout).toMatch(/AAA\s+BUY\s+36\s+50\s+1,800\.00\s+FILLED\s+36\s+50/)
+    expect(result.stdout).toContain("risk: passed (block_run, 0 violation(s))")
+    expect(result.stdout).toContain("skipped: 1\n  CCC  missing_price")
+  })
+
+  it("dry-runs, then executes the same orders; a second execute changes nothing", async () => {
+    const dir = origin()
+    const dry = await cli(dir, [...RUN, "--dry-run", "--json"])
+    expect(dry.code, dry.stderr).toBe(0)
+    const { run, orders } = dry.json()
+    expect(run.status).toBe("queued")
+    expect(orders.map((o: any) => o.status)).toEqual(["NEW", "NEW"])
+
+    const executed = await cli(dir, ["execute", run.id, "--json"])
+    expect(executed.code, executed.stderr).toBe(0)
+    expect(executed.json().run.status).toBe("done")
+    expect(executed.json().orders.map((o: any) => o.clientOrderId)).toEqual(orders.map((o: any) => o.clientOrderId))
+
+    const before = dump(dir)
+    const again = await cli(dir, ["execute", run.id, "--json"])
+    expect(again.code).toBe(0)
+    expect(again.json()).toEqual(executed.json())
+    expect(dump(dir)).toBe(before)
+  })
+
+  it("exits 3 when risk blocks the run, with every reason", async () => {
+    const dir = origin()
+    const result = await cli(dir, [...RUN, "--max-order-notional", "1000", "--json"])
+    expect(result.code).toBe(3)
+    const doc = result.json()
+    expect(doc.run.status).toBe("blocked")
+    expect(doc.risk.violations).toEqual([{ rule: "max_order_notional", symbol: "AAA", limit: "1000", actual: "1800" }])
+    expect(doc.orders.map((o: any) => [o.symbol, o.status, o.rejectReason])).toEqual([["AAA", "REJECTED", "max_order_notional:AAA"], ["BBB", "CANCELED", "run_blocked"]])
+  })
+
+  it("takes risk limits from a JSON file, with flags overriding it", async () => {
+    const files = { "items.csv": ITEMS, "prices.csv": PRICES, "risk.json": '{"max_order_notional": 1000, "policy": "drop_orders"}' }
+    const dropped = await cli(workspace(files), [...RUN, "--risk", "risk.json", "--json"])
+    expect(dropped.code).toBe(0)
+    expect(dropped.json().orders.map((o: any) => o.status)).toEqual(["REJECTED", "FILLED"])
+    const overridden = await cli(workspace(files), [...RUN, "--risk", "risk.json", "--max-order-notional", "5000", "--json"])
+    expect(overridden.json().orders.map((o: any) => o.status)).toEqual(["FILLED", "FILLED"])
+  })
+
+  it("exits 4 when the run fails, and says why", async () => {
+    const dir = origin()
+    const dry = (await cli(dir, [...RUN, "--dry-run", "--json"])).json()
+    sql(dir, `UPDATE snapshot_items SET weight = '0.9' WHERE snapshot_id = '${dry.run.snapshotId}' AND symbol = 'AAA'`)
+    const result = await cli(dir, ["execute", dry.run.id])
+    expect(result.code).toBe(4)
+    expect(result.stdout).toContain("failed")
+    expect(result.stdout).toContain("changed after it was frozen")
+  })
+
+  it("exits 5 for a run another process holds, without failing it", async () => {
+    const dir = origin()
+    const dry = (await cli(dir, [...RUN, "--dry-run", "--json"])).json()
+    sql(dir, `UPDATE trade_runs SET status = 'running', lease_owner = 'another-host-42', lease_expires_at = '2999-01-01T00:00:00.000Z' WHERE id = '${dry.run.id}'`)
+    const result = await cli(dir, ["execute", dry.run.id])
+    expect(result.code).toBe(5)
+    expect(result.stderr).toContain("is held by another-host-42")
+    expect(result.stderr).toContain("has not failed")
+    expect((await cli(dir, ["show", dry.run.id, "--json"])).json().run.status).toBe("running")
+  })
+
+  it("shows a run, lists runs, prints and verifies the audit trail, and replays", async () => {
+    const dir = origin()
+    const { run } = (await cli(dir, [...RUN, "--json"])).json()
+    const show = await cli(dir, ["show", run.id, "--json"])
+    expect(show.code).toBe(0)
+    expect(show.json().orders).toHaveLength(2)
+    const human = await cli(dir, ["show", run.id])
+    expect(human.stdout).toContain(`run ${run.id}  done`)
+
+    const runs = await cli(dir, ["runs", "--json"])
+    expect(runs.json().runs.map((r: any) => [r.id, r.status])).toEqual([[run.id, "done"]])
+    expect((await cli(dir, ["runs"])).stdout).toContain(run.id)
+
+    const audit = await cli(dir, ["audit", run.id, "--verify", "--json"])
+    expect(audit.code).toBe(0)
+    const doc = audit.json()
+    expect(doc.verification.ok).toBe(true)
+    expect(doc.events.map((e: any) => e.type)).toContain("trade_run.execute")
+    expect((await cli(dir, ["audit", run.id, "--verify"])).stdout).toContain("chain verified")
+
+    const replay = await cli(dir, ["replay", run.id, "--json"])
+    expect(replay.code).toBe(0)
+    expect(replay.json()).toMatchObject({ matches: true, ordersMatch: true, auditMatches: true, fillsMatch: true })
+  })
+
+  it("exits 1 when the audit chain is broken or a replay differs, naming what", async () => {
+    const dir = origin()
+    const { run, orders } = (await cli(dir, [...RUN, "--json"])).json()
+    sql(dir, `UPDATE trade_orders SET quantity = '35' WHERE client_order_id = '${orders[0].clientOrderId}'`)
+    const replay = await cli(dir, ["replay", run.id])
+    expect(replay.code).toBe(1)
+    expect(replay.stdout).toContain(`${orders[0].clientOrderId} AAA quantity: persisted 35, rebuilt 36`)
+    sql(dir, "UPDATE audit_events SET type = 'forged' WHERE seq = 2")
+    const audit = await cli(dir, ["audit", run.id, "--verify"])
+    expect(audit.code).toBe(1)
+    expect(audit.stdout).toContain("chain BROKEN at event #2")
+  })
+
+  it.each([["execute"], ["show"], ["audit"], ["replay"]])("%s of an unknown run id is invalid input naming it", async (command) => {
+    const dir = origin()
+    await cli(dir, [...RUN, "--dry-run"])
+    const result = await cli(dir, [command, "run_does_not_exist"])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("run_does_not_exist")
+  })
+
+  it("drains queued runs with a worker", async () => {
+    const dir = origin()
+    const first = (await cli(dir, [...RUN, "--dry-run", "--json"])).json().run.id
+    const second = (await cli(dir, [...RUN, "--dry-run", "--json"])).json().run.id
+    const worker = await cli(dir, ["worker", "--drain", "--json"])
+    expect(worker.code, worker.stderr).toBe(0)
+    expect(worker.json().executed.map((s: any) => [s.runId, s.status])).toEqual([[first, "done"], [second, "done"]])
+  })
+
+  it("rebalances a later run from the paper account an earlier run left", async () => {
+    const dir = origin()
+    expect((await cli(dir, [...RUN])).code).toBe(0)
+    const next = await cli(dir, ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "10000", "--json"])
+    // AAA 36 → 40, BBB 27 → 30, from the paper account's positions and cash
+    expect(next.json().orders.map((o: any) => `${o.symbol} ${o.side} ${o.quantity}`)).toEqual(["AAA BUY 4", "BBB BUY 3"])
+  })
+
+  it("draws progress on a terminal, and none when stderr is not one", async () => {
+    const dir = origin()
+    // `script` gives the command a pseudo-terminal, as a person at a shell would.
+    const tty = await new Promise<string>((resolve) => {
+      const command = ["node", join(process.cwd(), "bin", "trade-exec.js"), ...RUN].map((a) => `'${a}'`).join(" ")
+      execFile("script", ["-qec", command, "/dev/null"], { cwd: dir }, (_, stdout) => resolve(stdout))
+    })
+    expect(tty).toContain("built 2 orders")
+    expect(tty).toContain("submitted 2/2 orders")
+    const piped = await cli(origin(), RUN)
+    expect(piped.stderr).toBe("")
+  })
+
+  it("reads the lease length from TRADE_EXEC_LEASE_SECONDS and refuses a bad one", async () => {
+    const dir = origin()
+    expect((await cli(dir, RUN, { TRADE_EXEC_LEASE_SECONDS: "5" })).code).toBe(0)
+    const bad = await cli(dir, RUN, { TRADE_EXEC_LEASE_SECONDS: "soon" })
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain("TRADE_EXEC_LEASE_SECONDS")
+  })
+})
+
+describe.concurrent("trade-exec refuses bad input, naming what is wrong, and writes nothing", () => {
+  const files = { "items.csv": ITEMS, "prices.csv": PRICES, "positions.csv": "symbol,quantity\nAAA,10\n", "securities.csv": "symbol,lot_size\nAAA,1\n" }
+  const cases: ReadonlyArray<readonly [string, Record<string, string>, ReadonlyArray<string>, ReadonlyArray<string>]> = [
+    ["a missing --items", {}, ["run", "--prices", "prices.csv", "--portfolio-value", "10000"], ["items"]],
+    ["an unknown flag", {}, [...RUN, "--frobnicate"], ["frobnicate"]],
+    ["an unknown command", {}, ["launch"], ["Invalid subcommand", "run", "execute"]],
+    ["execute without a run id", {}, ["execute"], ["RUN_ID"]],
+    ["a non-numeric --portfolio-value", {}, ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "ten"], ["--portfolio-value", "not a finite decimal number", "ten"]],
+    ["a negative --portfolio-value", {}, ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "-5"], ["--portfolio-value", "greater than zero"]],
+    ["a zero --portfolio-value", {}, ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "0"], ["--portfolio-value", "greater than zero"]],
+    ["a --cash-buffer of 1", {}, [...RUN.slice(0, -2), "--cash-buffer", "1"], ["--cash-buffer", "less than 1"]],
+    ["a NaN --cash", {}, [...RUN, "--cash", "NaN"], ["--cash", "not a finite decimal number"]],
+    ["a zero --lot-size", {}, [...RUN, "--lot-size", "0"], ["--lot-size", "greater than zero"]],
+    ["an unknown --order-type", {}, [...RUN, "--order-type", "STP"], ["--order-type", "must be MKT or LMT", "STP"]],
+    ["LMT without an offset", {}, [...RUN, "--order-type", "LMT"], ["--order-type", "--limit-offset-bps"]],
+    ["an unknown --commission", {}, [...RUN, "--commission", "cheap"], ["--commission", "ib-fixed, ib-tiered or none", "cheap"]],
+    ["a negative --slippage-bps", {}, [...RUN, "--slippage-bps", "-1"], ["--slippage-bps", "must not be negative"]],
+    ["a non-numeric --max-order-notional", {}, [...RUN, "--max-order-notional", "lots"], ["--max-order-notional", "lots"]],
+    ["an infinite --max-position-ratio", {}, [...RUN, "--max-position-ratio", "Infinity"], ["--max-position-ratio"]],
+    ["a missing items file", {}, ["run", "--items", "nope.csv", "--prices", "prices.csv", "--portfolio-value", "10000"], ["nope.csv", "does not exist"]],
+    ["a missing prices file", {}, ["run", "--items", "items.csv", "--prices", "gone.csv", "--portfolio-value", "10000"], ["gone.csv", "does not exist"]],
+    ["an items file with only a header", { "items.csv": "symbol,weight\n" }, RUN, ["items.csv", "no rows"]],
+    ["an empty items file", { "items.csv": "" }, RUN, ["items.csv"]],
+    ["an items file without a weight column", { "items.csv": "symbol,score\nAAA,1\n" }, RUN, ["items.csv", "weight"]],
+    ["a non-numeric weight", { "items.csv": "symbol,weight\nAAA,0.2\nBBB,abc\n" }, RUN, ["items.csv row 3, weight", "abc"]],
+    ["a NaN weight", { "items.csv": "symbol,weight\nAAA,NaN\n" }, RUN, ["items.csv row 2, weight"]],
+    ["an infinite weight", { "items.csv": "symbol,weight\nAAA,Infinity\n" }, RUN, ["items.csv row 2, weight"]],
+    ["an empty symbol", { "items.csv": "symbol,weight\n,0.2\n" }, RUN, ["items.csv row 2, symbol", "empty"]],
+    ["a duplicate symbol", { "items.csv": "symbol,weight\nAAA,0.1\n aaa ,0.1\n" }, RUN, ["items.csv row 3, symbol", "appears twice"]],
+    ["an unterminated quote", { "items.csv": 'symbol,weight\n"AAA,0.1\n' }, RUN, ["items.csv"]],
+    ["a row with too many fields", { "items.csv": "symbol,weight\nAAA,0.1,9\n" }, RUN, ["items.csv row 2"]],
+    ["a negative price", { "prices.csv": "symbol,price\nAAA,-50\nBBB,33\n" }, RUN, ["prices.csv row 2, price", "greater than zero"]],
+    ["a prices file without a price column", { "prices.csv": "symbol,last\nAAA,50\n" }, RUN, ["prices.csv", "price"]],
+    ["an unreadable price time", { "prices.csv": "symbol,price,time\nAAA,50,yesterday\n" }, RUN, ["prices.csv row 2, time", "yesterday"]],
+    ["a non-numeric position", { "positions.csv": "symbol,quantity\nAAA,many\n" }, [...RUN, "--positions", "positions.csv"], ["positions.csv row 2, quantity", "many"]],
+    ["a zero lot size in the securities file", { "securities.csv": "symbol,lot_size\nAAA,0\n" }, [...RUN, "--securities", "securities.csv"], ["securities.csv row 2, lot_size", "greater than zero"]],
+    ["a risk file that is not JSON", { "risk.json": "{max: 1" }, [...RUN, "--risk", "risk.json"], ["risk.json", "not valid JSON"]],
+    ["a risk file with an unknown limit", { "risk.json": '{"max_order_notionl": 5}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "max_order_notionl", "not a risk limit"]],
+    ["a risk file with a negative limit", { "risk.json": '{"max_order_notional": -5}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "maxOrderNotional", "greater than zero"]],
+    ["a risk file with an unknown policy", { "risk.json": '{"policy": "yolo"}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "policy", "block_run or drop_orders"]],
+    ["a held symbol without a price to value it", { "positions.csv": "symbol,quantity\nZZZ,10\n" }, [...RUN, "--positions", "positions.csv"], ["ZZZ", "cash"]],
+    ["a database in a directory that does not exist", {}, [...RUN, "--db", "no/such/dir/x.db"], ["no/such/dir/x.db"]]
+  ]
+
+  it("covers at least 30 malformed inputs", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30)
+  })
+
+  it.each(cases)("refuses %s", async (_, overrides, args, mentions) => {
+    const dir = workspace({ ...files, ...overrides })
+    const result = await cli(dir, args)
+    expect(result.code, result.stdout + result.stderr).toBe(2)
+    for (const text of mentions) expect(result.stderr + result.stdout).toContain(text)
+    expect(existsSync(join(dir, "trade-exec.db")), "nothing written").toBe(false)
+    if (args.includes("no/such/dir/x.db")) expect(existsSync(join(dir, "no"))).toBe(false)
+  }, 60_000)
+})
