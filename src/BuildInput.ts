@@ -5,7 +5,7 @@
  * `InvalidInput` naming its source, row and field, never a row quietly skipped. Typed domain values
  * (`SnapshotItem`, `Quote`, `Position`, `Security`) are accepted as they are.
  */
-import { Either, Option } from "effect"
+import { Either } from "effect"
 import * as Dec from "./domain/Decimal.js"
 import { describeValue, InvalidInput } from "./domain/errors.js"
 import { normalizeSymbol, type RunId, type Symbol } from "./domain/Ids.js"
@@ -119,10 +119,8 @@ const reject = (source: string, row: number | undefined, field: string, value: u
 const isAbsent = (value: unknown): boolean =>
   value === undefined || value === null || (typeof value === "string" && value.trim() === "")
 
-const NOT_A_NUMBER = "is not a finite decimal number"
-
 const decimal = (source: string, row: number | undefined, field: string, value: unknown): Dec.Decimal =>
-  Option.getOrElse(Dec.parse(value), () => reject(source, row, field, value, NOT_A_NUMBER))
+  Either.getOrElse(Dec.read(value), (reason) => reject(source, row, field, value, reason))
 
 const optionalDecimal = (
   source: string,

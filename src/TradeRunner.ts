@@ -19,7 +19,7 @@ import type { ClientOrderId, RunId, Symbol } from "./domain/Ids.js"
 import type { Position, Quote } from "./domain/Market.js"
 import type { Fill, OrderStatus, TradeOrder } from "./domain/Order.js"
 import type { RiskVerdict } from "./domain/Risk.js"
-import type { RunRecord, RunStatus, Skip, TradeRun } from "./domain/Run.js"
+import type { OrderCounts, RunRecord, RunStatus, RunSummary, Skip, TradeRun } from "./domain/Run.js"
 import type { DecisionSnapshot } from "./domain/Snapshot.js"
 import * as Ledger from "./ExecutionLedger.js"
 import * as OrderBuilder from "./OrderBuilder.js"
@@ -63,12 +63,22 @@ export type RunProgress =
   | { readonly runId: RunId; readonly phase: "built"; readonly orders: number }
   | { readonly runId: RunId; readonly phase: "submitting"; readonly done: number; readonly total: number }
 
+/** Everything about a run: itself, its orders, fills, risk verdict and skips. */
 export interface RunReport {
   readonly run: TradeRun
   readonly orders: ReadonlyArray<TradeOrder>
   readonly fills: ReadonlyArray<Fill>
   readonly risk?: RiskVerdict
   readonly skipped: ReadonlyArray<Skip>
+}
+
+/**
+ * How an execute ended: the run (without its payloads) and its orders counted by status. Cheap whatever the
+ * size of the run — re-executing a finished run reads a handful of rows; `report` has the details.
+ */
+export interface RunOutcome {
+  readonly run: RunSummary
+  readonly counts: OrderCounts
   readonly dryRun: boolean
 }
 
@@ -100,7 +110,11 @@ const countByStatus = (orders: ReadonlyArray<TradeOrder>) => {
   return { orders: orders.length, ...counts }
 }
 
-const runTransition = (run: TradeRun, to: RunStatus, detail: Record<string, unknown> = {}): AuditEventInput => ({
+const runTransition = (
+  run: { readonly id: RunId; readonly status: RunStatus },
+  to: RunStatus,
+  detail: Record<string, unknown> = {}
+): AuditEventInput => ({
   type: "trade_run.transition",
   runId: run.id,
   payload: { from: run.status, to, ...detail }
@@ -109,12 +123,12 @@ const runTransition = (run: TradeRun, to: RunStatus, detail: Record<string, unkn
 export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<TradeRunner, {
   readonly workerId: string
   /** Executes a run (or, with `dryRun`, builds and risk-checks it without submitting anything). */
-  readonly execute: (runId: RunId, options?: { readonly dryRun?: boolean }) => Effect.Effect<RunReport, ExecuteError>
+  readonly execute: (runId: RunId, options?: { readonly dryRun?: boolean }) => Effect.Effect<RunOutcome, ExecuteError>
   /**
    * Claims the oldest queued run nobody holds and executes it; `undefined` when the queue is empty. Each
    * queued run goes to one caller only, however many workers share the database.
    */
-  readonly executeNext: () => Effect.Effect<RunReport | undefined, RunNotFound | LeaseLost | RepositoryError>
+  readonly executeNext: () => Effect.Effect<RunOutcome | undefined, RunNotFound | LeaseLost | RepositoryError>
   /** Rebuilds a run's orders from what it recorded and compares them with the persisted ones. */
   readonly replay: (runId: RunId) => Effect.Effect<Replay.ReplayReport, RunNotFound | SnapshotNotFound | RepositoryError>
   /** What a run looks like now: the run, its orders, fills, risk verdict and skips. */
@@ -139,7 +153,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           onTimeout: () => new ExecutionTimeout({ provider: provider.name, operation, clientOrderIds: [...ids] })
         })
 
-      const reportOf = (run: TradeRun, dryRun: boolean) =>
+      const reportOf = (run: TradeRun) =>
         Effect.gen(function*() {
           const [orders, fills] = yield* Effect.all([repo.listOrders(run.id), repo.listFills(run.id)])
           return {
@@ -147,10 +161,12 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
             orders,
             fills,
             ...(run.risk === undefined ? {} : { risk: run.risk }),
-            skipped: run.recorded?.skipped ?? [],
-            dryRun
+            skipped: run.recorded?.skipped ?? []
           } satisfies RunReport
         })
+
+      const outcomeOf = (runId: RunId, dryRun: boolean) =>
+        Effect.map(repo.summarize(runId), ({ run, counts }): RunOutcome => ({ run, counts, dryRun }))
 
       /** Several writes and their audit events as one unit. */
       const commit = <A, E>(write: Effect.Effect<A, E>, events: ReadonlyArray<AuditEventInput>) =>
@@ -340,7 +356,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
             runTransition(run, to, detail.error === undefined ? {} : { error: detail.error }),
             executeEvent(run, finalOrders, detail)
           ]
-          return yield* commit(
+          yield* commit(
             Effect.zipRight(
               closing.updates.length === 0 ? Effect.void : repo.updateOrders(holder, closing.updates, []),
               repo.updateRun(holder, {
@@ -384,16 +400,17 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           const alreadySent = orders.some((o) => o.status !== "NEW")
           const verdict = alreadySent && run.risk !== undefined ? run.risk : yield* evaluateRisk(run, snapshot, orders)
           if (verdict !== run.risk) {
-            run = yield* commit(repo.updateRun(holder, { risk: verdict }), [{
+            yield* commit(repo.updateRun(holder, { risk: verdict }), [{
               type: "trade_run.risk",
               runId: run.id,
               payload: { dryRun, passed: verdict.passed, policy: verdict.policy, reasons: verdict.reasons, violations: verdict.violations }
             }])
+            run = { ...run, risk: verdict }
           }
 
           if (dryRun) {
             yield* audit.append([executeEvent(run, orders, { risk: verdict, dryRun })])
-            return run
+            return
           }
 
           const rejectedReason = new Map(verdict.rejected.map((r) => [r.clientOrderId, r.reason]))
@@ -436,7 +453,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
       const failRun = (holder: LeaseHolder, error: RunFailure, dryRun: boolean) =>
         Effect.gen(function*() {
           const run = yield* repo.getRun(holder.runId)
-          if (!RunState.canTransition(run.status, "failed")) return run
+          if (!RunState.canTransition(run.status, "failed")) return
           const orders = yield* repo.listOrders(run.id)
           const unsent = yield* Ledger.close(orders.filter((o) => o.status === "NEW"), "CANCELED", () => "run_failed")
           return yield* finish(holder, run, "failed", unsent, { error: `${error._tag}: ${error.message}`, dryRun }, orders)
@@ -454,7 +471,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
         )
 
       /** The audit events of taking a run up: its start, or its resumption by this worker. */
-      const claimEvents = (before: TradeRun, claimed: TradeRun): ReadonlyArray<AuditEventInput> =>
+      const claimEvents = (before: RunSummary, claimed: TradeRun): ReadonlyArray<AuditEventInput> =>
         before.status === "queued" && claimed.status === "running"
           ? [runTransition(before, "running", { worker: workerId, attempt: claimed.attempts })]
           : claimed.status === "running" && before.lease?.owner !== workerId
@@ -469,17 +486,18 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
       const carryOut = (claimed: TradeRun, dryRun: boolean) =>
         Effect.gen(function*() {
           const holder: LeaseHolder = { runId: claimed.id, owner: workerId }
-          const ended = yield* Effect.raceFirst(proceed(holder, claimed, dryRun), heartbeat(holder)).pipe(
+          yield* Effect.raceFirst(proceed(holder, claimed, dryRun), heartbeat(holder)).pipe(
             Effect.catchIf(isRunFailure, (error) => failRun(holder, error, dryRun)),
             Effect.ensuring(Effect.ignore(repo.releaseLease(holder)))
           )
-          return yield* reportOf(ended, dryRun)
+          return yield* outcomeOf(claimed.id, dryRun)
         })
 
       const execute = Effect.fn("TradeRunner.execute")(function*(runId: RunId, options?: { readonly dryRun?: boolean }) {
         const dryRun = options?.dryRun ?? false
-        const existing = yield* repo.getRun(runId)
-        if (RunState.isTerminal(existing.status)) return yield* reportOf(existing, dryRun)
+        // The cheap look first: a finished run is answered from a few rows, with no writes.
+        const existing = (yield* repo.summarize(runId)).run
+        if (RunState.isTerminal(existing.status)) return yield* outcomeOf(runId, dryRun)
 
         const claim = yield* repo.withTransaction(Effect.gen(function*() {
           const result = yield* repo.claimRun(runId, { owner: workerId, leaseMillis, start: !dryRun })
@@ -489,7 +507,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
         if (claim._tag === "Held") {
           return yield* new RunHeld({ runId, owner: claim.lease.owner, expiresAt: claim.lease.expiresAt })
         }
-        if (claim._tag === "Finished") return yield* reportOf(claim.run, dryRun)
+        if (claim._tag === "Finished") return yield* outcomeOf(runId, dryRun)
         return yield* carryOut(claim.run, dryRun)
       })
 
@@ -503,7 +521,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
         return yield* carryOut(claimed, false)
       })
 
-      const report = (runId: RunId) => Effect.flatMap(repo.getRun(runId), (run) => reportOf(run, false))
+      const report = (runId: RunId) => Effect.flatMap(repo.getRun(runId), reportOf)
 
       const replay = Effect.fn("TradeRunner.replay")(function*(runId: RunId) {
         const run = yield* repo.getRun(runId)

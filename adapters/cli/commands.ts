@@ -14,7 +14,7 @@ import type { RunParams } from "../../src/domain/Run.js"
 import { AuditLog } from "../../src/ports/AuditLog.js"
 import { PriceFeed } from "../../src/ports/PriceFeed.js"
 import { TradeRepository } from "../../src/ports/TradeRepository.js"
-import { type RunReport, TradeRunner } from "../../src/TradeRunner.js"
+import { type RunOutcome, type RunReport, TradeRunner } from "../../src/TradeRunner.js"
 import { TradeWorker } from "../../src/TradeWorker.js"
 import * as CsvPriceFeed from "../csv/CsvPriceFeed.js"
 import { readItems, readPositions, readPrices, readSecurities } from "../csv/readers.js"
@@ -28,8 +28,8 @@ import { paperSeed, recordedFeed, runnerLayer, type Venue } from "./session.js"
 export class ExitWith extends Schema.TaggedError<ExitWith>()("ExitWith", { code: Schema.Number }) {}
 
 /** 0 done (or dry run completed), 3 blocked by risk, 4 failed. */
-export const exitCodeOf = (report: RunReport): number =>
-  report.run.status === "blocked" ? 3 : report.run.status === "failed" ? 4 : 0
+export const exitCodeOf = (outcome: RunOutcome): number =>
+  outcome.run.status === "blocked" ? 3 : outcome.run.status === "failed" ? 4 : 0
 
 const db = Options.text("db").pipe(
   Options.withDescription("SQLite file or postgres:// URL (default ./trade-exec.db, or env TRADE_EXEC_DB)"),
@@ -50,11 +50,19 @@ const venueOptions = {
   slippageBps: optionalText("slippage-bps", "paper broker slippage against the order, in basis points")
 }
 
-const print = (report: RunReport, asJson: boolean) =>
-  Console.log(asJson ? JSON.stringify(Output.runDocument(report), null, 2) : Output.renderRun(report))
+const print = (report: RunReport, asJson: boolean, dryRun = false) =>
+  Console.log(asJson ? JSON.stringify(Output.runDocument(report, dryRun), null, 2) : Output.renderRun(report, dryRun))
 
-const endWith = (report: RunReport) => {
-  const code = exitCodeOf(report)
+/** Executes, then reports the run in full (the outcome alone is what a worker needs, not a person). */
+const executeAndReport = (runId: RunId, dryRun: boolean) =>
+  Effect.gen(function*() {
+    const runner = yield* TradeRunner
+    const outcome = yield* runner.execute(runId, { dryRun })
+    return { outcome, report: yield* runner.report(runId) }
+  })
+
+const endWith = (outcome: RunOutcome) => {
+  const code = exitCodeOf(outcome)
   return code === 0 ? Effect.void : Effect.fail(new ExitWith({ code }))
 }
 
@@ -187,18 +195,16 @@ const runCommand = Command.make(
         }
       })
 
-      const report = yield* Effect.gen(function*() {
+      const { outcome, report } = yield* Effect.gen(function*() {
         const repo = yield* TradeRepository
         const run = yield* repo.withTransaction(Effect.gen(function*() {
           const snapshot = yield* repo.createSnapshot({ items, source: flags.items })
           return yield* repo.createRun({ snapshotId: snapshot.id, mode: "paper", params })
         }))
-        return yield* Effect.flatMap(TradeRunner, (runner) => runner.execute(run.id, { dryRun: flags.dryRun })).pipe(
-          Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices)))
-        )
+        return yield* executeAndReport(run.id, flags.dryRun).pipe(Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices))))
       }).pipe(Effect.provide(DatabaseLive(flags.db)))
-      yield* print(report, flags.json)
-      yield* endWith(report)
+      yield* print(report, flags.json, outcome.dryRun)
+      yield* endWith(outcome)
     })
 ).pipe(Command.withDescription("freeze a decision from CSV files, create a run and execute it"))
 
@@ -219,14 +225,14 @@ const executeCommand = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const venue = yield* venueFrom(flags, Dec.ZERO)
-      const report = yield* Effect.gen(function*() {
+      const { outcome, report } = yield* Effect.gen(function*() {
         const run = yield* (yield* TradeRepository).getRun(flags.runId as RunId)
-        return yield* Effect.flatMap(TradeRunner, (runner) => runner.execute(run.id, { dryRun: flags.dryRun })).pipe(
+        return yield* executeAndReport(run.id, flags.dryRun).pipe(
           Effect.provide(runnerLayer(venue, feedFor(flags.prices, run.recorded?.prices ?? [])))
         )
       }).pipe(Effect.provide(DatabaseLive(flags.db)))
-      yield* print(report, flags.json)
-      yield* endWith(report)
+      yield* print(report, flags.json, outcome.dryRun)
+      yield* endWith(outcome)
     })
 ).pipe(Command.withDescription("execute a queued run (again): finished runs are reported as they are"))
 

@@ -2,7 +2,7 @@
  * Reading what the command line hands over: decimal flags (exactly, never through a double) and the
  * `--risk` JSON file, with errors that name the flag or the file and the field.
  */
-import { Effect, Either, Option, ParseResult, Schema } from "effect"
+import { Effect, Either, ParseResult, Schema } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
 import { InvalidInput } from "../../src/domain/errors.js"
 import { RiskLimits, RiskPolicy } from "../../src/domain/Risk.js"
@@ -12,16 +12,10 @@ export const COMMAND_LINE = "command line"
 
 /** A decimal flag, read exactly: `--portfolio-value 1e6` and `--cash-buffer 0.02` as written. */
 export const decimalFlag = (flag: string, raw: string, check?: (d: Dec.Decimal) => string | undefined) =>
-  Option.match(Dec.parse(raw), {
-    onNone: () =>
-      Either.left(new InvalidInput({ source: COMMAND_LINE, field: `--${flag}`, value: raw, reason: "is not a finite decimal number" })),
-    onSome: (value) => {
-      const problem = check?.(value)
-      return problem === undefined
-        ? Either.right(value)
-        : Either.left(new InvalidInput({ source: COMMAND_LINE, field: `--${flag}`, value: raw, reason: problem }))
-    }
-  })
+  Either.flatMap(Dec.read(raw), (value) => {
+    const problem = check?.(value)
+    return problem === undefined ? Either.right(value) : Either.left(problem)
+  }).pipe(Either.mapLeft((reason) => new InvalidInput({ source: COMMAND_LINE, field: `--${flag}`, value: raw, reason })))
 
 export const positive = (d: Dec.Decimal) => (Dec.isPositive(d) ? undefined : "must be greater than zero")
 export const nonNegative = (d: Dec.Decimal) => (Dec.isNegative(d) ? "must not be negative" : undefined)

@@ -12,14 +12,14 @@ import type { RunReport } from "../../src/TradeRunner.js"
 
 const text = (d: Dec.Decimal | undefined): string | null => (d === undefined ? null : Dec.toString(d))
 
-export const runDocument = (report: RunReport) => ({
+export const runDocument = (report: RunReport, dryRun = false) => ({
   run: {
     id: report.run.id,
     status: report.run.status,
     error: report.run.error ?? null,
     snapshotId: report.run.snapshotId,
     mode: report.run.mode,
-    dryRun: report.dryRun,
+    dryRun,
     attempts: report.run.attempts,
     createdAt: report.run.createdAt,
     finishedAt: report.run.finishedAt ?? null,
@@ -84,7 +84,7 @@ export const money = (d: Dec.Decimal): string => {
 
 const notional = (o: TradeOrder) => Dec.mul(o.quantity, o.referencePrice)
 
-export const renderRun = (report: RunReport): string => {
+export const renderRun = (report: RunReport, dryRun = false): string => {
   const { run, orders, fills } = report
   const filledValue = (side: "BUY" | "SELL") =>
     Dec.sum(fills.filter((f) => f.side === side).map((f) => Dec.mul(f.quantity, f.price)))
@@ -94,7 +94,7 @@ export const renderRun = (report: RunReport): string => {
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s.toLowerCase()}`)
   const lines = [
-    `run ${run.id}  ${run.status}${report.dryRun ? " (dry run)" : ""}  ` +
+    `run ${run.id}  ${run.status}${dryRun ? " (dry run)" : ""}  ` +
     `orders ${orders.length}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}  ` +
     `bought ${money(filledValue("BUY"))}  sold ${money(filledValue("SELL"))}  ` +
     `commissions ${money(Dec.sum(fills.map((f) => f.commission)))}`

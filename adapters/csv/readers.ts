@@ -13,7 +13,7 @@
  */
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { BigDecimal, Effect, Either, Option } from "effect"
+import { BigDecimal, Effect, Either } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
 import { InvalidInput } from "../../src/domain/errors.js"
 import { normalizeSymbol, type Symbol } from "../../src/domain/Ids.js"
@@ -206,7 +206,7 @@ const nonNegative: Check = (d) => (Dec.isNegative(d) ? "must not be negative" : 
 const optionalDecimal = (row: Row, column: string, check?: Check): Dec.Decimal | undefined => {
   const raw = row.get(column)
   if (raw === undefined || raw.trim() === "") return undefined
-  const parsed = Option.getOrElse(Dec.parse(raw), () => reject(row.source, row.line, column, raw, "is not a finite decimal number"))
+  const parsed = Either.getOrElse(Dec.read(raw), (reason) => reject(row.source, row.line, column, raw, reason))
   // Trailing zeros inflate the raw scale, so it is normalized before refusing; only then, as that costs.
   if ((parsed.scale > MAX_SCALE || parsed.scale < -MAX_SCALE) && Math.abs(BigDecimal.normalize(parsed).scale) > MAX_SCALE) {
     reject(row.source, row.line, column, raw, `is out of range (more than ${MAX_SCALE} digits before or after the decimal point)`)

@@ -13,7 +13,7 @@ import { Effect } from "effect"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { ClientOrderId, RunId, SnapshotId } from "../../src/domain/Ids.js"
-import type { TradeOrder } from "../../src/domain/Order.js"
+import type { OrderStatus, TradeOrder } from "../../src/domain/Order.js"
 import { RiskVerdict } from "../../src/domain/Risk.js"
 import { RunParams, RunRecord, type TradeRun } from "../../src/domain/Run.js"
 import { newId } from "../../src/internal/newId.js"
@@ -22,6 +22,7 @@ import { LeaseLost, RepositoryError, RunNotFound, SnapshotNotFound } from "../..
 import {
   type Claim,
   type ClaimRequest,
+  countOrders,
   type LeaseHolder,
   snapshotDigest,
   TradeRepository
@@ -338,10 +339,24 @@ export const make = Effect.gen(function*() {
         if (update.risk !== undefined) changes.risk = Rows.toJson(RiskVerdict, update.risk)
         if (update.error !== undefined) changes.error = update.error
         if (finished) changes.finished_at = now
-        const [row] = yield* sql<Rows.RunRow>`UPDATE trade_runs SET ${sql.update(changes)}
-          WHERE id = ${holder.runId} RETURNING *`
-        return yield* Rows.runFromRow(row!)
+        yield* sql`UPDATE trade_runs SET ${sql.update(changes)} WHERE id = ${holder.runId}`
       })),
+
+    summarize: (runId) =>
+      Effect.gen(function*() {
+        const [row] = yield* sql<Rows.RunRow>`SELECT id, snapshot_id, status, mode, error, attempts, lease_owner,
+          lease_expires_at, created_at, updated_at, started_at, finished_at FROM trade_runs WHERE id = ${runId}`
+        if (row === undefined) return yield* new RunNotFound({ runId })
+        const byStatus = yield* sql<{ status: OrderStatus; n: number | string }>`SELECT status, COUNT(*) AS n
+          FROM trade_orders WHERE run_id = ${runId} GROUP BY status`
+        const [fills] = yield* sql<{ n: number | string }>`SELECT COUNT(*) AS n FROM trade_fills WHERE run_id = ${runId}`
+        const counts = { ...countOrders([], Number(fills?.n ?? 0)) }
+        for (const { status, n } of byStatus) {
+          counts[status] = Number(n)
+          counts.orders += Number(n)
+        }
+        return { run: Rows.summaryFromRow(row), counts }
+      }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(repositoryError("summarize")(e)))),
 
     withTransaction: (effect) => atomically("transaction", effect)
   })

@@ -9,7 +9,7 @@ import * as Dec from "../../src/domain/Decimal.js"
 import type { ClientOrderId, ExecutionId, RunId, SnapshotId, Symbol } from "../../src/domain/Ids.js"
 import type { Fill, OrderSide, OrderStatus, OrderType, TradeOrder } from "../../src/domain/Order.js"
 import { RiskVerdict } from "../../src/domain/Risk.js"
-import { RunParams, RunRecord, type RunMode, type RunStatus, type TradeRun } from "../../src/domain/Run.js"
+import { RunParams, RunRecord, type RunMode, type RunStatus, type RunSummary, type TradeRun } from "../../src/domain/Run.js"
 import type { DecisionSnapshot, SnapshotItem, SnapshotStatus } from "../../src/domain/Snapshot.js"
 import type { AuditEvent } from "../../src/ports/AuditLog.js"
 import { RepositoryError } from "../../src/ports/errors.js"
@@ -106,28 +106,33 @@ export type RunRow = {
   readonly finished_at: Nullable<string>
 }
 
+/** The run's own columns, without the JSON it carries. */
+export const summaryFromRow = (row: Omit<RunRow, "params" | "recorded" | "risk">): RunSummary => ({
+  id: row.id as RunId,
+  snapshotId: row.snapshot_id as SnapshotId,
+  status: row.status as RunStatus,
+  mode: row.mode as RunMode,
+  ...(row.error === null ? {} : { error: row.error }),
+  attempts: Number(row.attempts),
+  ...(row.lease_owner === null || row.lease_expires_at === null
+    ? {}
+    : { lease: { owner: row.lease_owner, expiresAt: row.lease_expires_at } }),
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  ...(row.started_at === null ? {} : { startedAt: row.started_at }),
+  ...(row.finished_at === null ? {} : { finishedAt: row.finished_at })
+})
+
 export const runFromRow = (row: RunRow) =>
   Effect.gen(function*() {
     const params = yield* fromJson(RunParams, "run params", row.params)
     const recorded = row.recorded === null ? undefined : yield* fromJson(RunRecord, "run record", row.recorded)
     const risk = row.risk === null ? undefined : yield* fromJson(RiskVerdict, "risk verdict", row.risk)
     return {
-      id: row.id as RunId,
-      snapshotId: row.snapshot_id as SnapshotId,
-      status: row.status as RunStatus,
-      mode: row.mode as RunMode,
+      ...summaryFromRow(row),
       params,
       ...(recorded === undefined ? {} : { recorded }),
-      ...(risk === undefined ? {} : { risk }),
-      ...(row.error === null ? {} : { error: row.error }),
-      attempts: Number(row.attempts),
-      ...(row.lease_owner === null || row.lease_expires_at === null
-        ? {}
-        : { lease: { owner: row.lease_owner, expiresAt: row.lease_expires_at } }),
-      createdAt: row.created_at,
-      updatedAt: row.updated_at,
-      ...(row.started_at === null ? {} : { startedAt: row.started_at }),
-      ...(row.finished_at === null ? {} : { finishedAt: row.finished_at })
+      ...(risk === undefined ? {} : { risk })
     } satisfies TradeRun
   })
 

@@ -5,7 +5,7 @@
  * `number` are read through their shortest round-trip decimal string, so `0.07` means seven hundredths,
  * not the binary double nearest to it. Nothing on the way to a lot count goes through floating point.
  */
-import { BigDecimal, Option, ParseResult, Schema } from "effect"
+import { BigDecimal, Either, Option, ParseResult, Schema } from "effect"
 
 export type Decimal = BigDecimal.BigDecimal
 
@@ -20,26 +20,32 @@ const DECIMAL_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
 const MAX_DIGITS = 200
 const MAX_EXPONENT = 100
 
+export const NOT_A_NUMBER = "is not a finite decimal number"
+export const OUT_OF_RANGE = `is out of range (at most ${MAX_DIGITS} digits, exponent within ±${MAX_EXPONENT})`
+
 /**
- * Reads a decimal exactly. Rejects what is not a finite decimal number: empty text, NaN, Infinity,
- * thousands separators, hex. Surrounding whitespace is allowed in text.
+ * Reads a decimal exactly, or says why not: what is not a finite decimal number (empty text, NaN,
+ * Infinity, thousands separators, hex), or what is too large to be a price or a quantity (and would take
+ * `1e999999999` a billion digits to print). Surrounding whitespace is allowed in text.
  */
-export const parse = (input: unknown): Option.Option<Decimal> => {
-  if (BigDecimal.isBigDecimal(input)) return Option.some(input)
-  if (typeof input === "bigint") return Option.some(BigDecimal.make(input, 0))
+export const read = (input: unknown): Either.Either<Decimal, string> => {
+  if (BigDecimal.isBigDecimal(input)) return Either.right(input)
+  if (typeof input === "bigint") return Either.right(BigDecimal.make(input, 0))
   if (typeof input === "number") {
-    return Number.isFinite(input) ? BigDecimal.fromString(String(input)) : Option.none()
+    return Number.isFinite(input)
+      ? Option.match(BigDecimal.fromString(String(input)), { onNone: () => Either.left(NOT_A_NUMBER), onSome: Either.right })
+      : Either.left(NOT_A_NUMBER)
   }
-  if (typeof input === "string") {
-    const text = input.trim()
-    const match = DECIMAL_TEXT.exec(text)
-    if (match === null) return Option.none()
-    // Far beyond any price or quantity, and `1e999999999` would otherwise be a billion digits to print.
-    if (match[1]!.length > MAX_DIGITS || Math.abs(Number(match[2]?.slice(1) ?? 0)) > MAX_EXPONENT) return Option.none()
-    return BigDecimal.fromString(text)
-  }
-  return Option.none()
+  if (typeof input !== "string") return Either.left(NOT_A_NUMBER)
+  const text = input.trim()
+  const match = DECIMAL_TEXT.exec(text)
+  if (match === null) return Either.left(NOT_A_NUMBER)
+  if (match[1]!.length > MAX_DIGITS || Math.abs(Number(match[2]?.slice(1) ?? 0)) > MAX_EXPONENT) return Either.left(OUT_OF_RANGE)
+  return Option.match(BigDecimal.fromString(text), { onNone: () => Either.left(NOT_A_NUMBER), onSome: Either.right })
 }
+
+/** `read`, keeping only the decimal. */
+export const parse = (input: unknown): Option.Option<Decimal> => Either.getRight(read(input))
 
 export const unsafe = (input: DecimalInput): Decimal =>
   Option.getOrThrowWith(parse(input), () => new RangeError(`not a decimal: ${String(input)}`))

@@ -113,3 +113,18 @@ export const TradeRun = Schema.Struct({
   finishedAt: optional(Instant)
 })
 export type TradeRun = typeof TradeRun.Type
+
+/** A run without what it carries (params, record, risk verdict): cheap to read, enough to report an outcome. */
+export type RunSummary = Omit<TradeRun, "params" | "recorded" | "risk">
+
+/** How many orders a run has in each status, and how many fills. */
+export interface OrderCounts {
+  readonly orders: number
+  readonly fills: number
+  readonly NEW: number
+  readonly SUBMITTED: number
+  readonly PARTIAL: number
+  readonly FILLED: number
+  readonly CANCELED: number
+  readonly REJECTED: number
+}

@@ -14,13 +14,20 @@ import * as Dec from "../domain/Decimal.js"
 import type { ClientOrderId, ExecutionId, RunId, SnapshotId } from "../domain/Ids.js"
 import type { Fill, OrderStatus, TradeOrder } from "../domain/Order.js"
 import type { RiskVerdict } from "../domain/Risk.js"
-import type { Lease, RunMode, RunParams, RunRecord, RunStatus, TradeRun } from "../domain/Run.js"
+import type { Lease, OrderCounts, RunMode, RunParams, RunRecord, RunStatus, RunSummary, TradeRun } from "../domain/Run.js"
 import type { DecisionSnapshot, SnapshotItem, SnapshotStatus } from "../domain/Snapshot.js"
 import { newId } from "../internal/newId.js"
 import * as RunState from "../RunState.js"
 import { nowIso } from "./AuditLog.js"
 import { LeaseLost, RepositoryError, RunNotFound, SnapshotNotFound } from "./errors.js"
 import { transaction, write } from "./internal/memoryTransaction.js"
+
+/** Orders counted by status. */
+export const countOrders = (orders: ReadonlyArray<{ readonly status: OrderStatus }>, fills: number): OrderCounts => {
+  const counts = { orders: orders.length, fills, NEW: 0, SUBMITTED: 0, PARTIAL: 0, FILLED: 0, CANCELED: 0, REJECTED: 0 }
+  for (const o of orders) counts[o.status] += 1
+  return counts
+}
 
 const byTimeThenId = (a: Fill, b: Fill) =>
   a.time < b.time ? -1 : a.time > b.time ? 1 : a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0
@@ -119,7 +126,11 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
     updates: ReadonlyArray<OrderUpdate>,
     fills: ReadonlyArray<Fill>
   ) => Effect.Effect<void, LeaseLost | RepositoryError>
-  readonly updateRun: (holder: LeaseHolder, update: RunUpdate) => Effect.Effect<TradeRun, LeaseLost | RepositoryError>
+  readonly updateRun: (holder: LeaseHolder, update: RunUpdate) => Effect.Effect<void, LeaseLost | RepositoryError>
+  /** The run without its payloads, and its orders counted by status: what an outcome needs, cheaply. */
+  readonly summarize: (
+    runId: RunId
+  ) => Effect.Effect<{ readonly run: RunSummary; readonly counts: OrderCounts }, RunNotFound | RepositoryError>
   /** Runs `effect` as one transaction: it commits as a whole or not at all. */
   readonly withTransaction: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E | RepositoryError, R>
 }>() {
@@ -369,7 +380,7 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
           }
           const now = yield* nowIso
           const finished = update.status !== undefined && RunState.isTerminal(update.status.to)
-          return yield* setRun({
+          yield* setRun({
             ...run,
             ...(update.status === undefined ? {} : { status: update.status.to }),
             ...(update.risk === undefined ? {} : { risk: update.risk }),
@@ -378,6 +389,11 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
             updatedAt: now
           })
         })),
+      summarize: (runId) =>
+        Effect.map(getRun(runId), (run) => {
+          const { params: _p, recorded: _r, risk: _k, ...summary } = run
+          return { run: summary, counts: countOrders([...(store.orders.get(runId)?.values() ?? [])], store.fills.get(runId)?.length ?? 0) }
+        }),
       withTransaction: atomically
     })
     return { service, store }

@@ -248,6 +248,7 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
         expect(stored).toMatchObject({ status: "PARTIAL" })
         expect(Dec.toString(stored!.filledQuantity)).toBe("4")
         expect(Dec.toString(stored!.avgFillPrice!)).toBe("12.3400001")
+        expect((yield* repo.summarize(run.id)).counts).toMatchObject({ orders: 1, PARTIAL: 1, NEW: 0, fills: 1 })
       }))
 
     it.effect("never stores a fill without its order", () =>
@@ -274,10 +275,14 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
           accepted: [],
           rejected: [{ clientOrderId: "AAA-B-1" as ClientOrderId, reason: "max_order_notional:AAA" }]
         } as const
-        const done = yield* repo.updateRun(holder, { status: { from: "running", to: "blocked" }, risk, error: "blocked by risk" })
+        yield* repo.updateRun(holder, { status: { from: "running", to: "blocked" }, risk, error: "blocked by risk" })
+        const done = yield* repo.getRun(holder.runId)
         expect(done).toMatchObject({ status: "blocked", error: "blocked by risk", risk })
         expect(done.finishedAt).toBeDefined()
-        expect(yield* repo.getRun(holder.runId)).toEqual(done)
+        const { run: summary, counts } = yield* repo.summarize(holder.runId)
+        expect(summary).toMatchObject({ id: holder.runId, status: "blocked", error: "blocked by risk" })
+        expect(summary).not.toHaveProperty("params")
+        expect(counts).toEqual({ orders: 0, fills: 0, NEW: 0, SUBMITTED: 0, PARTIAL: 0, FILLED: 0, CANCELED: 0, REJECTED: 0 })
         const stale = yield* Effect.flip(repo.updateRun(holder, { status: { from: "running", to: "done" } }))
         expect(stale._tag).toBe("RepositoryError")
       }))

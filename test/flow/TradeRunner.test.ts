@@ -15,14 +15,15 @@ describe("TradeRunner.execute", () => {
       const world = yield* makeWorld({ quotes: [quote("AAA", 50), quote("BBB", 25)], mock: { cash: 10000 } })
       const run = yield* world.queueRun([item("AAA", "0.2"), item("BBB", "0.1")], { portfolioValue: d(10000) })
 
-      const dry = yield* world.runner.execute(run.id, { dryRun: true })
-      expect(dry.dryRun).toBe(true)
+      const outcome = yield* world.runner.execute(run.id, { dryRun: true })
+      expect(outcome).toMatchObject({ dryRun: true, run: { status: "queued" }, counts: { orders: 2, NEW: 2, fills: 0 } })
+      const dry = yield* world.runner.report(run.id)
       expect(dry.run.status).toBe("queued")
       expect(dry.orders.map(text)).toEqual(["AAA BUY 40 NEW", "BBB BUY 40 NEW"])
       expect(dry.risk?.passed).toBe(true)
       expect((yield* world.venue.orders).size).toBe(0)
 
-      const real = yield* world.runner.execute(run.id)
+      const real = yield* world.execute(run.id)
       expect(real.run.status).toBe("done")
       expect(real.orders.map((o) => o.clientOrderId)).toEqual(dry.orders.map((o) => o.clientOrderId))
       expect(real.orders.map(text)).toEqual(["AAA BUY 40 FILLED", "BBB BUY 40 FILLED"])
@@ -38,7 +39,7 @@ describe("TradeRunner.execute", () => {
     Effect.gen(function*() {
       const world = yield* makeWorld({ quotes: [quote("AAA", 50, { time: "2026-11-25T14:00:00.000Z" })], mock: { cash: 5000 } })
       const run = yield* world.queueRun([item("AAA", "0.5")], { portfolioValue: d(10000), cashBufferRatio: d("0.1") })
-      const report = yield* world.runner.execute(run.id)
+      const report = yield* world.execute(run.id)
       const recorded = report.run.recorded!
       expect(recorded.prices.map((q) => [q.symbol, Dec.toString(q.price), q.time])).toEqual([["AAA", "50", "2026-11-25T14:00:00.000Z"]])
       expect(Dec.toString(recorded.settings.portfolioValue)).toBe("10000")
@@ -55,7 +56,7 @@ describe("TradeRunner.execute", () => {
       })
       // account: 1000 cash + 100 AAA × 10 = 2000
       const run = yield* world.queueRun([item("AAA", "0.25"), item("BBB", "0.5")])
-      const report = yield* world.runner.execute(run.id)
+      const report = yield* world.execute(run.id)
       expect(report.orders.map(text)).toEqual(["AAA SELL 50 FILLED", "BBB BUY 50 FILLED"])
       const account = yield* world.provider.account
       expect(account.positions.map((p) => `${p.symbol} ${Dec.toString(p.quantity)}`)).toEqual(["AAA 50", "BBB 50"])
@@ -66,9 +67,9 @@ describe("TradeRunner.execute", () => {
     Effect.gen(function*() {
       const world = yield* makeWorld({ quotes: [quote("AAA", 10), quote("BBB", 10)], mock: { cash: 10000 } })
       const first = yield* world.queueRun([item("AAA", "0.5"), item("BBB", "0.5")])
-      yield* world.runner.execute(first.id)
+      yield* world.execute(first.id)
       const second = yield* world.queueRun([item("AAA", "0.2"), item("BBB", "0.8")])
-      const report = yield* world.runner.execute(second.id)
+      const report = yield* world.execute(second.id)
       expect(report.orders.map(text)).toEqual(["AAA SELL 300 FILLED", "BBB BUY 300 FILLED"])
     }))
 
@@ -76,10 +77,10 @@ describe("TradeRunner.execute", () => {
     Effect.gen(function*() {
       const world = yield* makeWorld({ quotes: [quote("AAA", 50), quote("BBB", 25)], mock: { cash: 10000 } })
       const run = yield* world.queueRun([item("AAA", "0.2"), item("BBB", "0.1")], { portfolioValue: d(10000) })
-      const first = yield* world.runner.execute(run.id)
+      const first = yield* world.execute(run.id)
       const before = yield* world.dump
-      const again = yield* world.runner.execute(run.id)
-      const third = yield* world.runner.execute(run.id, { dryRun: true })
+      const again = yield* world.execute(run.id)
+      const third = yield* world.execute(run.id, { dryRun: true })
       expect(yield* world.dump).toBe(before)
       expect(again.orders).toEqual(first.orders)
       expect(again.fills).toEqual(first.fills)
@@ -93,7 +94,7 @@ describe("TradeRunner.execute", () => {
         portfolioValue: d(20000),
         risk: { maxOrderNotional: d(5000) }
       })
-      const report = yield* world.runner.execute(run.id)
+      const report = yield* world.execute(run.id)
       expect(report.run.status).toBe("blocked")
       expect(report.run.error).toBe("blocked by risk: max_order_notional:AAA")
       expect(report.orders.map((o) => [o.symbol, o.status, o.rejectReason])).toEqual([
@@ -123,7 +124,7 @@ describe("TradeRunner.execute", () => {
         risk: { maxOrderNotional: d(5000) },
         riskPolicy: "drop_orders"
       })
-      const report = yield* world.runner.execute(run.id)
+      const report = yield* world.execute(run.id)
       expect(report.run.status).toBe("done")
       expect(report.orders.map((o) => [o.symbol, o.status, o.rejectReason])).toEqual([
         ["AAA", "REJECTED", "max_order_notional:AAA"],
@@ -142,7 +143,7 @@ describe("TradeRunner.execute", () => {
         })
       })
       const run = yield* world.queueRun([item("AAA", "0.2")], { portfolioValue: d(10000) })
-      const report = yield* world.runner.execute(run.id)
+      const report = yield* world.execute(run.id)
       expect(report.run.status).toBe("failed")
       expect(report.run.error).toBe("ExecutionError: paper submit failed: connection refused")
       const execute = world.audit.events.find((e) => e.type === "trade_run.execute")
@@ -153,9 +154,9 @@ describe("TradeRunner.execute", () => {
     Effect.gen(function*() {
       const world = yield* makeWorld({ quotes: [quote("AAA", 50), quote("BBB", 25)], mock: { cash: 10000 } })
       const run = yield* world.queueRun([item("AAA", "0.2"), item("BBB", "0.1")], { portfolioValue: d(10000) })
-      yield* world.runner.execute(run.id, { dryRun: true })
+      yield* world.execute(run.id, { dryRun: true })
       yield* world.feed.remove(["AAA" as Symbol])
-      const report = yield* world.runner.execute(run.id)
+      const report = yield* world.execute(run.id)
       expect(report.run.status).toBe("done")
       expect(report.orders.map((o) => [o.symbol, o.status, o.rejectReason])).toEqual([
         ["AAA", "REJECTED", "missing_price"],
@@ -169,7 +170,7 @@ describe("TradeRunner.execute", () => {
       const run = yield* world.queueRun([item("AAA", "0.2")], { portfolioValue: d(10000) })
       const snapshot = world.repo.store.snapshots.get(run.snapshotId)!
       world.repo.store.snapshots.set(run.snapshotId, { ...snapshot, items: [item("AAA", "0.9")] })
-      const report = yield* world.runner.execute(run.id)
+      const report = yield* world.execute(run.id)
       expect(report.run.status).toBe("failed")
       expect(report.run.error).toContain("SnapshotChanged")
       expect(report.run.error).toContain("changed after it was frozen")
@@ -182,18 +183,18 @@ describe("TradeRunner.execute", () => {
       const world = yield* makeWorld({ quotes: [quote("AAA", 50)], mock: { cash: 10000 } })
       const pending = yield* world.repo.service.createSnapshot({ items: [item("AAA", "0.2")], freeze: false })
       const run = yield* world.repo.service.createRun({ snapshotId: pending.id, params: { portfolioValue: d(10000) } })
-      const report = yield* world.runner.execute(run.id)
+      const report = yield* world.execute(run.id)
       expect(report.run.error).toContain("is not frozen")
       const failed = yield* world.repo.service.createSnapshot({ items: [item("AAA", "0.2")], status: "failed" })
       const run2 = yield* world.repo.service.createRun({ snapshotId: failed.id, params: { portfolioValue: d(10000) } })
-      expect((yield* world.runner.execute(run2.id)).run.error).toContain("has status failed")
+      expect((yield* world.execute(run2.id)).run.error).toContain("has status failed")
     }))
 
   it.effect("fails the run with the row and field when the run's input is invalid", () =>
     Effect.gen(function*() {
       const world = yield* makeWorld({ quotes: [quote("AAA", 50)], mock: { cash: 10000 } })
       const run = yield* world.queueRun([item("AAA", "0.2")], { portfolioValue: d(10000), cashBufferRatio: d("1.5") })
-      const report = yield* world.runner.execute(run.id)
+      const report = yield* world.execute(run.id)
       expect(report.run.status).toBe("failed")
       expect(report.run.error).toContain("cashBufferRatio: must be at least 0 and less than 1")
       expect(report.orders).toEqual([])
@@ -204,19 +205,19 @@ describe("TradeRunner.execute", () => {
       const world = yield* makeWorld({ quotes: [quote("AAA", 50)], mock: { cash: 10000 } })
       const run = yield* world.queueRun([item("AAA", "0.2")], { portfolioValue: d(10000) })
       yield* world.repo.service.claimRun(run.id, { owner: "other-worker", leaseMillis: 30_000, start: true })
-      const error = yield* Effect.flip(world.runner.execute(run.id))
+      const error = yield* Effect.flip(world.execute(run.id))
       expect(error._tag).toBe("RunHeld")
       expect(error.message).toContain("held by other-worker")
       expect((yield* world.repo.service.getRun(run.id)).status).toBe("running")
       // once the lease has expired, the run is resumed
       yield* TestClock.adjust("31 seconds")
-      expect((yield* world.runner.execute(run.id)).run.status).toBe("done")
+      expect((yield* world.execute(run.id)).run.status).toBe("done")
     }))
 
   it.effect("names an unknown run id", () =>
     Effect.gen(function*() {
       const world = yield* makeWorld()
-      const error = yield* Effect.flip(world.runner.execute("run_nope" as RunId))
+      const error = yield* Effect.flip(world.execute("run_nope" as RunId))
       expect(error._tag).toBe("RunNotFound")
       expect(error.message).toContain("run_nope")
     }))
@@ -242,12 +243,14 @@ describe("TradeRunner.execute", () => {
             })
           })
           const run = yield* world.queueRun(["A1", "A2", "A3", "A4", "A5"].map((s) => item(s, "0.1")), { portfolioValue: d(100000) })
-          const crashed = yield* Effect.exit(world.runner.execute(run.id))
+          const crashed = yield* Effect.exit(world.execute(run.id))
           if (k < n) expect(crashed._tag).toBe("Failure")
           expect((yield* world.repo.service.getRun(run.id)).status).toBe(k < n ? "running" : "done")
 
           crashing = false
-          const resumed = yield* (yield* world.runnerWith({ workerId: "second-worker" })).execute(run.id)
+          const second = yield* world.runnerWith({ workerId: "second-worker" })
+      yield* second.execute(run.id)
+      const resumed = yield* second.report(run.id)
           expect(resumed.run.status).toBe("done")
           const ids = resumed.orders.map((o) => o.clientOrderId)
           expect(new Set(ids).size).toBe(n)
@@ -285,7 +288,7 @@ describe("TradeRunner.execute", () => {
         })
       })
       const run = yield* world.queueRun([item("AAA", "0.2"), item("BBB", "0.1")], { portfolioValue: d(10000) })
-      const fiber = yield* Effect.fork(world.runner.execute(run.id))
+      const fiber = yield* Effect.fork(world.execute(run.id))
       yield* TestClock.adjust("6 seconds")
       const report = yield* Fiber.join(fiber)
       expect(report.run.status).toBe("done")
@@ -299,7 +302,7 @@ describe("TradeRunner.replay", () => {
     Effect.gen(function*() {
       const world = yield* makeWorld({ quotes: [quote("AAA", 50), quote("BBB", 33)], mock: { cash: 10000 } })
       const run = yield* world.queueRun([item("AAA", "0.2"), item("BBB", "0.1")], { portfolioValue: d(10000), cashBufferRatio: d("0.1") })
-      yield* world.runner.execute(run.id)
+      yield* world.execute(run.id)
       // the market moves after the run: replay must use what the run saw
       yield* world.feed.set([quote("AAA", 70), quote("BBB", 10)])
       const replay = yield* world.runner.replay(run.id)
@@ -310,7 +313,7 @@ describe("TradeRunner.replay", () => {
     Effect.gen(function*() {
       const world = yield* makeWorld({ quotes: [quote("AAA", 50), quote("BBB", 33)], mock: { cash: 10000 } })
       const run = yield* world.queueRun([item("AAA", "0.2"), item("BBB", "0.1")], { portfolioValue: d(10000), cashBufferRatio: d("0.1") })
-      const report = yield* world.runner.execute(run.id, { dryRun: true })
+      const report = yield* world.execute(run.id, { dryRun: true })
       const orders = world.repo.store.orders.get(run.id)!
       const aaa = report.orders[0]!
       orders.set(aaa.clientOrderId, { ...aaa, quantity: d(37) })

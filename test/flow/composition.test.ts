@@ -17,7 +17,9 @@ const program = Effect.gen(function*() {
   const runner = yield* TradeRunner
   const snapshot = yield* repo.createSnapshot({ items: [item("AAA", "0.2"), item("BBB", "0.1")], source: "host" })
   const run = yield* repo.createRun({ snapshotId: snapshot.id, params: { portfolioValue: Dec.unsafe(10000) } })
-  const report = yield* runner.execute(run.id)
+  const outcome = yield* runner.execute(run.id)
+  expect(outcome.counts).toMatchObject({ orders: 2, FILLED: 2, fills: 2 })
+  const report = yield* runner.report(run.id)
   const verified = yield* (yield* AuditLog).verify
   return { report, verified, provider: (yield* ExecutionProvider).name }
 })

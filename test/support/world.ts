@@ -5,7 +5,7 @@
 import { Effect, Layer, Schedule } from "effect"
 import * as Mock from "../../adapters/mock/MockExecutionProvider.js"
 import * as Dec from "../../src/domain/Decimal.js"
-import type { Symbol } from "../../src/domain/Ids.js"
+import type { RunId, Symbol } from "../../src/domain/Ids.js"
 import type { Quote } from "../../src/domain/Market.js"
 import type { RunParams } from "../../src/domain/Run.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
@@ -71,5 +71,9 @@ export const makeWorld = (options: WorldOptions = {}) =>
       return JSON.stringify({ rows, events: audit.events.length, venue: [...(yield* venue.orders).keys()] })
     })
 
-    return { repo, audit, feed, venue, provider, runner, runnerWith, queueRun, dump, services }
+    /** Executes, then reads the full report (what the tests look at). */
+    const execute = (runId: RunId, options?: { readonly dryRun?: boolean }) =>
+      Effect.zipRight(runner.execute(runId, options), runner.report(runId))
+
+    return { repo, audit, feed, venue, provider, runner, runnerWith, queueRun, dump, services, execute }
   })

@@ -45,7 +45,7 @@ describe("a TradeRun executed through LEAN", () => {
         portfolioValue: d(10000),
         positions: []
       })
-      const report = yield* world.runner.execute(run.id)
+      const report = yield* world.execute(run.id)
       expect(report.run.status).toBe("done")
       expect(report.orders.map((o) => [o.symbol, o.side, Dec.toString(o.quantity), o.status, Dec.toString(o.filledQuantity)])).toEqual([
         ["AAA", "BUY", "40", "FILLED", "40"],
@@ -84,7 +84,8 @@ describe("a TradeRun executed through LEAN", () => {
       expect(left.map((o) => o.status)).toEqual(["SUBMITTED"])
 
       const resumer = yield* world.runnerWith({ workerId: "resumer" })
-      const report = yield* resumer.execute(run.id)
+      yield* resumer.execute(run.id)
+      const report = yield* resumer.report(run.id)
       expect(report.run.status).toBe("done")
       expect(report.orders.map((o) => [o.status, Dec.toString(o.filledQuantity)])).toEqual([["FILLED", "250"]])
       expectNoDuplicates(dir, [left[0]!.clientOrderId])
@@ -137,9 +138,10 @@ describe("a TradeRun executed through LEAN", () => {
       yield* startStandIn(dir, { prices })
       const resumed = yield* Effect.scoped(Effect.gen(function*() {
         const runner = yield* TradeRunner
-        const report = yield* runner.execute(runId as RunId).pipe(
+        yield* runner.execute(runId as RunId).pipe(
           Effect.retry({ schedule: Schedule.spaced(Duration.millis(200)), while: (e) => e._tag === "RunHeld", times: 50 })
         )
+        const report = yield* runner.report(runId as RunId)
         const verified = yield* (yield* AuditLog).verify
         return { report, verified }
       }).pipe(Effect.provide(Layer.fresh(leanTrade({ database, leanDir: dir, prices, workerId: "survivor", leaseSeconds: 5 })))))

@@ -57,9 +57,9 @@ const program: Effect.Effect<{ readonly exit: number }, unknown> = env.TE_MODE =
     return { mode: "worker", steps, exit: 0 }
   }).pipe(Effect.provide(TradeWorker.layer().pipe(Layer.provideMerge(runner), Layer.provide(storage))))
   : Effect.gen(function*() {
-    const report = yield* (yield* TradeRunner).execute(env.TE_RUN as RunId)
-    const status = report.run.status
-    return { mode: "execute", status, orders: report.orders.length, fills: report.fills.length, exit: status === "done" ? 0 : status === "blocked" ? 3 : status === "failed" ? 4 : 1 }
+    const outcome = yield* (yield* TradeRunner).execute(env.TE_RUN as RunId)
+    const status = outcome.run.status
+    return { mode: "execute", status, orders: outcome.counts.orders, fills: outcome.counts.fills, exit: status === "done" ? 0 : status === "blocked" ? 3 : status === "failed" ? 4 : 1 }
   }).pipe(Effect.provide(runner))
 
 Effect.runPromiseExit(program).then((exit) => {

@@ -18,7 +18,8 @@ const required = (name: string) => {
 
 const program = Effect.gen(function*() {
   const runner = yield* TradeRunner
-  const report = yield* runner.execute(required("RUN_ID") as RunId)
+  yield* runner.execute(required("RUN_ID") as RunId)
+  const report = yield* runner.report(required("RUN_ID") as RunId)
   process.stdout.write(`${JSON.stringify({ status: report.run.status, orders: report.orders.map((o) => o.status) })}\n`)
 }).pipe(
   Effect.provide(leanTrade({

@@ -1,0 +1,66 @@
+/**
+ * The floor: the rows a full run leaves — snapshot and items, the run, its orders, their fills, two
+ * status updates per order, and the audit events — written straight through better-sqlite3 prepared
+ * statements in one transaction, into the same (migrated) schema. No Effect, no validation, no hashing:
+ * the least this machine needs to put those rows on disk.
+ */
+import Database from "better-sqlite3"
+import { Effect, ManagedRuntime } from "effect"
+import { SqliteLive } from "../adapters/sql/layers.js"
+import * as Dec from "../src/domain/Decimal.js"
+import type { Universe } from "./universe.js"
+
+export const floor = async (file: string, data: Universe, orders: number): Promise<number> => {
+  const schema = ManagedRuntime.make(SqliteLive({ filename: file }))
+  await schema.runPromise(Effect.void)
+  await schema.dispose()
+
+  const db = new Database(file)
+  db.pragma("journal_mode = WAL")
+  const now = "2026-11-25T21:00:00.000Z"
+  const hash = "f".repeat(64)
+  const statements = {
+    snapshot: db.prepare("INSERT INTO decision_snapshots (id, status, digest, frozen_at, source, created_at) VALUES (?, 'success', ?, ?, NULL, ?)"),
+    item: db.prepare("INSERT INTO snapshot_items (snapshot_id, position, symbol, weight, score, rank, sector, price) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"),
+    run: db.prepare("INSERT INTO trade_runs (id, snapshot_id, status, mode, params, attempts, created_at, updated_at) VALUES (?, ?, 'queued', 'paper', '{}', 0, ?, ?)"),
+    runUpdate: db.prepare("UPDATE trade_runs SET status = ?, updated_at = ? WHERE id = ?"),
+    order: db.prepare(`INSERT INTO trade_orders (run_id, client_order_id, position, symbol, side, quantity, order_type, limit_price,
+      reference_price, current_quantity, target_quantity, target_weight, sector, status, filled_quantity, avg_fill_price, commission,
+      reject_reason, created_at, updated_at) VALUES (?, ?, ?, ?, 'BUY', ?, 'MKT', NULL, ?, '0', ?, ?, ?, 'NEW', '0', NULL, '0', NULL, ?, ?)`),
+    orderUpdate: db.prepare("UPDATE trade_orders SET status = ?, filled_quantity = ?, avg_fill_price = ?, updated_at = ? WHERE run_id = ? AND client_order_id = ?"),
+    fill: db.prepare("INSERT INTO trade_fills (execution_id, run_id, client_order_id, symbol, side, quantity, price, commission, time) VALUES (?, ?, ?, ?, 'BUY', ?, ?, '0', ?)"),
+    event: db.prepare("INSERT INTO audit_events (seq, at, type, run_id, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+  }
+  const start = performance.now()
+  db.transaction(() => {
+    statements.snapshot.run("snap_floor", hash, now, now)
+    data.items.forEach((item, i) =>
+      statements.item.run("snap_floor", i, item.symbol, Dec.toString(item.weight), item.score === undefined ? null : Dec.toString(item.score), item.rank ?? null, item.sector ?? null))
+    statements.run.run("run_floor", "snap_floor", now, now)
+    let seq = 0
+    const event = (type: string, payload: string) => statements.event.run(++seq, now, type, "run_floor", payload, hash, hash)
+    event("trade_run.transition", '{"from":"queued","to":"running"}')
+    statements.runUpdate.run("running", now, "run_floor")
+    const picked = data.items.slice(0, orders)
+    picked.forEach((item, i) => {
+      const quote = data.quotes[i]!
+      statements.order.run("run_floor", `${item.symbol}-B-floor`, i, item.symbol, "100", Dec.toString(quote.price), "100", Dec.toString(item.weight), item.sector ?? null, now, now)
+    })
+    event("trade_run.orders_built", `{"orders":${orders}}`)
+    event("trade_run.risk", '{"passed":true}')
+    for (const [to, filled] of [["SUBMITTED", "0"], ["FILLED", "100"]] as const) {
+      picked.forEach((item, i) => {
+        const id = `${item.symbol}-B-floor`
+        if (to === "FILLED") statements.fill.run(`${id}-F1`, "run_floor", id, item.symbol, "100", Dec.toString(data.quotes[i]!.price), now)
+        statements.orderUpdate.run(to, filled, to === "FILLED" ? Dec.toString(data.quotes[i]!.price) : null, now, "run_floor", id)
+        event("trade_order.transition", `{"clientOrderId":"${id}","symbol":"${item.symbol}","from":"${to === "FILLED" ? "SUBMITTED" : "NEW"}","to":"${to}"}`)
+      })
+    }
+    statements.runUpdate.run("done", now, "run_floor")
+    event("trade_run.transition", '{"from":"running","to":"done"}')
+    event("trade_run.execute", '{"dryRun":false}')
+  })()
+  const ms = performance.now() - start
+  db.close()
+  return ms
+}

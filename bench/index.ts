@@ -1,0 +1,201 @@
+/**
+ * The benchmark harness: `npm run bench -- [--names N] [--runs K] [--json]`.
+ *
+ * Each case runs once to warm up, then K times; reported are the median, min and max, measured side by
+ * side in one process:
+ *   core        OrderBuilder + RiskEngine alone, every rule enabled
+ *   run_sqlite  the full run on a fresh SQLite file: freeze, build, risk, persist, paper execution, fills,
+ *               order transitions, audit events (opening and migrating the file is not timed)
+ *   rerun       execute of the finished run, which must write nothing (checked)
+ *   dry_run     build, persist and risk-check, submit nothing
+ *   floor       the same rows written straight through better-sqlite3 prepared statements in one
+ *               transaction: what this machine can do at best
+ *   run_pg      the full run on PostgreSQL, when a server answers
+ */
+import * as SqlClient from "@effect/sql/SqlClient"
+import { Effect, Either, Layer, ManagedRuntime, Schedule } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { cpus, tmpdir, totalmem } from "node:os"
+import { join } from "node:path"
+import * as Mock from "../adapters/mock/MockExecutionProvider.js"
+import { PgLive, SqliteLive, type Storage } from "../adapters/sql/layers.js"
+import type { Symbol } from "../src/domain/Ids.js"
+import * as OrderBuilder from "../src/OrderBuilder.js"
+import { AuditLog } from "../src/ports/AuditLog.js"
+import { PriceFeed } from "../src/ports/PriceFeed.js"
+import { TradeRepository } from "../src/ports/TradeRepository.js"
+import * as RiskEngine from "../src/RiskEngine.js"
+import { TradeRunner } from "../src/TradeRunner.js"
+import { floor } from "./floor.js"
+import { AS_OF, universe, type Universe } from "./universe.js"
+
+const argument = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`)
+  return i === -1 ? undefined : process.argv[i + 1]
+}
+const names = Number(argument("names") ?? 5000)
+const runs = Number(argument("runs") ?? 7)
+const asJson = process.argv.includes("--json")
+const pgUrl = process.env.TRADE_EXEC_BENCH_PG_URL ?? process.env.TRADE_EXEC_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test"
+
+interface Stats {
+  readonly median: number
+  readonly min: number
+  readonly max: number
+}
+
+const stats = (samples: ReadonlyArray<number>): Stats => {
+  const sorted = [...samples].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+  return { median, min: sorted[0]!, max: sorted.at(-1)! }
+}
+
+/** Runs `once` (warm-up) and then `runs` times; `once` returns the milliseconds it measured. */
+const measure = async (once: () => Promise<number>): Promise<Stats> => {
+  await once()
+  const samples: Array<number> = []
+  for (let i = 0; i < runs; i++) samples.push(await once())
+  return stats(samples)
+}
+
+const data = universe(names)
+const dir = mkdtempSync(join(tmpdir(), "trade-exec-bench-"))
+let files = 0
+const freshFile = () => join(dir, `run-${++files}.db`)
+
+const core = (u: Universe) => {
+  const built = Either.getOrThrow(OrderBuilder.build({
+    runId: "bench",
+    items: u.items,
+    prices: u.quotes,
+    positions: u.positions,
+    portfolioValue: u.params.portfolioValue,
+    cashBufferRatio: u.params.cashBufferRatio
+  }))
+  const verdict = RiskEngine.evaluate({
+    orders: built.orders,
+    limits: u.limits,
+    portfolioValue: built.plan.settings.portfolioValue,
+    cash: built.plan.settings.cash,
+    positions: u.positions,
+    quotes: new Map(u.quotes.map((q) => [q.symbol, q] as const)),
+    sectors: new Map<Symbol, string>(),
+    asOf: Date.parse(AS_OF)
+  })
+  if (!verdict.passed) throw new Error(`benchmark universe breaks its own limits: ${verdict.reasons.slice(0, 3).join(", ")}`)
+  return built.orders.length
+}
+
+/** The loop over a storage layer, with the paper broker (in memory) and a feed of the universe's prices. */
+const loop = (storage: Layer.Layer<Storage, unknown>) => {
+  const feed = PriceFeed.layerMemory(data.quotes)
+  const broker = Mock.layer({ cash: 0 }).pipe(Layer.provide(feed))
+  return ManagedRuntime.make(
+    TradeRunner.layer({ workerId: "bench", submitBatchSize: 1000, settleSchedule: Schedule.recurs(0) }).pipe(
+      Layer.provideMerge(Layer.mergeAll(storage, broker, feed))
+    )
+  )
+}
+
+const newRun = Effect.gen(function*() {
+  const repo = yield* TradeRepository
+  const snapshot = yield* repo.createSnapshot({ items: data.items })
+  return yield* repo.createRun({ snapshotId: snapshot.id, params: data.params })
+})
+
+const timed = async <A>(f: () => Promise<A>): Promise<[number, A]> => {
+  const start = performance.now()
+  const value = await f()
+  return [performance.now() - start, value]
+}
+
+/** A full run on fresh storage; leaves the runtime open for the rerun. */
+const fullRun = async (storage: () => Layer.Layer<Storage, unknown>, dryRun = false) => {
+  const runtime = loop(storage())
+  await runtime.runPromise(Effect.void) // open and migrate outside the timing
+  const [ms, report] = await timed(() =>
+    runtime.runPromise(Effect.flatMap(newRun, (run) => Effect.flatMap(TradeRunner, (r) => r.execute(run.id, { dryRun }))))
+  )
+  const expected = dryRun ? "queued" : "done"
+  if (report.run.status !== expected) throw new Error(`run ended ${report.run.status}: ${report.run.error}`)
+  return { ms, runtime, report }
+}
+
+/** Changes made through the connection, and audit events: both must stay put across a rerun. */
+const footprint = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  const [changes] = yield* sql<{ n: number }>`SELECT total_changes() AS n`
+  const events = (yield* (yield* AuditLog).list()).length
+  return `${changes!.n}/${events}`
+})
+
+const results: Record<string, Stats> = {}
+let orders = 0
+
+results.core = await measure(async () => {
+  const [ms, count] = await timed(async () => core(data))
+  orders = count
+  return ms
+})
+
+const reruns: Array<number> = []
+results.run_sqlite = await measure(async () => {
+  const { ms, runtime, report } = await fullRun(() => SqliteLive({ filename: freshFile() }))
+  const before = await runtime.runPromise(footprint)
+  const [rerunMs, again] = await timed(() => runtime.runPromise(Effect.flatMap(TradeRunner, (r) => r.execute(report.run.id))))
+  const after = await runtime.runPromise(footprint)
+  if (before !== after || again.counts.orders !== report.counts.orders) throw new Error(`rerun wrote: ${before} → ${after}`)
+  reruns.push(rerunMs)
+  await runtime.dispose()
+  return ms
+})
+results.rerun = stats(reruns.slice(1))
+
+results.dry_run = await measure(async () => {
+  const { ms, runtime } = await fullRun(() => SqliteLive({ filename: freshFile() }), true)
+  await runtime.dispose()
+  return ms
+})
+
+results.floor = await measure(async () => floor(freshFile(), data, orders))
+
+const pgReachable = await ManagedRuntime.make(PgLive({ url: pgUrl })).runPromise(Effect.void).then(() => true, () => false)
+if (pgReachable) {
+  results.run_pg = await measure(async () => {
+    const schema = `bench_${process.pid}_${++files}`
+    const admin = new URL(pgUrl)
+    const setup = ManagedRuntime.make(PgLive({ url: pgUrl }))
+    await setup.runPromise(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE SCHEMA ${schema}`)))
+    admin.searchParams.set("options", `-c search_path=${schema}`)
+    const { ms, runtime } = await fullRun(() => PgLive({ url: admin.toString() }))
+    await runtime.dispose()
+    await setup.runPromise(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`DROP SCHEMA ${schema} CASCADE`)))
+    await setup.dispose()
+    return ms
+  })
+}
+
+rmSync(dir, { recursive: true, force: true })
+
+const ratios = {
+  run_sqlite_over_floor: results.run_sqlite.median / results.floor.median,
+  rerun_over_run_sqlite: results.rerun.median / results.run_sqlite.median
+}
+const peakRssMb = process.resourceUsage().maxRSS / 1024
+const machine = { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version }
+
+if (asJson) {
+  console.log(JSON.stringify({ names, orders, runs, machine, cases: results, ratios, peakRssMb }, null, 2))
+} else {
+  const row = (name: string, s: Stats) =>
+    `${name.padEnd(11)} ${s.median.toFixed(1).padStart(9)} ${s.min.toFixed(1).padStart(9)} ${s.max.toFixed(1).padStart(9)}`
+  console.log(`${names} names, ${orders} orders, ${runs} runs each after a warm-up — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`)
+  console.log(`${"case".padEnd(11)} ${"median ms".padStart(9)} ${"min".padStart(9)} ${"max".padStart(9)}`)
+  for (const [name, s] of Object.entries(results)) console.log(row(name, s))
+  console.log(`run_sqlite / floor  = ${ratios.run_sqlite_over_floor.toFixed(2)}`)
+  console.log(`rerun / run_sqlite  = ${(ratios.rerun_over_run_sqlite * 100).toFixed(1)}%`)
+  console.log(`peak RSS            = ${peakRssMb.toFixed(0)} MB`)
+  if (!pgReachable) console.log(`run_pg skipped: no PostgreSQL answered at ${pgUrl}`)
+}
+process.exit(0)
