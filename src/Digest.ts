@@ -6,27 +6,64 @@ import { hash } from "node:crypto"
 import { BigDecimal } from "effect"
 import * as Dec from "./domain/Decimal.js"
 
+// Sorted key lists by an object's key list as written: the same few shapes (orders, quotes, events) are
+// serialized thousands of times per run, and sorting their keys each time is most of the work.
+const sortedKeys = new Map<string, ReadonlyArray<string>>()
+const keysOf = (record: Record<string, unknown>): ReadonlyArray<string> => {
+  const keys = Object.keys(record)
+  const shape = keys.join("\u0000")
+  let sorted = sortedKeys.get(shape)
+  if (sorted === undefined) {
+    sorted = [...keys].sort()
+    if (sortedKeys.size < 10_000) sortedKeys.set(shape, sorted)
+  }
+  return sorted
+}
+
+const write = (value: unknown): string => {
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value)
+    case "boolean":
+      return value ? "true" : "false"
+    case "number":
+      if (!Number.isFinite(value)) throw new RangeError(`cannot digest the number ${value}`)
+      return JSON.stringify(value)
+    case "bigint":
+      return `"${value.toString()}"`
+    case "object": {
+      if (value === null) return "null"
+      if (BigDecimal.isBigDecimal(value)) return `"${Dec.toString(value)}"`
+      if (Array.isArray(value)) {
+        let out = "["
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ","
+          const item = value[i]
+          out += item === undefined ? "null" : write(item)
+        }
+        return out + "]"
+      }
+      const record = value as Record<string, unknown>
+      let out = "{"
+      let first = true
+      for (const key of keysOf(record)) {
+        const member = record[key]
+        if (member === undefined) continue
+        out += `${first ? "" : ","}${JSON.stringify(key)}:${write(member)}`
+        first = false
+      }
+      return out + "}"
+    }
+    default:
+      throw new TypeError(`cannot digest a ${typeof value}`)
+  }
+}
+
 /**
  * JSON with object keys sorted, `undefined` members dropped, decimals as canonical text. Arrays keep
  * their order: order is content.
  */
-export const canonicalJson = (value: unknown): string => {
-  if (value === null || typeof value === "boolean") return JSON.stringify(value)
-  if (typeof value === "string") return JSON.stringify(value)
-  if (typeof value === "number") {
-    if (!Number.isFinite(value)) throw new RangeError(`cannot digest the number ${value}`)
-    return JSON.stringify(value)
-  }
-  if (typeof value === "bigint") return JSON.stringify(value.toString())
-  if (BigDecimal.isBigDecimal(value)) return JSON.stringify(Dec.toString(value))
-  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined ? "null" : canonicalJson(v))).join(",")}]`
-  if (typeof value === "object") {
-    const record = value as Record<string, unknown>
-    const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort()
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`).join(",")}}`
-  }
-  throw new TypeError(`cannot digest a ${typeof value}`)
-}
+export const canonicalJson = (value: unknown): string => write(value)
 
 export const sha256Hex = (text: string): string => hash("sha256", text, "hex")
 

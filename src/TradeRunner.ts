@@ -95,6 +95,9 @@ type RunFailure =
   | ExecutionTimeout
   | PriceFeedError
 
+/** The decision snapshot's own prices, a paper broker's fallback. */
+type SnapshotPrices = ReadonlyMap<Symbol, Dec.Decimal>
+
 const isRunFailure = (error: RunFailure | LeaseLost | RepositoryError): error is RunFailure =>
   error._tag !== "LeaseLost" && error._tag !== "RepositoryError"
 
@@ -280,8 +283,8 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           })
         })
 
-      const toSubmit = (order: TradeOrder, snapshot: DecisionSnapshot): SubmitOrder => {
-        const snapshotPrice = snapshot.items.find((i) => i.symbol === order.symbol)?.price
+      const toSubmit = (order: TradeOrder, snapshotPrices: SnapshotPrices): SubmitOrder => {
+        const snapshotPrice = snapshotPrices.get(order.symbol)
         return {
           runId: order.runId,
           clientOrderId: order.clientOrderId,
@@ -308,7 +311,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
        * Reports for orders whose outcome is unknown: asks `status()` until the provider knows them all or the
        * schedule runs out, then sends again only what it still does not know (it never received them).
        */
-      const settle = (orders: ReadonlyArray<TradeOrder>, snapshot: DecisionSnapshot) =>
+      const settle = (orders: ReadonlyArray<TradeOrder>, snapshotPrices: SnapshotPrices) =>
         Effect.gen(function*() {
           const ids = orders.map((o) => o.clientOrderId)
           const ask = timed("status", ids, provider.status(ids))
@@ -322,20 +325,28 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           const sent = yield* timed(
             "submit",
             missing.map((o) => o.clientOrderId),
-            provider.submit(missing.map((o) => toSubmit(o, snapshot)))
+            provider.submit(missing.map((o) => toSubmit(o, snapshotPrices)))
           )
           return [...known, ...sent]
         })
 
-      const submitBatch = (holder: LeaseHolder, ledger: Ledger.Ledger, batch: ReadonlyArray<TradeOrder>, snapshot: DecisionSnapshot) =>
+      /**
+       * Marks a batch SUBMITTED, then hands it over. The mark is written first, in a transaction fenced by the
+       * lease: a worker that lost the run cannot send anything, and after a crash the mark says "settle me".
+       */
+      const submitBatch = (
+        holder: LeaseHolder,
+        ledger: Ledger.Ledger,
+        batch: ReadonlyArray<TradeOrder>,
+        snapshotPrices: SnapshotPrices
+      ) =>
         Effect.gen(function*() {
-          yield* repo.renewLease(holder, leaseMillis)
           const marked = yield* Ledger.submitted(batch)
           yield* commit(repo.updateOrders(holder, marked.updates, []), marked.events)
           Ledger.commit(ledger, marked)
           const ids = batch.map((o) => o.clientOrderId)
-          const reports = yield* timed("submit", ids, provider.submit(batch.map((o) => toSubmit(o, snapshot)))).pipe(
-            Effect.catchTag("ExecutionTimeout", () => settle(batch, snapshot))
+          const reports = yield* timed("submit", ids, provider.submit(batch.map((o) => toSubmit(o, snapshotPrices)))).pipe(
+            Effect.catchTag("ExecutionTimeout", () => settle(batch, snapshotPrices))
           )
           yield* applyReports(holder, ledger, reports)
         })
@@ -423,6 +434,9 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           }
 
           const ledger = Ledger.make(orders, yield* repo.listFills(run.id))
+          const snapshotPrices: SnapshotPrices = new Map(
+            snapshot.items.flatMap((i) => (i.price === undefined ? [] : [[i.symbol, i.price] as const]))
+          )
           const dropped = orders.filter((o) => o.status === "NEW" && rejectedReason.has(o.clientOrderId))
           if (dropped.length > 0) {
             const changes = yield* Ledger.close(dropped, "REJECTED", (o) => rejectedReason.get(o.clientOrderId)!)
@@ -434,14 +448,14 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           const inFlight = [...ledger.orders.values()].filter((o) => o.status === "SUBMITTED" || o.status === "PARTIAL")
           if (inFlight.length > 0) {
             yield* repo.renewLease(holder, leaseMillis)
-            yield* applyReports(holder, ledger, yield* settle(inFlight, snapshot))
+            yield* applyReports(holder, ledger, yield* settle(inFlight, snapshotPrices))
           }
 
           const accepted = new Set<ClientOrderId>(verdict.accepted)
           const pending = [...ledger.orders.values()].filter((o) => o.status === "NEW" && accepted.has(o.clientOrderId))
           let sent = 0
           for (const batch of chunks(pending, batchSize)) {
-            yield* submitBatch(holder, ledger, batch, snapshot)
+            yield* submitBatch(holder, ledger, batch, snapshotPrices)
             sent += batch.length
             yield* progress({ runId: run.id, phase: "submitting", done: sent, total: pending.length })
           }

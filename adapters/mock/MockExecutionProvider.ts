@@ -11,7 +11,7 @@
 import { Config, Effect, Layer, Option } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import * as Dec from "../../src/domain/Decimal.js"
-import type { Position } from "../../src/domain/Market.js"
+import type { Position, Quote } from "../../src/domain/Market.js"
 import { ExecutionError } from "../../src/ports/errors.js"
 import { ExecutionProvider, type SubmitOrder } from "../../src/ports/ExecutionProvider.js"
 import { type FillDecision, makeVenue, memoryBook, type Venue, type VenueBook } from "../../src/ports/internal/venue.js"
@@ -45,39 +45,41 @@ export const make = (config: MockConfig = {}, book?: VenueBook): Effect.Effect<V
     const fallback = config.fallbackPrice === undefined ? undefined : Dec.unsafe(config.fallbackPrice)
     const priceDecimals = config.priceDecimals ?? 6
 
-    const decide = (order: SubmitOrder) =>
-      Effect.gen(function*() {
-        const quotes = yield* feed.quotes([order.symbol]).pipe(
-          Effect.mapError((e) => new ExecutionError({ provider: "paper", operation: "submit", reason: e.message }))
-        )
-        const quote = quotes.get(order.symbol)
-        const reference = quote?.price ?? order.snapshotPrice ?? fallback
-        if (reference === undefined) return { _tag: "Reject", reason: "missing_price" } satisfies FillDecision
-        const notMarketable = order.limitPrice !== undefined &&
-          (order.side === "BUY" ? Dec.gt(reference, order.limitPrice) : Dec.lt(reference, order.limitPrice))
-        if (notMarketable) {
-          return {
-            _tag: "Execute",
-            fills: [],
-            remainder: config.limitOrders === "rest" ? "working" : "canceled",
-            cancelReason: "limit_not_marketable"
-          } satisfies FillDecision
-        }
-        const fill = Slippage.execute(slippage, order, reference, quote?.volume, priceDecimals)
-        // Slippage never takes a limit order past its limit.
-        const price = order.limitPrice === undefined
-          ? fill.price
-          : order.side === "BUY"
-          ? Dec.min(fill.price, order.limitPrice)
-          : Dec.max(fill.price, order.limitPrice)
-        const [fee] = Commission.forFills(commission, [{ quantity: fill.quantity, price }])
+    const decideOne = (order: SubmitOrder, quote: Quote | undefined): FillDecision => {
+      const reference = quote?.price ?? order.snapshotPrice ?? fallback
+      if (reference === undefined) return { _tag: "Reject", reason: "missing_price" }
+      const notMarketable = order.limitPrice !== undefined &&
+        (order.side === "BUY" ? Dec.gt(reference, order.limitPrice) : Dec.lt(reference, order.limitPrice))
+      if (notMarketable) {
         return {
           _tag: "Execute",
-          fills: [{ quantity: fill.quantity, price, commission: fee! }],
-          remainder: config.onParticipationCap === "cancel" ? "canceled" : "working",
-          cancelReason: "participation_cap"
-        } satisfies FillDecision
-      })
+          fills: [],
+          remainder: config.limitOrders === "rest" ? "working" : "canceled",
+          cancelReason: "limit_not_marketable"
+        }
+      }
+      const fill = Slippage.execute(slippage, order, reference, quote?.volume, priceDecimals)
+      // Slippage never takes a limit order past its limit.
+      const price = order.limitPrice === undefined
+        ? fill.price
+        : order.side === "BUY"
+        ? Dec.min(fill.price, order.limitPrice)
+        : Dec.max(fill.price, order.limitPrice)
+      const [fee] = Commission.forFills(commission, [{ quantity: fill.quantity, price }])
+      return {
+        _tag: "Execute",
+        fills: [{ quantity: fill.quantity, price, commission: fee! }],
+        remainder: config.onParticipationCap === "cancel" ? "canceled" : "working",
+        cancelReason: "participation_cap"
+      }
+    }
+
+    // One look at the market per batch, not per order.
+    const decide = (orders: ReadonlyArray<SubmitOrder>) =>
+      feed.quotes(orders.map((o) => o.symbol)).pipe(
+        Effect.mapError((e) => new ExecutionError({ provider: "paper", operation: "submit", reason: e.message })),
+        Effect.map((quotes) => orders.map((order) => decideOne(order, quotes.get(order.symbol))))
+      )
 
     return yield* makeVenue({
       name: "paper",

@@ -7,7 +7,7 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
-import { AuditLog, type AuditVerification, chain, chainStart, nowIso, verifyChain } from "../../src/ports/AuditLog.js"
+import { AuditLog, type AuditVerification, chainRows, chainStart, eventOf, nowIso, verifyChain } from "../../src/ports/AuditLog.js"
 import type { RepositoryError } from "../../src/ports/errors.js"
 import * as Rows from "./rows.js"
 import { chunks, repositoryError, transactionOf } from "./support.js"
@@ -21,13 +21,13 @@ export const make = Effect.gen(function*() {
   const append = (inputs: Parameters<AuditLog["Type"]["append"]>[0]) =>
     inputs.length === 0 ? Effect.succeed([]) : transaction(Effect.gen(function*() {
       const [head] = yield* sql<{ seq: number; hash: string }>`UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`
-      const events = chain({ seq: Number(head!.seq), hash: head!.hash }, yield* nowIso, inputs)
-      for (const batch of chunks(events.map(Rows.auditRow))) {
+      const rows = chainRows({ seq: Number(head!.seq), hash: head!.hash }, yield* nowIso, inputs)
+      for (const batch of chunks(rows.map(Rows.auditRow))) {
         yield* sql`INSERT INTO audit_events ${sql.insert(batch as Array<Rows.AuditRow>)}`
       }
-      const last = events.at(-1)!
+      const last = rows.at(-1)!
       yield* sql`UPDATE audit_head SET seq = ${last.seq}, hash = ${last.hash} WHERE id = 1`
-      return events
+      return rows.map(eventOf)
     })).pipe(Effect.mapError(repositoryError("audit.append")))
 
   const verify: Effect.Effect<AuditVerification, RepositoryError> = Effect.gen(function*() {

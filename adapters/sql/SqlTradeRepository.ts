@@ -325,13 +325,14 @@ export const make = Effect.gen(function*() {
       atomically("updateRun", Effect.gen(function*() {
         const now = yield* nowIso
         yield* fence(holder, now)
-        // The fence just found the run: it cannot be missing now.
-        const current = yield* Effect.catchTag(getRun(holder.runId), "RunNotFound", Effect.die)
-        if (update.status !== undefined && current.status !== update.status.from) {
-          return yield* new RepositoryError({
-            operation: "updateRun",
-            reason: `run ${holder.runId} is ${current.status}, not ${update.status.from}`
-          })
+        if (update.status !== undefined) {
+          const [current] = yield* sql<{ status: string }>`SELECT status FROM trade_runs WHERE id = ${holder.runId}`
+          if (current?.status !== update.status.from) {
+            return yield* new RepositoryError({
+              operation: "updateRun",
+              reason: `run ${holder.runId} is ${current?.status}, not ${update.status.from}`
+            })
+          }
         }
         const finished = update.status !== undefined && RunState.isTerminal(update.status.to)
         const changes: Record<string, unknown> = { updated_at: now }

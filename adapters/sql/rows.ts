@@ -11,7 +11,7 @@ import type { Fill, OrderSide, OrderStatus, OrderType, TradeOrder } from "../../
 import { RiskVerdict } from "../../src/domain/Risk.js"
 import { RunParams, RunRecord, type RunMode, type RunStatus, type RunSummary, type TradeRun } from "../../src/domain/Run.js"
 import type { DecisionSnapshot, SnapshotItem, SnapshotStatus } from "../../src/domain/Snapshot.js"
-import type { AuditEvent } from "../../src/ports/AuditLog.js"
+import type { AuditEvent, ChainedRow } from "../../src/ports/AuditLog.js"
 import { RepositoryError } from "../../src/ports/errors.js"
 
 type Nullable<A> = A | null
@@ -21,8 +21,11 @@ const decimal = (value: string | number): Dec.Decimal => Dec.unsafe(typeof value
 const optionalDecimal = (value: Nullable<string | number>): Dec.Decimal | undefined =>
   value === null ? undefined : decimal(value)
 
-/** A JSON column: canonical JSON of the Schema-encoded value. */
-export const toJson = <A, I>(schema: Schema.Schema<A, I>, value: A): string => canonicalJson(Schema.encodeSync(schema)(value))
+/**
+ * A JSON column: canonical JSON of a domain value, which is exactly its Schema encoding (decimals as
+ * canonical text, absent members left out) written with sorted keys — without a second pass over it.
+ */
+export const toJson = <A, I>(_schema: Schema.Schema<A, I>, value: A): string => canonicalJson(value)
 
 export const fromJson = <A, I>(schema: Schema.Schema<A, I>, column: string, json: string) =>
   Schema.decodeUnknown(Schema.parseJson(schema))(json).pipe(
@@ -253,14 +256,14 @@ export type AuditRow = {
   readonly hash: string
 }
 
-export const auditRow = (event: AuditEvent): AuditRow => ({
-  seq: event.seq,
-  at: event.at,
-  type: event.type,
-  run_id: event.runId ?? null,
-  payload: canonicalJson(event.payload),
-  prev_hash: event.prevHash,
-  hash: event.hash
+export const auditRow = (row: ChainedRow): AuditRow => ({
+  seq: row.seq,
+  at: row.at,
+  type: row.type,
+  run_id: row.runId ?? null,
+  payload: row.payloadText,
+  prev_hash: row.prevHash,
+  hash: row.hash
 })
 
 export const auditFromRow = (row: AuditRow): AuditEvent => ({

@@ -53,30 +53,60 @@ export const hashOf = (event: Omit<AuditEvent, "hash">): string =>
 /** The payload as it is stored: plain JSON, decimals as canonical text. */
 export const normalizePayload = (payload: unknown): unknown => JSON.parse(canonicalJson(payload ?? null))
 
-/** Chains new events after `head` (the last stored seq and hash). */
-export const chain = (
+/** An event as it is stored: its payload as canonical JSON text. */
+export interface ChainedRow {
+  readonly seq: number
+  readonly at: string
+  readonly type: string
+  readonly runId: string | undefined
+  readonly payloadText: string
+  readonly prevHash: string
+  readonly hash: string
+}
+
+/**
+ * Chains new events after `head` (the last stored seq and hash). The hash is taken over the event's
+ * canonical JSON, written out directly (keys in sorted order: at, payload, prevHash, runId, seq, type) so
+ * each payload is serialized once; it equals `hashOf` of the stored event.
+ */
+export const chainRows = (
   head: { readonly seq: number; readonly hash: string },
   at: string,
   inputs: ReadonlyArray<AuditEventInput>
-): Array<AuditEvent> => {
-  const out: Array<AuditEvent> = []
+): Array<ChainedRow> => {
+  const out: Array<ChainedRow> = []
+  const atText = JSON.stringify(at)
   let { hash: prevHash, seq } = head
   for (const input of inputs) {
     seq += 1
-    const unhashed = {
-      seq,
-      at,
-      type: input.type,
-      ...(input.runId === undefined ? {} : { runId: input.runId }),
-      payload: normalizePayload(input.payload),
-      prevHash
-    }
-    const hash = hashOf(unhashed)
-    out.push({ ...unhashed, hash })
+    const payloadText = canonicalJson(input.payload ?? null)
+    const runIdText = input.runId === undefined ? "" : `"runId":${JSON.stringify(input.runId)},`
+    const hash = sha256Hex(
+      `{"at":${atText},"payload":${payloadText},"prevHash":${JSON.stringify(prevHash)},${runIdText}"seq":${seq},"type":${JSON.stringify(input.type)}}`
+    )
+    out.push({ seq, at, type: input.type, runId: input.runId, payloadText, prevHash, hash })
     prevHash = hash
   }
   return out
 }
+
+/** The stored event of a chained row. */
+export const eventOf = (row: ChainedRow): AuditEvent => ({
+  seq: row.seq,
+  at: row.at,
+  type: row.type,
+  ...(row.runId === undefined ? {} : { runId: row.runId }),
+  payload: JSON.parse(row.payloadText) as unknown,
+  prevHash: row.prevHash,
+  hash: row.hash
+})
+
+/** Chains new events after `head`. */
+export const chain = (
+  head: { readonly seq: number; readonly hash: string },
+  at: string,
+  inputs: ReadonlyArray<AuditEventInput>
+): Array<AuditEvent> => chainRows(head, at, inputs).map(eventOf)
 
 /** Where a walk along the chain stands: what a page of events must continue from. */
 export const chainStart: AuditVerification = { ok: true, events: 0, head: GENESIS_HASH }

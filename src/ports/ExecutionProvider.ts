@@ -64,7 +64,7 @@ export class ExecutionProvider extends Context.Tag("trade-execution/ExecutionPro
     makeVenue({
       name: "memory",
       account,
-      decide: (order) => Effect.succeed(instantFill(order))
+      decide: (orders) => Effect.succeed(orders.map(instantFill))
     })
 
   static readonly layerMemory = (account: Partial<Account> = {}): Layer.Layer<ExecutionProvider> =>

@@ -113,7 +113,8 @@ export const memoryBook = (initial: Partial<Account> = {}): VenueBook => {
 
 export const makeVenue = (options: {
   readonly name: string
-  readonly decide: (order: SubmitOrder) => Effect.Effect<FillDecision, ExecutionError>
+  /** What happens to each of these new orders, in the same order: one call per submitted batch. */
+  readonly decide: (orders: ReadonlyArray<SubmitOrder>) => Effect.Effect<ReadonlyArray<FillDecision>, ExecutionError>
   /** Where orders and the account live; in memory (starting from `account`) by default. */
   readonly book?: VenueBook
   readonly account?: Partial<Account>
@@ -122,8 +123,7 @@ export const makeVenue = (options: {
     const book = options.book ?? memoryBook(options.account)
     const lock = yield* Effect.makeSemaphore(1)
 
-    const decideNew = (request: SubmitOrder, time: string) =>
-      Effect.map(options.decide(request), (decision): VenueOrder => {
+    const toOrder = (request: SubmitOrder, decision: FillDecision, time: string): VenueOrder => {
         if (decision._tag === "Reject") return { request, status: "REJECTED", fills: [], rejectReason: decision.reason }
         const fills = decision.fills
           .filter((f) => Dec.isPositive(f.quantity))
@@ -151,7 +151,7 @@ export const makeVenue = (options: {
           fills,
           ...(status === "CANCELED" && decision.cancelReason !== undefined ? { rejectReason: decision.cancelReason } : {})
         }
-      })
+      }
 
     const provider: ExecutionProvider["Type"] = {
       name: options.name,
@@ -159,21 +159,17 @@ export const makeVenue = (options: {
         lock.withPermits(1)(Effect.gen(function*() {
           const known = new Map(yield* book.find(requests.map((r) => r.clientOrderId)))
           const time = yield* nowIso
-          const accepted: Array<VenueOrder> = []
-          const reports: Array<ExecutionReport> = []
+          // New orders only, each once even if it appears twice in the batch.
+          const fresh = new Map<ClientOrderId, SubmitOrder>()
           for (const request of requests) {
-            const existing = known.get(request.clientOrderId)
-            if (existing !== undefined) {
-              reports.push(report(existing))
-              continue
-            }
-            const order = yield* decideNew(request, time)
-            known.set(request.clientOrderId, order)
-            accepted.push(order)
-            reports.push(report(order))
+            if (!known.has(request.clientOrderId)) fresh.set(request.clientOrderId, request)
           }
+          const newOrders = [...fresh.values()]
+          const decisions = newOrders.length === 0 ? [] : yield* options.decide(newOrders)
+          const accepted = newOrders.map((request, i) => toOrder(request, decisions[i]!, time))
+          for (const order of accepted) known.set(order.request.clientOrderId, order)
           if (accepted.length > 0) yield* book.accept(accepted)
-          return reports
+          return requests.map((request) => report(known.get(request.clientOrderId)!))
         })),
       status: (ids) =>
         Effect.map(book.find(ids), (found) =>
