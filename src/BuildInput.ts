@@ -5,7 +5,7 @@
  * `InvalidInput` naming its source, row and field, never a row quietly skipped. Typed domain values
  * (`SnapshotItem`, `Quote`, `Position`, `Security`) are accepted as they are.
  */
-import { Either } from "effect"
+import { BigDecimal, Either } from "effect"
 import * as Dec from "./domain/Decimal.js"
 import { describeValue, InvalidInput } from "./domain/errors.js"
 import { normalizeSymbol, type RunId, type Symbol } from "./domain/Ids.js"
@@ -135,6 +135,36 @@ const optionalDecimal = (
   return problem === undefined ? parsed : reject(source, row, field, value, problem)
 }
 
+const optionalWholeNumber = (source: string, row: number, field: string, value: unknown): number | undefined => {
+  const d = optionalDecimal(source, row, field, value, (d) => (Dec.isMultipleOf(d, Dec.ONE) ? undefined : "must be a whole number"))
+  if (d === undefined) return undefined
+  const n = Number(Dec.toString(d))
+  return Number.isSafeInteger(n) ? n : reject(source, row, field, value, "is too large")
+}
+
+/**
+ * An item that is already a valid `SnapshotItem` (a host's typed value, one read back from storage):
+ * taken as it is rather than rebuilt, which is most of the cost of validating a large decision.
+ */
+const isCanonicalItem = (row: ItemInput, sym: Symbol): row is SnapshotItem =>
+  row.symbol === sym &&
+  BigDecimal.isBigDecimal(row.weight) &&
+  (row.price === undefined || (BigDecimal.isBigDecimal(row.price) && Dec.isPositive(row.price))) &&
+  (row.score === undefined || BigDecimal.isBigDecimal(row.score)) &&
+  (row.rank === undefined || (typeof row.rank === "number" && Number.isSafeInteger(row.rank))) &&
+  (row.sector === undefined || (typeof row.sector === "string" && row.sector !== "" && row.sector === row.sector.trim())) &&
+  onlyItemKeys(row)
+
+const ITEM_KEYS = new Set(["symbol", "weight", "score", "rank", "sector", "price"])
+
+/** No member beyond an item's own, and none set to `undefined` (a stored item would differ). */
+const onlyItemKeys = (row: object): boolean => {
+  for (const key in row) {
+    if (!ITEM_KEYS.has(key) || (row as Record<string, unknown>)[key] === undefined) return false
+  }
+  return true
+}
+
 const positive = (d: Dec.Decimal) => (Dec.isPositive(d) ? undefined : "must be greater than zero")
 const nonNegative = (d: Dec.Decimal) => (Dec.isNegative(d) ? "must not be negative" : undefined)
 
@@ -160,14 +190,15 @@ const table = <I extends { readonly symbol: unknown; readonly row?: number }, A>
   read: (row: I, rowNumber: number, symbol: Symbol) => A
 ): Map<Symbol, A> => {
   const out = new Map<Symbol, A>()
-  const firstRow = new Map<Symbol, number>()
   for (let i = 0; i < rows.length; i++) {
     const input = rows[i]!
     const rowNumber = input.row ?? i + 1
     const sym = symbol(source, rowNumber, input.symbol)
-    const seen = firstRow.get(sym)
-    if (seen !== undefined) reject(source, rowNumber, "symbol", input.symbol, `appears twice (first on row ${seen})`)
-    firstRow.set(sym, rowNumber)
+    if (out.has(sym)) {
+      // Only on the way to an error: find where the symbol first appeared.
+      const first = rows.findIndex((r) => typeof r.symbol === "string" && normalizeSymbol(r.symbol) === sym)
+      reject(source, rowNumber, "symbol", input.symbol, `appears twice (first on row ${rows[first]!.row ?? first + 1})`)
+    }
     out.set(sym, read(input, rowNumber, sym))
   }
   return out
@@ -209,22 +240,22 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
   if (typeof input.runId !== "string" || input.runId.trim() === "") reject(p, undefined, "runId", input.runId, "is empty")
 
   const itemRows = table(src.items, input.items, (row, n, sym): SnapshotItem => {
+    if (isCanonicalItem(row, sym)) return row
     const weight = isAbsent(row.weight)
       ? reject(src.items, n, "weight", row.weight, "is empty")
       : decimal(src.items, n, "weight", row.weight)
     const price = optionalDecimal(src.items, n, "price", row.price, positive)
     const score = optionalDecimal(src.items, n, "score", row.score)
-    const rank = optionalDecimal(src.items, n, "rank", row.rank, (d) =>
-      Dec.isMultipleOf(d, Dec.ONE) ? undefined : "must be a whole number")
+    const rank = typeof row.rank === "number" && Number.isSafeInteger(row.rank)
+      ? row.rank
+      : optionalWholeNumber(src.items, n, "rank", row.rank)
     const sector = text(row.sector)
-    return {
-      symbol: sym,
-      weight,
-      ...(score === undefined ? {} : { score }),
-      ...(rank === undefined ? {} : { rank: Number(Dec.toString(rank)) }),
-      ...(sector === undefined ? {} : { sector }),
-      ...(price === undefined ? {} : { price })
-    }
+    const item: { -readonly [K in keyof SnapshotItem]: SnapshotItem[K] } = { symbol: sym, weight }
+    if (score !== undefined) item.score = score
+    if (rank !== undefined) item.rank = rank
+    if (sector !== undefined) item.sector = sector
+    if (price !== undefined) item.price = price
+    return item
   })
   const prices = table(src.prices, input.prices ?? [], (row, n) =>
     optionalDecimal(src.prices, n, "price", row.price, positive) ??

@@ -65,6 +65,8 @@ const bySymbol = (a: { readonly symbol: string }, b: { readonly symbol: string }
 export const tradeQuantity = (current: Dec.Decimal, target: Dec.Decimal, lot: Dec.Decimal): Dec.Decimal => {
   const delta = Dec.sub(target, current)
   if (Dec.isZero(delta)) return Dec.ZERO
+  // Whole lots already (the usual case: positions held in whole lots): every rule below gives the delta.
+  if (Dec.isMultipleOf(delta, lot)) return delta
   const targetSign = Dec.sign(target)
   const currentSign = Dec.sign(current)
   if (targetSign === 0 || (currentSign !== 0 && currentSign !== targetSign)) return delta

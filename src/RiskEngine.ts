@@ -81,26 +81,26 @@ interface Context {
 
 const context = (input: RiskInput): Context => {
   const pre = new Map<Symbol, Dec.Decimal>()
-  const avgCost = new Map<Symbol, Dec.Decimal>()
+  let avgCost: Map<Symbol, Dec.Decimal> | undefined
   for (const p of input.positions) {
-    pre.set(p.symbol, Dec.add(pre.get(p.symbol) ?? Dec.ZERO, p.quantity))
-    if (p.avgCost !== undefined) avgCost.set(p.symbol, p.avgCost)
+    const held = pre.get(p.symbol)
+    pre.set(p.symbol, held === undefined ? p.quantity : Dec.add(held, p.quantity))
+    if (p.avgCost !== undefined) (avgCost ??= new Map()).set(p.symbol, p.avgCost)
   }
-  const orderPrice = new Map<Symbol, Dec.Decimal>()
-  const orderSector = new Map<Symbol, string>()
+  // The first order of a symbol carries the position it was built from, its price and its sector.
+  const orderOf = new Map<Symbol, OrderDraft>()
   for (const o of input.orders) {
-    if (orderPrice.has(o.symbol)) continue
+    if (orderOf.has(o.symbol)) continue
+    orderOf.set(o.symbol, o)
     pre.set(o.symbol, o.currentQuantity)
-    orderPrice.set(o.symbol, o.referencePrice)
-    if (o.sector !== undefined) orderSector.set(o.symbol, o.sector)
   }
   const pv = input.portfolioValue
   const money = (limit: Dec.Decimal | undefined) => (limit === undefined ? undefined : Dec.mul(limit, pv))
   return {
     input,
     pre,
-    mark: (symbol) => orderPrice.get(symbol) ?? input.quotes?.get(symbol)?.price ?? avgCost.get(symbol),
-    sectorOf: (symbol) => orderSector.get(symbol) ?? input.sectors?.get(symbol),
+    mark: (symbol) => orderOf.get(symbol)?.referencePrice ?? input.quotes?.get(symbol)?.price ?? avgCost?.get(symbol),
+    sectorOf: (symbol) => orderOf.get(symbol)?.sector ?? input.sectors?.get(symbol),
     maxPositionValue: money(input.limits.maxPositionRatio),
     maxSectorValue: money(input.limits.maxSectorWeight),
     maxGrossValue: money(input.limits.maxGrossExposure),
@@ -113,6 +113,7 @@ const context = (input: RiskInput): Context => {
  * gross value of each sector after (sectors only when a sector limit is set).
  */
 interface Book {
+  /** Positions after the orders, of the traded symbols. */
   readonly post: ReadonlyMap<Symbol, Dec.Decimal>
   readonly grossBefore: Dec.Decimal
   readonly grossAfter: Dec.Decimal
@@ -122,9 +123,11 @@ interface Book {
 }
 
 const bookAfter = (ctx: Context, orders: ReadonlyArray<OrderDraft>): Book => {
-  const post = new Map(ctx.pre)
+  // Only the traded symbols change; every other position is its own `pre`.
+  const changed = new Map<Symbol, Dec.Decimal>()
   for (const o of orders) {
-    post.set(o.symbol, Dec.add(post.get(o.symbol) ?? Dec.ZERO, signedQuantity(o.side, o.quantity)))
+    const before = changed.get(o.symbol) ?? ctx.pre.get(o.symbol) ?? Dec.ZERO
+    changed.set(o.symbol, Dec.add(before, signedQuantity(o.side, o.quantity)))
   }
   const wantsExposure = ctx.maxGrossValue !== undefined || ctx.maxNetValue !== undefined
   const wantsSectors = ctx.maxSectorValue !== undefined
@@ -134,14 +137,15 @@ const bookAfter = (ctx: Context, orders: ReadonlyArray<OrderDraft>): Book => {
   let netAfter = Dec.ZERO
   const sectors = new Map<string, Dec.Decimal>()
   if (wantsExposure || wantsSectors) {
-    for (const [symbol, after] of post) {
+    // `pre` holds every held symbol and every traded one.
+    for (const [symbol, before] of ctx.pre) {
       const mark = ctx.mark(symbol)
       if (mark === undefined) continue
+      const after = changed.get(symbol) ?? before
       const valueAfter = Dec.mul(after, mark)
       const grossValueAfter = Dec.abs(valueAfter)
       if (wantsExposure) {
-        const before = ctx.pre.get(symbol)
-        const valueBefore = before === after ? valueAfter : Dec.mul(before ?? Dec.ZERO, mark)
+        const valueBefore = before === after ? valueAfter : Dec.mul(before, mark)
         grossBefore = Dec.add(grossBefore, before === after ? grossValueAfter : Dec.abs(valueBefore))
         netBefore = Dec.add(netBefore, valueBefore)
         grossAfter = Dec.add(grossAfter, grossValueAfter)
@@ -151,7 +155,7 @@ const bookAfter = (ctx: Context, orders: ReadonlyArray<OrderDraft>): Book => {
       if (sector !== undefined) sectors.set(sector, Dec.add(sectors.get(sector) ?? Dec.ZERO, grossValueAfter))
     }
   }
-  return { post, grossBefore, grossAfter, netBefore, netAfter, sectors }
+  return { post: changed, grossBefore, grossAfter, netBefore, netAfter, sectors }
 }
 
 /** Age limit in whole milliseconds (prices carry millisecond times). */

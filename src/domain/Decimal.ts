@@ -96,7 +96,8 @@ export const sub = (a: Decimal, b: Decimal): Decimal => {
   const scale = common(a, b)
   return BigDecimal.make(at(a, scale) - at(b, scale), scale)
 }
-export const mul = (a: Decimal, b: Decimal): Decimal => BigDecimal.make(a.value * b.value, a.scale + b.scale)
+export const mul = (a: Decimal, b: Decimal): Decimal =>
+  b.value === 1n && b.scale === 0 ? a : a.value === 1n && a.scale === 0 ? b : BigDecimal.make(a.value * b.value, a.scale + b.scale)
 export const sum = (values: Iterable<Decimal>): Decimal => {
   let total = ZERO
   for (const value of values) total = add(total, value)

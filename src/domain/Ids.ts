@@ -30,6 +30,8 @@ export type Symbol = typeof Symbol.Type
 
 /** Trims and upper-cases; `undefined` when what is left is not a valid symbol. */
 export const normalizeSymbol = (raw: string): Symbol | undefined => {
+  // Already canonical (the pattern admits no lower case and no leading space): no new strings.
+  if (SYMBOL_PATTERN.test(raw) && raw.charCodeAt(raw.length - 1) !== 32) return raw as Symbol
   const text = raw.trim().toUpperCase()
   return SYMBOL_PATTERN.test(text) ? (text as Symbol) : undefined
 }
