@@ -16,13 +16,16 @@ export const floor = async (file: string, data: Universe, orders: number): Promi
   await schema.dispose()
 
   const db = new Database(file)
+  // The same settings as SqliteLive's: WAL, synchronous NORMAL.
   db.pragma("journal_mode = WAL")
+  db.pragma("synchronous = NORMAL")
   const now = "2026-11-25T21:00:00.000Z"
   const hash = "f".repeat(64)
   const statements = {
     snapshot: db.prepare("INSERT INTO decision_snapshots (id, status, digest, frozen_at, source, created_at) VALUES (?, 'success', ?, ?, NULL, ?)"),
     item: db.prepare("INSERT INTO snapshot_items (snapshot_id, position, symbol, weight, score, rank, sector, price) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"),
-    run: db.prepare("INSERT INTO trade_runs (id, snapshot_id, status, mode, params, attempts, created_at, updated_at) VALUES (?, ?, 'queued', 'paper', '{}', 0, ?, ?)"),
+    run: db.prepare("INSERT INTO trade_runs (id, snapshot_id, status, mode, attempts, created_at, updated_at) VALUES (?, ?, 'queued', 'paper', 0, ?, ?)"),
+    documents: db.prepare("INSERT INTO trade_run_documents (run_id, params) VALUES (?, '{}')"),
     runUpdate: db.prepare("UPDATE trade_runs SET status = ?, updated_at = ? WHERE id = ?"),
     order: db.prepare(`INSERT INTO trade_orders (run_id, client_order_id, position, symbol, side, quantity, order_type, limit_price,
       reference_price, current_quantity, target_quantity, target_weight, sector, status, filled_quantity, avg_fill_price, commission,
@@ -37,6 +40,7 @@ export const floor = async (file: string, data: Universe, orders: number): Promi
     data.items.forEach((item, i) =>
       statements.item.run("snap_floor", i, item.symbol, Dec.toString(item.weight), item.score === undefined ? null : Dec.toString(item.score), item.rank ?? null, item.sector ?? null))
     statements.run.run("run_floor", "snap_floor", now, now)
+    statements.documents.run("run_floor")
     let seq = 0
     const event = (type: string, payload: string) => statements.event.run(++seq, now, type, "run_floor", payload, hash, hash)
     event("trade_run.transition", '{"from":"queued","to":"running"}')

@@ -1,8 +1,8 @@
 /**
  * The benchmark harness: `npm run bench -- [--names N] [--runs K] [--json]`.
  *
- * Each case runs once to warm up, then K times; reported are the median, min and max, measured side by
- * side in one process:
+ * Each case is warmed up (core ten times, the others once), then run K times; reported are the median,
+ * min and max, measured side by side in one process:
  *   core        OrderBuilder + RiskEngine alone, every rule enabled
  *   run_sqlite  the full run on a fresh SQLite file: freeze, build, risk, persist, paper execution, fills,
  *               order transitions, audit events (opening and migrating the file is not timed)
@@ -51,9 +51,12 @@ const stats = (samples: ReadonlyArray<number>): Stats => {
   return { median, min: sorted[0]!, max: sorted.at(-1)! }
 }
 
-/** Runs `once` (warm-up) and then `runs` times; `once` returns the milliseconds it measured. */
-const measure = async (once: () => Promise<number>): Promise<Stats> => {
-  await once()
+/**
+ * Runs `once` to warm up (`warmups` times: a case of a few milliseconds needs several rounds before the
+ * JIT has compiled its code), then `runs` times; `once` returns the milliseconds it measured.
+ */
+const measure = async (once: () => Promise<number>, warmups = 1): Promise<Stats> => {
+  for (let i = 0; i < warmups; i++) await once()
   const samples: Array<number> = []
   for (let i = 0; i < runs; i++) samples.push(await once())
   return stats(samples)
@@ -137,7 +140,7 @@ results.core = await measure(async () => {
   const [ms, count] = await timed(async () => core(data))
   orders = count
   return ms
-})
+}, 10)
 
 const reruns: Array<number> = []
 results.run_sqlite = await measure(async () => {
@@ -183,14 +186,15 @@ const ratios = {
   rerun_over_run_sqlite: results.rerun.median / results.run_sqlite.median
 }
 const peakRssMb = process.resourceUsage().maxRSS / 1024
+const flags = process.execArgv.filter((a) => a.startsWith("--max-") || a.startsWith("--v8"))
 const machine = { cpu: cpus()[0]?.model ?? "unknown", cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version }
 
 if (asJson) {
-  console.log(JSON.stringify({ names, orders, runs, machine, cases: results, ratios, peakRssMb }, null, 2))
+  console.log(JSON.stringify({ names, orders, runs, machine, flags, cases: results, ratios, peakRssMb }, null, 2))
 } else {
   const row = (name: string, s: Stats) =>
     `${name.padEnd(11)} ${s.median.toFixed(1).padStart(9)} ${s.min.toFixed(1).padStart(9)} ${s.max.toFixed(1).padStart(9)}`
-  console.log(`${names} names, ${orders} orders, ${runs} runs each after a warm-up — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`)
+  console.log(`${names} names, ${orders} orders, ${runs} runs each after a warm-up — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}${flags.length > 0 ? ` ${flags.join(" ")}` : ""}`)
   console.log(`${"case".padEnd(11)} ${"median ms".padStart(9)} ${"min".padStart(9)} ${"max".padStart(9)}`)
   for (const [name, s] of Object.entries(results)) console.log(row(name, s))
   console.log(`run_sqlite / floor  = ${ratios.run_sqlite_over_floor.toFixed(2)}`)

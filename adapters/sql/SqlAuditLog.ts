@@ -7,27 +7,27 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
-import { AuditLog, type AuditVerification, chainRows, chainStart, eventOf, nowIso, verifyChain } from "../../src/ports/AuditLog.js"
+import { AuditLog, type AuditVerification, chainRows, chainStart, nowIso, verifyChain } from "../../src/ports/AuditLog.js"
 import type { RepositoryError } from "../../src/ports/errors.js"
+import * as Bulk from "./bulk.js"
 import * as Rows from "./rows.js"
-import { chunks, repositoryError, transactionOf } from "./support.js"
+import { repositoryError, transactionOf } from "./support.js"
 
 const PAGE = 5000
 
 export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const transaction = transactionOf(sql)
+  const bulk = Bulk.make(sql)
 
   const append = (inputs: Parameters<AuditLog["Type"]["append"]>[0]) =>
     inputs.length === 0 ? Effect.succeed([]) : transaction(Effect.gen(function*() {
       const [head] = yield* sql<{ seq: number; hash: string }>`UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`
       const rows = chainRows({ seq: Number(head!.seq), hash: head!.hash }, yield* nowIso, inputs)
-      for (const batch of chunks(rows.map(Rows.auditRow))) {
-        yield* sql`INSERT INTO audit_events ${sql.insert(batch as Array<Rows.AuditRow>)}`
-      }
+      yield* bulk.insert("audit_events", Rows.AUDIT_COLUMNS, rows.map(Rows.auditValues))
       const last = rows.at(-1)!
       yield* sql`UPDATE audit_head SET seq = ${last.seq}, hash = ${last.hash} WHERE id = 1`
-      return rows.map(eventOf)
+      return rows.map(({ seq, prevHash, hash }) => ({ seq, prevHash, hash }))
     })).pipe(Effect.mapError(repositoryError("audit.append")))
 
   const verify: Effect.Effect<AuditVerification, RepositoryError> = Effect.gen(function*() {

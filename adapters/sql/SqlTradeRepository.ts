@@ -28,6 +28,7 @@ import {
   TradeRepository
 } from "../../src/ports/TradeRepository.js"
 import * as RunState from "../../src/RunState.js"
+import * as Bulk from "./bulk.js"
 import * as Rows from "./rows.js"
 import { chunks, isPostgres, repositoryError, transactionOf } from "./support.js"
 
@@ -37,8 +38,7 @@ export const make = Effect.gen(function*() {
   const sql = yield* SqlClient.SqlClient
   const pg = isPostgres(sql)
   const transaction = transactionOf(sql)
-  /** A text parameter in a VALUES list used as a decimal: PostgreSQL needs the cast, SQLite must not get one. */
-  const numeric = (column: string) => sql.literal(pg ? `CAST(${column} AS numeric)` : column)
+  const bulk = Bulk.make(sql)
 
   /** One transaction; any SqlError inside it (or of the commit) becomes a RepositoryError naming the operation. */
   const atomically = <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) =>
@@ -51,8 +51,12 @@ export const make = Effect.gen(function*() {
   const query = <A>(operation: string, effect: Effect.Effect<A, SqlError>) =>
     Effect.mapError(effect, repositoryError(operation))
 
+  /** A run with its documents. */
+  const selectRuns = sql`SELECT r.*, d.params, d.recorded, d.risk FROM trade_runs r
+    JOIN trade_run_documents d ON d.run_id = r.id`
+
   const runRow = (id: string) =>
-    Effect.map(sql<Rows.RunRow>`SELECT * FROM trade_runs WHERE id = ${id}`, (rows) => rows[0])
+    Effect.map(sql<Rows.RunRow>`${selectRuns} WHERE r.id = ${id}`, (rows) => rows[0])
 
   const getRun = (id: RunId) =>
     Effect.gen(function*() {
@@ -73,19 +77,20 @@ export const make = Effect.gen(function*() {
     })
 
   /** Proves the lease is still ours and locks the run for the rest of the transaction. */
-  const fence = (holder: LeaseHolder, now: string) =>
+  /**
+   * Proves the lease is still ours, and keeps it so until the transaction ends: SQLite's transactions hold
+   * the write lock from their first statement (BEGIN IMMEDIATE), PostgreSQL locks the run's row. A read,
+   * not a write, so the run's row (with its JSON) is not rewritten on every batch.
+   */
+  const fence = (holder: LeaseHolder) =>
     Effect.gen(function*() {
-      const rows = yield* sql`UPDATE trade_runs SET updated_at = ${now}
-        WHERE id = ${holder.runId} AND lease_owner = ${holder.owner} RETURNING id`
+      const lock = sql.literal(pg ? "FOR UPDATE" : "")
+      const rows = yield* sql`SELECT id FROM trade_runs WHERE id = ${holder.runId} AND lease_owner = ${holder.owner} ${lock}`
       if (rows.length === 0) return yield* new LeaseLost({ runId: holder.runId, owner: holder.owner })
     })
 
   const insertOrders = (orders: ReadonlyArray<TradeOrder>) =>
-    Effect.forEach(
-      chunks(orders.map((o, i) => Rows.orderRow(o, i))),
-      (rows) => sql`INSERT INTO trade_orders ${sql.insert(rows as Array<Rows.OrderRow>)}`,
-      { discard: true }
-    )
+    bulk.insert("trade_orders", Rows.ORDER_COLUMNS, orders.map(Rows.orderValues))
 
   const claimRun = (id: RunId, request: ClaimRequest) =>
     atomically("claimRun", Effect.gen(function*() {
@@ -97,13 +102,13 @@ export const make = Effect.gen(function*() {
             attempts = attempts + CASE WHEN status = 'queued' OR lease_owner IS NULL OR lease_owner <> ${request.owner}
               THEN 1 ELSE 0 END,`
         : sql``
-      const claimed = yield* sql<Rows.RunRow>`UPDATE trade_runs SET ${start}
+      const claimed = yield* sql`UPDATE trade_runs SET ${start}
           lease_owner = ${request.owner}, lease_expires_at = ${expiresAt}, updated_at = ${now}
         WHERE id = ${id} AND status IN ('queued', 'running')
           AND (lease_owner IS NULL OR lease_owner = ${request.owner} OR lease_expires_at <= ${now})
-        RETURNING *`
-      if (claimed[0] !== undefined) return { _tag: "Claimed", run: yield* Rows.runFromRow(claimed[0]) } satisfies Claim
+        RETURNING id`
       const run = yield* getRun(id)
+      if (claimed.length > 0) return { _tag: "Claimed", run } satisfies Claim
       if (RunState.isTerminal(run.status)) return { _tag: "Finished", run } satisfies Claim
       return { _tag: "Held", run, lease: run.lease! } satisfies Claim
     }))
@@ -114,13 +119,13 @@ export const make = Effect.gen(function*() {
       // PostgreSQL: workers racing for the queue each skip the rows another has locked.
       const lock = sql.literal(pg ? "FOR UPDATE SKIP LOCKED" : "")
       const claimable = sql`status = 'queued' AND (lease_owner IS NULL OR lease_expires_at <= ${now})`
-      const [row] = yield* sql<Rows.RunRow>`UPDATE trade_runs SET status = 'running', started_at = ${now},
+      const [row] = yield* sql<{ id: RunId }>`UPDATE trade_runs SET status = 'running', started_at = ${now},
           attempts = attempts + 1, lease_owner = ${request.owner},
           lease_expires_at = ${plus(now, request.leaseMillis)}, updated_at = ${now}
         WHERE id = (SELECT id FROM trade_runs WHERE ${claimable} ORDER BY created_at, id LIMIT 1 ${lock})
           AND ${claimable}
-        RETURNING *`
-      return row === undefined ? undefined : yield* Rows.runFromRow(row)
+        RETURNING id`
+      return row === undefined ? undefined : yield* Effect.catchTag(getRun(row.id), "RunNotFound", Effect.die)
     }))
 
   const service = TradeRepository.of({
@@ -142,12 +147,8 @@ export const make = Effect.gen(function*() {
           created_at: now
         }
         yield* sql`INSERT INTO decision_snapshots ${sql.insert(row)}`
-        yield* Effect.forEach(
-          chunks(input.items.map((item, i) => Rows.itemRow(id, i, item))),
-          (rows) => sql`INSERT INTO snapshot_items ${sql.insert(rows as Array<Rows.ItemRow>)}`,
-          { discard: true }
-        )
-        return Rows.snapshotFromRow(row, input.items.map((item, i) => Rows.itemRow(id, i, item)))
+        yield* bulk.insert("snapshot_items", Rows.ITEM_COLUMNS, input.items.map((item, i) => Rows.itemValues(id, i, item)))
+        return Rows.snapshotFromRow(row, [], input.items)
       })),
 
     freezeSnapshot: (id) =>
@@ -189,12 +190,12 @@ export const make = Effect.gen(function*() {
             snapshot_id: run.snapshotId,
             status: run.status,
             mode: run.mode,
-            params: Rows.toJson(RunParams, run.params),
             attempts: 0,
             created_at: now,
             updated_at: now
           })
         }`
+        yield* sql`INSERT INTO trade_run_documents ${sql.insert({ run_id: run.id, params: Rows.toJson(RunParams, run.params) })}`
         return run
       })),
 
@@ -202,11 +203,11 @@ export const make = Effect.gen(function*() {
 
     listRuns: (filter) =>
       Effect.gen(function*() {
-        const where = filter?.status === undefined ? sql`` : sql`WHERE status = ${filter.status}`
+        const where = filter?.status === undefined ? sql`` : sql`WHERE r.status = ${filter.status}`
         const limit = filter?.limit === undefined ? sql`` : sql`LIMIT ${filter.limit}`
         const rows = yield* query(
           "listRuns",
-          sql<Rows.RunRow>`SELECT * FROM trade_runs ${where} ORDER BY created_at DESC, id DESC ${limit}`
+          sql<Rows.RunRow>`${selectRuns} ${where} ORDER BY r.created_at DESC, r.id DESC ${limit}`
         )
         return yield* Effect.forEach(rows, Rows.runFromRow)
       }),
@@ -232,8 +233,7 @@ export const make = Effect.gen(function*() {
 
     saveOrders: (holder, orders, recorded) =>
       atomically("saveOrders", Effect.gen(function*() {
-        const now = yield* nowIso
-        yield* fence(holder, now)
+        yield* fence(holder)
         const [existing] = yield* sql`SELECT client_order_id FROM trade_orders WHERE run_id = ${holder.runId} LIMIT 1`
         if (existing !== undefined) {
           return yield* new RepositoryError({ operation: "saveOrders", reason: `run ${holder.runId} already has orders` })
@@ -249,7 +249,7 @@ export const make = Effect.gen(function*() {
           seen.add(order.clientOrderId)
         }
         yield* insertOrders(orders)
-        yield* sql`UPDATE trade_runs SET recorded = ${Rows.toJson(RunRecord, recorded)} WHERE id = ${holder.runId}`
+        yield* sql`UPDATE trade_run_documents SET recorded = ${Rows.toJson(RunRecord, recorded)} WHERE run_id = ${holder.runId}`
       })),
 
     listOrders: (runId) =>
@@ -271,10 +271,13 @@ export const make = Effect.gen(function*() {
     updateOrders: (holder, updates, fills) =>
       atomically("updateOrders", Effect.gen(function*() {
         const now = yield* nowIso
-        yield* fence(holder, now)
+        yield* fence(holder)
         if (fills.length > 0) {
-          const ids = [...new Set(fills.map((f) => f.clientOrderId))]
-          const known = new Set<string>()
+          // Fills come with their order's update, which the compare-and-set below proves exists; only a
+          // fill without one needs looking up (the foreign key would refuse it too, less clearly).
+          const updated = new Set<string>(updates.map((u) => u.clientOrderId))
+          const ids = [...new Set(fills.map((f) => f.clientOrderId))].filter((id) => !updated.has(id))
+          const known = new Set<string>(updated)
           for (const batch of chunks(ids)) {
             const rows = yield* sql<{ client_order_id: string }>`SELECT client_order_id FROM trade_orders
               WHERE run_id = ${holder.runId} AND ${sql.in("client_order_id", batch)}`
@@ -287,44 +290,50 @@ export const make = Effect.gen(function*() {
               reason: `fill ${stray.executionId} is for ${stray.clientOrderId}, which is not an order of run ${holder.runId}`
             })
           }
-          for (const batch of chunks(fills.map((f) => Rows.fillRow(holder.runId, f)))) {
-            yield* sql`INSERT INTO trade_fills ${sql.insert(batch as Array<Rows.FillRow>)}
-              ON CONFLICT (execution_id) DO NOTHING`
-          }
+          yield* bulk.insert(
+            "trade_fills",
+            Rows.FILL_COLUMNS,
+            fills.map((f) => Rows.fillValues(holder.runId, f)),
+            "ON CONFLICT (execution_id) DO NOTHING"
+          )
         }
-        for (const batch of chunks(updates)) {
-          const values = sql.csv(batch.map((u) =>
-            sql`(${u.clientOrderId}, ${u.from}, ${u.to}, ${Dec.toString(u.filledQuantity)}, ${
-              u.avgFillPrice === undefined ? null : Dec.toString(u.avgFillPrice)
-            }, ${Dec.toString(u.commission)}, ${u.rejectReason ?? null})`
-          ))
-          const moved = yield* sql<{ client_order_id: string }>`UPDATE trade_orders SET
-              status = v.column3,
-              filled_quantity = ${numeric("v.column4")},
-              avg_fill_price = ${numeric("v.column5")},
-              commission = ${numeric("v.column6")},
-              reject_reason = v.column7,
-              updated_at = ${now}
-            FROM (VALUES ${values}) AS v
-            WHERE trade_orders.run_id = ${holder.runId}
-              AND trade_orders.client_order_id = v.column1
-              AND trade_orders.status = v.column2
-            RETURNING client_order_id`
-          if (moved.length !== batch.length) {
-            const done = new Set(moved.map((r) => r.client_order_id))
-            const stale = batch.find((u) => !done.has(u.clientOrderId))!
-            return yield* new RepositoryError({
-              operation: "updateOrders",
-              reason: `order ${stale.clientOrderId} of run ${holder.runId} is not ${stale.from} (or does not exist)`
-            })
-          }
+        if (updates.length === 0) return
+        const num = (column: string) => (pg ? `CAST(${column} AS numeric)` : column)
+        const moved = yield* bulk.withValues<{ client_order_id: string }>(
+          "update trade_orders",
+          `UPDATE trade_orders SET status = v.column3, filled_quantity = ${num("v.column4")},
+            avg_fill_price = ${num("v.column5")}, commission = ${num("v.column6")}, reject_reason = v.column7,
+            updated_at = v.column8 FROM`,
+          (at) => `WHERE trade_orders.run_id = ${at(0)} AND trade_orders.client_order_id = v.column1
+            AND trade_orders.status = v.column2 RETURNING client_order_id`,
+          updates.map((u) => [
+            u.clientOrderId,
+            u.from,
+            u.to,
+            Dec.toString(u.filledQuantity),
+            u.avgFillPrice === undefined ? null : Dec.toString(u.avgFillPrice),
+            Dec.toString(u.commission),
+            u.rejectReason ?? null,
+            now
+          ]),
+          [holder.runId]
+        )
+        // Compare-and-set: an order that was not in the status the update expects is not moved, and then
+        // nothing of this call is.
+        if (moved.length !== updates.length) {
+          const done = new Set(moved.map((r) => r.client_order_id))
+          const stale = updates.find((u) => !done.has(u.clientOrderId))!
+          return yield* new RepositoryError({
+            operation: "updateOrders",
+            reason: `order ${stale.clientOrderId} of run ${holder.runId} is not ${stale.from} (or does not exist)`
+          })
         }
       })),
 
     updateRun: (holder, update) =>
       atomically("updateRun", Effect.gen(function*() {
         const now = yield* nowIso
-        yield* fence(holder, now)
+        yield* fence(holder)
         if (update.status !== undefined) {
           const [current] = yield* sql<{ status: string }>`SELECT status FROM trade_runs WHERE id = ${holder.runId}`
           if (current?.status !== update.status.from) {
@@ -337,10 +346,12 @@ export const make = Effect.gen(function*() {
         const finished = update.status !== undefined && RunState.isTerminal(update.status.to)
         const changes: Record<string, unknown> = { updated_at: now }
         if (update.status !== undefined) changes.status = update.status.to
-        if (update.risk !== undefined) changes.risk = Rows.toJson(RiskVerdict, update.risk)
         if (update.error !== undefined) changes.error = update.error
         if (finished) changes.finished_at = now
         yield* sql`UPDATE trade_runs SET ${sql.update(changes)} WHERE id = ${holder.runId}`
+        if (update.risk !== undefined) {
+          yield* sql`UPDATE trade_run_documents SET risk = ${Rows.toJson(RiskVerdict, update.risk)} WHERE run_id = ${holder.runId}`
+        }
       })),
 
     summarize: (runId) =>

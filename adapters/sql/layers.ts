@@ -40,6 +40,13 @@ export interface SqliteOptions {
   readonly busyTimeoutMillis?: number
   /** Opens the file read-only (for reports); every write is then a RepositoryError. */
   readonly readonly?: boolean
+  /**
+   * `NORMAL` (default): with WAL, a commit survives the process being killed but not the machine losing
+   * power, where the last commits may roll back; after such a loss a run resumes from an earlier point
+   * and its orders are sent again, which providers answer from the orders they already have (they are
+   * idempotent per client order id). `FULL` also syncs every commit to disk, at a few milliseconds each.
+   */
+  readonly synchronous?: "NORMAL" | "FULL"
 }
 
 const sqliteClient = (options: SqliteOptions) =>
@@ -56,7 +63,8 @@ const sqliteClient = (options: SqliteOptions) =>
     )
     yield* Effect.all([
       client`PRAGMA busy_timeout = ${client.literal(String(options.busyTimeoutMillis ?? 10_000))}`,
-      client`PRAGMA foreign_keys = ON`
+      client`PRAGMA foreign_keys = ON`,
+      client`PRAGMA synchronous = ${client.literal(options.synchronous ?? "NORMAL")}`
     ]).pipe(
       Effect.mapError((e) =>
         new RepositoryError({ operation: "open", reason: `cannot set up SQLite database ${options.filename}: ${describe(e.cause ?? e)}`, cause: e })
@@ -113,10 +121,18 @@ export const layerConfig: Layer.Layer<Storage, RepositoryError | ConfigError> = 
   Effect.map(Config.string("TRADE_EXEC_DB").pipe(Config.withDefault("trade-exec.db")), DatabaseLive)
 )
 
-/** `SqliteLive` configured from `TRADE_EXEC_SQLITE_FILE` (default `./trade-exec.db`). */
+/**
+ * `SqliteLive` configured from `TRADE_EXEC_SQLITE_FILE` (default `./trade-exec.db`) and
+ * `TRADE_EXEC_SQLITE_SYNCHRONOUS` (`NORMAL` or `FULL`, default `NORMAL`).
+ */
 export const SqliteLiveConfig: Layer.Layer<Storage, RepositoryError | ConfigError> = Layer.unwrapEffect(
-  Effect.map(Config.string("TRADE_EXEC_SQLITE_FILE").pipe(Config.withDefault("trade-exec.db")), (filename) =>
-    SqliteLive({ filename }))
+  Effect.map(
+    Config.all({
+      filename: Config.string("TRADE_EXEC_SQLITE_FILE").pipe(Config.withDefault("trade-exec.db")),
+      synchronous: Config.literal("NORMAL", "FULL")("TRADE_EXEC_SQLITE_SYNCHRONOUS").pipe(Config.withDefault("NORMAL" as const))
+    }),
+    SqliteLive
+  )
 )
 
 /** `PgLive` configured from `TRADE_EXEC_PG_URL`. */

@@ -142,10 +142,28 @@ const paperBroker = Effect.gen(function*() {
   yield* sql.unsafe(`CREATE TABLE paper_positions (symbol TEXT PRIMARY KEY, quantity ${DEC} NOT NULL)`)
 })
 
+/**
+ * A run's documents (its params, the record it built from, its risk verdict) move to a table of their own.
+ * They run to hundreds of kilobytes for a large decision, and a database rewrites a whole row to change
+ * any column of it: the run's status, its lease, its timestamps change many times per run.
+ */
+const runDocuments = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`CREATE TABLE trade_run_documents (
+    run_id TEXT PRIMARY KEY REFERENCES trade_runs (id),
+    params TEXT NOT NULL,
+    recorded TEXT,
+    risk TEXT
+  )`
+  yield* sql`INSERT INTO trade_run_documents (run_id, params, recorded, risk) SELECT id, params, recorded, risk FROM trade_runs`
+  for (const column of ["params", "recorded", "risk"]) yield* sql.unsafe(`ALTER TABLE trade_runs DROP COLUMN ${column}`)
+})
+
 export const migrations = {
   "1_initial": initial,
   "2_indexes": indexes,
-  "3_paper_broker": paperBroker
+  "3_paper_broker": paperBroker,
+  "4_run_documents": runDocuments
 } as const
 
 export const MIGRATIONS_TABLE = "trade_execution_migrations"

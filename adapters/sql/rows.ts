@@ -57,16 +57,19 @@ export type ItemRow = {
   readonly price: Nullable<string>
 }
 
-export const itemRow = (snapshotId: SnapshotId, position: number, item: SnapshotItem): ItemRow => ({
-  snapshot_id: snapshotId,
+export const ITEM_COLUMNS = ["snapshot_id", "position", "symbol", "weight", "score", "rank", "sector", "price"] as const
+
+/** An item's values, in `ITEM_COLUMNS` order. */
+export const itemValues = (snapshotId: SnapshotId, position: number, item: SnapshotItem): ReadonlyArray<unknown> => [
+  snapshotId,
   position,
-  symbol: item.symbol,
-  weight: Dec.toString(item.weight),
-  score: text(item.score),
-  rank: item.rank ?? null,
-  sector: item.sector ?? null,
-  price: text(item.price)
-})
+  item.symbol,
+  Dec.toString(item.weight),
+  text(item.score),
+  item.rank ?? null,
+  item.sector ?? null,
+  text(item.price)
+]
 
 export const itemFromRow = (row: ItemRow): SnapshotItem => {
   const score = optionalDecimal(row.score)
@@ -81,14 +84,18 @@ export const itemFromRow = (row: ItemRow): SnapshotItem => {
   }
 }
 
-export const snapshotFromRow = (row: SnapshotRow, items: ReadonlyArray<ItemRow>): DecisionSnapshot => ({
+export const snapshotFromRow = (
+  row: SnapshotRow,
+  items: ReadonlyArray<ItemRow>,
+  known?: ReadonlyArray<SnapshotItem>
+): DecisionSnapshot => ({
   id: row.id as SnapshotId,
   status: row.status as SnapshotStatus,
   digest: row.digest,
   ...(row.frozen_at === null ? {} : { frozenAt: row.frozen_at }),
   ...(row.source === null ? {} : { source: row.source }),
   createdAt: row.created_at,
-  items: items.map(itemFromRow)
+  items: known ?? items.map(itemFromRow)
 })
 
 export type RunRow = {
@@ -162,28 +169,52 @@ export type OrderRow = {
   readonly updated_at: string
 }
 
-export const orderRow = (order: TradeOrder, position: number): OrderRow => ({
-  run_id: order.runId,
-  client_order_id: order.clientOrderId,
+export const ORDER_COLUMNS = [
+  "run_id",
+  "client_order_id",
+  "position",
+  "symbol",
+  "side",
+  "quantity",
+  "order_type",
+  "limit_price",
+  "reference_price",
+  "current_quantity",
+  "target_quantity",
+  "target_weight",
+  "sector",
+  "status",
+  "filled_quantity",
+  "avg_fill_price",
+  "commission",
+  "reject_reason",
+  "created_at",
+  "updated_at"
+] as const
+
+/** An order's values, in `ORDER_COLUMNS` order. */
+export const orderValues = (order: TradeOrder, position: number): ReadonlyArray<unknown> => [
+  order.runId,
+  order.clientOrderId,
   position,
-  symbol: order.symbol,
-  side: order.side,
-  quantity: Dec.toString(order.quantity),
-  order_type: order.orderType,
-  limit_price: text(order.limitPrice),
-  reference_price: Dec.toString(order.referencePrice),
-  current_quantity: Dec.toString(order.currentQuantity),
-  target_quantity: Dec.toString(order.targetQuantity),
-  target_weight: Dec.toString(order.targetWeight),
-  sector: order.sector ?? null,
-  status: order.status,
-  filled_quantity: Dec.toString(order.filledQuantity),
-  avg_fill_price: text(order.avgFillPrice),
-  commission: Dec.toString(order.commission),
-  reject_reason: order.rejectReason ?? null,
-  created_at: order.createdAt,
-  updated_at: order.updatedAt
-})
+  order.symbol,
+  order.side,
+  Dec.toString(order.quantity),
+  order.orderType,
+  text(order.limitPrice),
+  Dec.toString(order.referencePrice),
+  Dec.toString(order.currentQuantity),
+  Dec.toString(order.targetQuantity),
+  Dec.toString(order.targetWeight),
+  order.sector ?? null,
+  order.status,
+  Dec.toString(order.filledQuantity),
+  text(order.avgFillPrice),
+  Dec.toString(order.commission),
+  order.rejectReason ?? null,
+  order.createdAt,
+  order.updatedAt
+]
 
 export const orderFromRow = (row: OrderRow): TradeOrder => {
   const limitPrice = optionalDecimal(row.limit_price)
@@ -223,17 +254,20 @@ export type FillRow = {
   readonly time: string
 }
 
-export const fillRow = (runId: RunId, fill: Fill): FillRow => ({
-  execution_id: fill.executionId,
-  run_id: runId,
-  client_order_id: fill.clientOrderId,
-  symbol: fill.symbol,
-  side: fill.side,
-  quantity: Dec.toString(fill.quantity),
-  price: Dec.toString(fill.price),
-  commission: Dec.toString(fill.commission),
-  time: fill.time
-})
+export const FILL_COLUMNS = ["execution_id", "run_id", "client_order_id", "symbol", "side", "quantity", "price", "commission", "time"] as const
+
+/** A fill's values, in `FILL_COLUMNS` order. */
+export const fillValues = (runId: RunId, fill: Fill): ReadonlyArray<unknown> => [
+  fill.executionId,
+  runId,
+  fill.clientOrderId,
+  fill.symbol,
+  fill.side,
+  Dec.toString(fill.quantity),
+  Dec.toString(fill.price),
+  Dec.toString(fill.commission),
+  fill.time
+]
 
 export const fillFromRow = (row: FillRow): Fill => ({
   executionId: row.execution_id as ExecutionId,
@@ -256,15 +290,18 @@ export type AuditRow = {
   readonly hash: string
 }
 
-export const auditRow = (row: ChainedRow): AuditRow => ({
-  seq: row.seq,
-  at: row.at,
-  type: row.type,
-  run_id: row.runId ?? null,
-  payload: row.payloadText,
-  prev_hash: row.prevHash,
-  hash: row.hash
-})
+export const AUDIT_COLUMNS = ["seq", "at", "type", "run_id", "payload", "prev_hash", "hash"] as const
+
+/** An event's values, in `AUDIT_COLUMNS` order. */
+export const auditValues = (row: ChainedRow): ReadonlyArray<unknown> => [
+  row.seq,
+  row.at,
+  row.type,
+  row.runId ?? null,
+  row.payloadText,
+  row.prevHash,
+  row.hash
+]
 
 export const auditFromRow = (row: AuditRow): AuditEvent => ({
   seq: Number(row.seq),

@@ -31,6 +31,13 @@ export interface AuditEventInput {
   readonly payload: unknown
 }
 
+/** Where an appended event sits in the chain. */
+export interface AuditReceipt {
+  readonly seq: number
+  readonly prevHash: string
+  readonly hash: string
+}
+
 export interface AuditVerification {
   readonly ok: boolean
   readonly events: number
@@ -135,8 +142,11 @@ export const verifyChain = (events: Iterable<AuditEvent>, from: AuditVerificatio
 export const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
 export class AuditLog extends Context.Tag("trade-execution/AuditLog")<AuditLog, {
-  /** Appends events in order; inside `TradeRepository.withTransaction` they commit with the state they describe. */
-  readonly append: (events: ReadonlyArray<AuditEventInput>) => Effect.Effect<ReadonlyArray<AuditEvent>, RepositoryError>
+  /**
+   * Appends events in order; inside `TradeRepository.withTransaction` they commit with the state they
+   * describe. Answers with each event's place in the chain.
+   */
+  readonly append: (events: ReadonlyArray<AuditEventInput>) => Effect.Effect<ReadonlyArray<AuditReceipt>, RepositoryError>
   /** Events in chain order, optionally those of one run. */
   readonly list: (filter?: { readonly runId?: string }) => Effect.Effect<ReadonlyArray<AuditEvent>, RepositoryError>
   /** Walks the whole chain. */
@@ -158,7 +168,8 @@ export class AuditLog extends Context.Tag("trade-execution/AuditLog")<AuditLog, 
               const last = events.at(-1)
               const added = chain(last ?? { seq: 0, hash: GENESIS_HASH }, at, inputs)
               events.push(...added)
-              return [added, () => void events.splice(events.length - added.length, added.length)] as const
+              const receipts = added.map(({ seq, prevHash, hash }) => ({ seq, prevHash, hash }))
+              return [receipts, () => void events.splice(events.length - added.length, added.length)] as const
             }))),
       list: (filter) =>
         Effect.sync(() => (filter?.runId === undefined ? [...events] : events.filter((e) => e.runId === filter.runId))),

@@ -21,7 +21,7 @@ const RUN = ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfol
 const dump = (dir: string, db = "trade-exec.db") => {
   const conn = new Database(join(dir, db), { readonly: true })
   try {
-    const tables = ["decision_snapshots", "snapshot_items", "trade_runs", "trade_orders", "trade_fills", "audit_events", "paper_orders", "paper_positions", "paper_account"]
+    const tables = ["decision_snapshots", "snapshot_items", "trade_runs", "trade_run_documents", "trade_orders", "trade_fills", "audit_events", "paper_orders", "paper_positions", "paper_account"]
     return JSON.stringify(tables.map((t) => conn.prepare(`SELECT * FROM ${t} ORDER BY 1`).all()))
   } finally {
     conn.close()

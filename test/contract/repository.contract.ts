@@ -313,8 +313,9 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
           { type: "b", runId, payload: "text" }
         ])
         expect(added[1]!.prevHash).toBe(added[0]!.hash)
-        expect(added[0]!.payload).toEqual({ amount: "1.5", nested: { z: 1, a: [true, null] } })
-        expect((yield* audit.list({ runId })).map((e) => e.type)).toEqual(["a", "b"])
+        const listed = yield* audit.list({ runId })
+        expect(listed.map((e) => [e.type, e.seq, e.hash])).toEqual([["a", added[0]!.seq, added[0]!.hash], ["b", added[1]!.seq, added[1]!.hash]])
+        expect(listed[0]!.payload).toEqual({ amount: "1.5", nested: { z: 1, a: [true, null] } })
         const verified = yield* audit.verify
         expect(verified.ok).toBe(true)
         const all = yield* audit.list()

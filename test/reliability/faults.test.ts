@@ -30,8 +30,8 @@ const orphans = Effect.gen(function*() {
     ON o.run_id = f.run_id AND o.client_order_id = f.client_order_id WHERE o.client_order_id IS NULL`
   const [orders] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM trade_orders o LEFT JOIN trade_runs r
     ON r.id = o.run_id WHERE r.id IS NULL`
-  const [unrecorded] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM trade_orders o JOIN trade_runs r
-    ON r.id = o.run_id WHERE r.recorded IS NULL`
+  const [unrecorded] = yield* sql<{ n: number }>`SELECT COUNT(*) AS n FROM trade_orders o JOIN trade_run_documents d
+    ON d.run_id = o.run_id WHERE d.recorded IS NULL`
   return { fillsWithoutOrder: Number(fills!.n), ordersWithoutRun: Number(orders!.n), ordersWithoutRecord: Number(unrecorded!.n) }
 })
 

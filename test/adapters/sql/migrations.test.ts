@@ -9,22 +9,26 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DatabaseLive } from "../../../adapters/sql/layers.js"
 import { migrate, migrations, MIGRATIONS_TABLE } from "../../../adapters/sql/migrations.js"
-import * as SqlTradeRepository from "../../../adapters/sql/SqlTradeRepository.js"
 import * as Dec from "../../../src/domain/Decimal.js"
 import type { RunId, SnapshotId } from "../../../src/domain/Ids.js"
-import { TradeRepository } from "../../../src/ports/TradeRepository.js"
+import { snapshotDigest, TradeRepository } from "../../../src/ports/TradeRepository.js"
 import { describePg, freshSchema, pgAvailable } from "../../support/postgres.js"
 import { item } from "../../support/world.js"
 
 const dir = mkdtempSync(join(tmpdir(), "trade-exec-migrate-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-/** Writes a snapshot and a run with the schema of the first version only. */
+/** Writes a snapshot and a run as the first version did: its schema, its rows. */
 const firstVersion = Effect.gen(function*() {
   yield* migrate(1)
-  const repo = yield* SqlTradeRepository.make
-  const snapshot = yield* repo.createSnapshot({ id: "snap_v1" as SnapshotId, items: [item("AAA", "0.123456789")] })
-  yield* repo.createRun({ id: "run_v1" as RunId, snapshotId: snapshot.id, params: { portfolioValue: Dec.unsafe("1000.5") } })
+  const sql = yield* SqlClient.SqlClient
+  const items = [item("AAA", "0.123456789")]
+  const at = "2026-11-01T09:00:00.000Z"
+  yield* sql`INSERT INTO decision_snapshots (id, status, digest, frozen_at, source, created_at)
+    VALUES ('snap_v1', 'success', ${snapshotDigest(items)}, ${at}, NULL, ${at})`
+  yield* sql`INSERT INTO snapshot_items (snapshot_id, position, symbol, weight) VALUES ('snap_v1', 0, 'AAA', '0.123456789')`
+  yield* sql`INSERT INTO trade_runs (id, snapshot_id, status, mode, params, attempts, created_at, updated_at)
+    VALUES ('run_v1', 'snap_v1', 'queued', 'paper', '{"portfolioValue":"1000.5"}', 0, ${at}, ${at})`
 })
 
 const migratedForward = (db: string) =>
