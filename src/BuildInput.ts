@@ -130,7 +130,7 @@ const optionalDecimal = (
   check?: (d: Dec.Decimal) => string | undefined
 ): Dec.Decimal | undefined => {
   if (isAbsent(value)) return undefined
-  const parsed = decimal(source, row, field, value)
+  const parsed = BigDecimal.isBigDecimal(value) ? value : decimal(source, row, field, value)
   const problem = check?.(parsed)
   return problem === undefined ? parsed : reject(source, row, field, value, problem)
 }

@@ -173,11 +173,12 @@ export const buildPlan = (plan: BuildInput.BuildPlan): BuildResult => {
     weight: Dec.Decimal,
     price: Dec.Decimal,
     sector: string | undefined,
-    targetFor: (lot: Dec.Decimal) => Dec.Decimal
+    /** What the decision wants held, as an amount of money (signed); zero to close. */
+    desired: Dec.Decimal
   ) => {
     const security = plan.securities.get(symbol)
     const lot = security?.lotSize ?? settings.lotSize
-    const target = targetFor(lot)
+    const target = Dec.isZero(desired) ? Dec.ZERO : Dec.times(Dec.quotientTowardZero(desired, Dec.mul(price, lot)), lot)
     const trade = tradeQuantity(current, target, lot)
     if (Dec.isZero(trade)) {
       // A wanted exposure smaller than one lot is not "at target", even when nothing is held.
@@ -217,9 +218,7 @@ export const buildPlan = (plan: BuildInput.BuildPlan): BuildResult => {
       continue
     }
     const current = plan.positions.get(item.symbol) ?? Dec.ZERO
-    const desired = Dec.mul(item.weight, effectiveValue)
-    consider(item.symbol, current, item.weight, price, item.sector, (lot) =>
-      Dec.times(Dec.quotientTowardZero(desired, Dec.mul(price, lot)), lot))
+    consider(item.symbol, current, item.weight, price, item.sector, Dec.mul(item.weight, effectiveValue))
   }
 
   const held = [...plan.positions.keys()].filter((s) => !inDecision.has(s)).sort()
@@ -233,7 +232,7 @@ export const buildPlan = (plan: BuildInput.BuildPlan): BuildResult => {
       skipped.push({ symbol, reason: "missing_price" })
       continue
     }
-    consider(symbol, plan.positions.get(symbol)!, Dec.ZERO, price, undefined, () => Dec.ZERO)
+    consider(symbol, plan.positions.get(symbol)!, Dec.ZERO, price, undefined, Dec.ZERO)
   }
 
   trimToCash(plan, candidates)
