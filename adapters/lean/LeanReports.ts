@@ -10,10 +10,11 @@
  * twice, or listed out of order is still one fill with one id. `OrderEventId` counts from 1 per order
  * (`Order.GetNewId`), which tells us when events are missing.
  *
- * The orders file and the events file are written one after the other, and LEAN may be between the two when
- * we read. A final status is only reported when the fills behind it are all there — `FILLED` when the fills add
- * up to the order, `CANCELED` when no event is missing — because the runner never touches a final order again:
- * a fill reported after it would be lost. Until then the order is reported as still working.
+ * LEAN sets an order's status before it raises the order event, so the orders file can run ahead of the events
+ * file. A final status is only reported when the events behind it are all there — no event id missing, and the
+ * newest event itself says Filled, Canceled or Invalid (a Filled order's fills also add up to it) — because the
+ * runner never touches a final order again: a fill reported after it would be lost. Until then the order is
+ * reported as still working, `SUBMITTED` or `PARTIAL` by its fills.
  */
 import { Either, Option } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
@@ -82,35 +83,34 @@ const viewOf = (
       })
     }
 
-    const last = events.at(-1)
-    const lastStatus = last === undefined ? Option.none() : last.status
-    // The newer of the two files wins where it says the order is done.
-    const status = Option.match(lastStatus, {
-      onNone: () => order.status,
-      onSome: (s) => (isTerminal(s) || !isTerminal(order.status) ? s : order.status)
-    })
     const filled = Dec.sum(fills.map((f) => f.quantity))
-    const ordered = Option.map(order.quantity, Dec.abs)
     const working: ExecutionStatus = fills.length > 0 ? "PARTIAL" : "SUBMITTED"
-    const noGaps = events.every((e, i) => e.orderEventId === i + 1)
+    // LEAN sets `order.Status` before it raises the order event, and the bridge's timed publish writes statuses
+    // straight from LEAN's books: the orders file may say an order is done while its last events (fills among
+    // them) are not written yet. The runner never touches a final order again, so an order is only final when
+    // every event is there (ids run 1..n with no gap) and the newest of them says so itself.
+    const complete = events.every((e, i) => e.orderEventId === i + 1)
+    const last = events.at(-1)
+    const finalStatus = complete && last !== undefined ? Option.filter(last.status, isTerminal) : Option.none()
     const messageOf = (wanted: number) =>
       Option.getOrUndefined(
         Option.firstSomeOf([...events].reverse().map((e) => Option.filter(e.message, () => Option.contains(e.status, wanted))))
       )
 
-    switch (status) {
-      case LeanOrderStatus.Filled:
+    if (Option.isNone(finalStatus)) return { status: working, fills }
+    switch (finalStatus.value) {
+      case LeanOrderStatus.Filled: {
+        // And the fills add up to the order, as they must once LEAN says Filled.
+        const ordered = Option.map(order.quantity, Dec.abs)
         return Option.exists(ordered, (q) => Dec.eq(q, filled)) ? { status: "FILLED", fills } : { status: working, fills }
+      }
       case LeanOrderStatus.Canceled: {
-        if (!noGaps) return { status: working, fills }
         const reason = messageOf(LeanOrderStatus.Canceled)
         return { status: "CANCELED", fills, ...(reason === undefined ? {} : { reason }) }
       }
-      case LeanOrderStatus.Invalid:
-        // An invalid order never traded; LEAN's message says why it refused it.
-        return { status: "REJECTED", fills, reason: messageOf(LeanOrderStatus.Invalid) ?? "LEAN marked the order Invalid" }
       default:
-        return { status: working, fills }
+        // Invalid: LEAN refused the order; its message says why.
+        return { status: "REJECTED", fills, reason: messageOf(LeanOrderStatus.Invalid) ?? "LEAN marked the order Invalid" }
     }
   })
 

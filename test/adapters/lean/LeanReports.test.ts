@@ -71,6 +71,25 @@ describe("LEAN's orders and events as execution reports", () => {
     expect(reportOf(3, [event(1, "submitted"), event(2, "partiallyFilled", { quantity: "4.0", price: "100" })]).status).toBe("PARTIAL")
   })
 
+  it("does not say CANCELED while the orders file is ahead of the events file: the last events may be fills", () => {
+    // LEAN sets Canceled (5) on the order before it raises the event; the events file has not caught up.
+    expect(reportOf(5, [event(1, "submitted")]).status).toBe("SUBMITTED")
+    const partial = reportOf(5, [event(1, "submitted"), event(2, "partiallyFilled", { quantity: "4.0", price: "100" })])
+    expect([partial.status, partial.fills.length]).toEqual(["PARTIAL", 1])
+    expect(reportOf(5, []).status).toBe("SUBMITTED")
+  })
+
+  it("says FILLED and CANCELED only when the newest event says so itself", () => {
+    // All fills written, but the event that closes the order is not: still working.
+    expect(reportOf(3, [event(1, "submitted"), event(2, "partiallyFilled", { quantity: "10.0", price: "100" })]).status).toBe("PARTIAL")
+    expect(reportOf(3, [event(1, "submitted"), event(2, "filled", { quantity: "10.0", price: "100" })]).status).toBe("FILLED")
+    expect(reportOf(5, [event(1, "submitted"), event(2, "canceled")]).status).toBe("CANCELED")
+  })
+
+  it("does not say FILLED while an earlier event is missing", () => {
+    expect(reportOf(3, [event(1, "submitted"), event(3, "filled", { quantity: "10.0", price: "100" })]).status).toBe("PARTIAL")
+  })
+
   it("does not say CANCELED while an earlier event is missing, since it may be a fill", () => {
     expect(reportOf(5, [event(1, "submitted"), event(3, "canceled")]).status).toBe("SUBMITTED")
     const canceled = reportOf(5, [event(1, "submitted"), event(2, "partiallyFilled", { quantity: "4.0", price: "100" }), event(3, "canceled", undefined, `,"message":"user asked"`)])
@@ -85,7 +104,9 @@ describe("LEAN's orders and events as execution reports", () => {
     const message = "Order Error: ids: [1], Insufficient buying power to complete orders"
     const report = reportOf(7, [event(1, "invalid", undefined, `,"message":"${message}"`)])
     expect([report.status, report.rejectReason, report.fills]).toEqual(["REJECTED", message, []])
-    expect(reportOf(7, []).rejectReason).toBe("LEAN marked the order Invalid")
+    expect(reportOf(7, [event(1, "invalid")]).rejectReason).toBe("LEAN marked the order Invalid")
+    // The orders file says Invalid, the event is not written yet.
+    expect(reportOf(7, []).status).toBe("SUBMITTED")
   })
 
   it("keeps working statuses working: New, Submitted, UpdateSubmitted, CancelPending, None", () => {
