@@ -3,7 +3,7 @@
  *
  * Statuses: New, Submitted, UpdateSubmitted, CancelPending and None are working (`SUBMITTED`, or `PARTIAL` once
  * something filled); PartiallyFilled is `PARTIAL`; Filled `FILLED`; Canceled `CANCELED`; Invalid `REJECTED` with
- * LEAN's message.
+ * LEAN's message, or `CANCELED` with it when part of the order had already filled.
  *
  * Fills are the events with a non-zero fill quantity. Each gets the execution id LEAN itself gives the event
  * (`SerializedOrderEvent.Id` = `{AlgorithmId}-{OrderId}-{OrderEventId}`), so the same event read twice, listed
@@ -108,9 +108,13 @@ const viewOf = (
         const reason = messageOf(LeanOrderStatus.Canceled)
         return { status: "CANCELED", fills, ...(reason === undefined ? {} : { reason }) }
       }
-      default:
-        // Invalid: LEAN refused the order; its message says why.
-        return { status: "REJECTED", fills, reason: messageOf(LeanOrderStatus.Invalid) ?? "LEAN marked the order Invalid" }
+      default: {
+        // Invalid. An order that never traded was refused: REJECTED, with LEAN's message. One that had already
+        // traded cannot be REJECTED (PARTIAL → REJECTED is not a transition, the run would fail): LEAN gave up on
+        // its remainder, so it is CANCELED with its fills kept and LEAN's message as the reason.
+        const reason = messageOf(LeanOrderStatus.Invalid) ?? "LEAN marked the order Invalid"
+        return { status: fills.length > 0 ? "CANCELED" : "REJECTED", fills, reason }
+      }
     }
   })
 

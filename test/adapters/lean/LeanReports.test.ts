@@ -4,6 +4,7 @@ import * as Reports from "../../../adapters/lean/LeanReports.js"
 import { decodeCommandResult, decodeOrderEvents, decodeResults, type LeanOrder } from "../../../adapters/lean/LeanResults.js"
 import * as Dec from "../../../src/domain/Decimal.js"
 import type { ClientOrderId } from "../../../src/domain/Ids.js"
+import * as OrderState from "../../../src/OrderState.js"
 import type { ExecutionReport } from "../../../src/ports/ExecutionProvider.js"
 
 const ID = "AAA-B-1" as ClientOrderId
@@ -107,6 +108,18 @@ describe("LEAN's orders and events as execution reports", () => {
     expect(reportOf(7, [event(1, "invalid")]).rejectReason).toBe("LEAN marked the order Invalid")
     // The orders file says Invalid, the event is not written yet.
     expect(reportOf(7, []).status).toBe("SUBMITTED")
+  })
+
+  it("reports an Invalid order that had already filled in part as CANCELED, keeping its fills and LEAN's message", () => {
+    // PARTIAL → REJECTED is not a transition of ours: the run would fail on it.
+    const message = "Brokerage rejected the rest of the order"
+    const report = reportOf(7, [
+      event(1, "submitted"),
+      event(2, "partiallyFilled", { quantity: "4.0", price: "100" }),
+      event(3, "invalid", undefined, `,"message":"${message}"`)
+    ])
+    expect([report.status, report.rejectReason, report.fills.map((f) => f.executionId)]).toEqual(["CANCELED", message, ["algo-1-2"]])
+    expect(OrderState.canTransition("PARTIAL", report.status)).toBe(true)
   })
 
   it("keeps working statuses working: New, Submitted, UpdateSubmitted, CancelPending, None", () => {
