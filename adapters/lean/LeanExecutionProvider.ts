@@ -163,10 +163,13 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
             }
           }
           for (const order of [...results.value.orders].sort((a, b) => a.id - b.id)) {
-            if (order.tag === "") continue
+            // By the tag the order was submitted with, not the one LEAN holds now (it appends to it): an order
+            // missed here would be sent again.
+            const tag = Reports.clientTagOf(order)
+            if (tag === "") continue
             const tagged = { algorithmId, order, events: byOrder.get(order.id) ?? [] }
-            const list = byTag.get(order.tag)
-            if (list === undefined) byTag.set(order.tag, [tagged])
+            const list = byTag.get(tag)
+            if (list === undefined) byTag.set(tag, [tagged])
             else list.push(tagged)
           }
         }

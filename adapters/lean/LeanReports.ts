@@ -31,6 +31,15 @@ export interface TaggedOrder {
   readonly events: ReadonlyArray<LeanOrderEvent>
 }
 
+/**
+ * The client order id an order was tagged with. LEAN changes an order's tag after submission: on a fill with a
+ * message it appends `" - " + message` (paper fill models warn of stale prices that way), and a cancel with a
+ * tag replaces it. The tag the order was submitted with is taken where the results record it; otherwise the tag
+ * up to its first space, which is the whole of ours: client order ids have no spaces (`[A-Za-z0-9._-]`).
+ */
+export const clientTagOf = (order: LeanOrder): string =>
+  Option.getOrElse(order.submittedTag, () => order.tag.split(" ", 1)[0] ?? "")
+
 const isTerminal = (status: number) =>
   status === LeanOrderStatus.Filled || status === LeanOrderStatus.Canceled || status === LeanOrderStatus.Invalid
 

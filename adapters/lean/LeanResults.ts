@@ -2,8 +2,8 @@
  * What a live LEAN algorithm writes about its orders, in LEAN's own formats, read exactly.
  *
  * - `{AlgorithmId}.json` — a LEAN `Result`: `orders` maps an order id to a serialized `QuantConnect.Orders.Order`
- *   (`id`, `tag`, `quantity`, `status` as the integer of `OrderStatus`), `holdings` maps a ticker to a `Holding`
- *   and `cash` / `cashBook` maps a currency to a `Cash` (`amount`). LEAN's `LiveTradingResultHandler` stores this
+ *   (`id`, `tag`, `quantity`, `status` as the integer of `OrderStatus`; the bridge algorithm adds `submittedTag`),
+ *   `holdings` maps a ticker to a `Holding` and `cash` / `cashBook` maps a currency to a `Cash` (`amount`). LEAN's `LiveTradingResultHandler` stores this
  *   file itself (`StoreStatusFile` → `SaveResults($"{AlgorithmId}.json")`), but only every few minutes, so the
  *   algorithm shipped in `algorithm/` writes the same shape on every order event.
  * - `{AlgorithmId}-order-events.json` — an array of `SerializedOrderEvent` (Common/Orders/Serialization):
@@ -35,9 +35,18 @@ const STATUS_BY_NAME: ReadonlyMap<string, number> = new Map(
   Object.entries(LeanOrderStatus).map(([name, value]) => [name.toLowerCase(), value])
 )
 
+/**
+ * The field in which the bridge algorithm writes the tag an order was submitted with
+ * (`OrderTicket.SubmitRequest.Tag`): LEAN's own `tag` changes after submission.
+ */
+export const SUBMITTED_TAG_FIELD = "submittedTag"
+
 export interface LeanOrder {
   readonly id: number
+  /** The order's tag as LEAN keeps it now: LEAN appends to it (a fill's message) or replaces it (a cancel's tag). */
   readonly tag: string
+  /** The tag the order was submitted with, where the writer records it (the bridge algorithm does). */
+  readonly submittedTag: Option.Option<string>
   /** Signed, as LEAN keeps it: negative sells. */
   readonly quantity: Option.Option<Dec.Decimal>
   readonly status: number
@@ -113,6 +122,7 @@ export const decodeResults = (file: string, content: string): Either.Either<Lean
           id: id.value,
           // Json.NET leaves out an empty tag (DefaultValueHandling.Ignore on Order.Tag).
           tag: Option.getOrElse(Json.text(Json.field(raw, "tag")), () => ""),
+          submittedTag: Json.text(Json.field(raw, SUBMITTED_TAG_FIELD)).pipe(Option.filter((t) => t.length > 0)),
           quantity: Json.decimal(Json.field(raw, "quantity")),
           status: status.value,
           symbol: symbolValue(Json.field(raw, "symbol"))

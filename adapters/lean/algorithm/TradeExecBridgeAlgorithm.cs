@@ -10,7 +10,8 @@
  *   <trade-exec-results-dir>/<trade-exec-algorithm-id>.json               orders, holdings, cash book
  *   <trade-exec-results-dir>/<trade-exec-algorithm-id>-order-events.json  every order event of this run
  *
- * in LEAN's formats (order status as the OrderStatus integer; events through LEAN's OrderEventJsonConverter,
+ * in LEAN's formats (order status as the OrderStatus integer, plus `submittedTag`, the tag each order was
+ * submitted with, since LEAN appends to an order's tag later; events through LEAN's OrderEventJsonConverter,
  * which gives each event the id `{AlgorithmId}-{OrderId}-{OrderEventId}`), each file written whole and then
  * renamed into place so a reader never sees half of it.
  *
@@ -120,6 +121,9 @@ namespace QuantConnect.Algorithm.CSharp
                     {
                         id = order.Id,
                         tag = order.Tag,
+                        // The tag as submitted: LEAN appends a fill's message to order.Tag (and a cancel may
+                        // replace it), and trade-execution finds its orders by the tag it gave them.
+                        submittedTag = Transactions.GetOrderTicket(order.Id)?.SubmitRequest?.Tag,
                         status = (int)order.Status,
                         quantity = order.Quantity,
                         type = (int)order.Type,

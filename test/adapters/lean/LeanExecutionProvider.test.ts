@@ -13,6 +13,7 @@ import {
   leanDirectory,
   leanOrdersByTag,
   leanProvider,
+  leanTagOf,
   order,
   pendingCommandFiles,
   Platform,
@@ -24,6 +25,11 @@ const timeoutIds = (error: ExecutionError | ExecutionTimeout) => {
   if (error._tag !== "ExecutionTimeout") throw new Error(`expected a timeout, got ${error.message}`)
   return error.clientOrderIds
 }
+
+/** One order event as LEAN serializes it, for results files written by hand. */
+const event = (orderId: number, orderEventId: number, status: string, quantity: string) =>
+  `{"orderId":${orderId},"orderEventId":${orderEventId},"symbolValue":"AAA","time":1795618800.5,"status":"${status}",` +
+  `"fillPrice":10.5,"fillQuantity":${quantity},"direction":"buy","quantity":2.0}`
 
 const commandsFor = (dir: string, id: ClientOrderId) => received(dir).filter((c) => c.command === "OrderCommand" && c.tag === id).length
 
@@ -153,6 +159,23 @@ describe("LeanExecutionProvider", () => {
         expect(again).toEqual(first)
         expect(commandsFor(dir, o.clientOrderId)).toBe(1)
       }))
+
+    it.scopedLive("finds an order by the tag it was submitted with, though LEAN appended a fill's message to it", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        yield* startStandIn(dir)
+        const o = order("STALE", "BUY", 4)
+        const provider = yield* leanProvider(dir, { acknowledgeTimeout: "3 seconds" })
+        const [report] = yield* provider.submit([o])
+        expect(leanTagOf(dir, o.clientOrderId)).toMatch(new RegExp(`^${o.clientOrderId} - Warning: fill at stale price`))
+        expect(report?.status).toBe("FILLED")
+        expect(yield* provider.status([o.clientOrderId])).toEqual([report])
+        // Sent again with our journal entry gone (the README's remedy for a command LEAN never answered).
+        fs.rmSync(path.join(dir, "trade-exec-journal", `${o.clientOrderId}.json`))
+        const [again] = yield* (yield* leanProvider(dir)).submit([o])
+        expect(again).toEqual(report)
+        expect(commandsFor(dir, o.clientOrderId)).toBe(1)
+      }))
   })
 
   describe("reading what LEAN did", () => {
@@ -214,12 +237,25 @@ describe("LeanExecutionProvider", () => {
         expect([report.status, fillText(report)]).toEqual(["FILLED", [`${ALGORITHM_ID}-1-2 SELL 4 @ 100 fee 1`]])
       }))
 
+    it.scopedLive("matches LEAN's orders by the tag they were submitted with, or else by their tag up to its first space", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        // LEAN's own results have no submittedTag: a fill's message appended to the tag is cut off at the space.
+        // The bridge's results have it, and it wins over a tag LEAN replaced.
+        fs.writeFileSync(
+          path.join(dir, "algo.json"),
+          `{"orders":{"1":{"id":1,"status":3,"quantity":2.0,"tag":"AAA-B-7 - Warning: fill at stale price"},` +
+            `"2":{"id":2,"status":5,"quantity":2.0,"tag":"Canceled by the desk","submittedTag":"BBB-B-7"}}}`
+        )
+        fs.writeFileSync(path.join(dir, "algo-order-events.json"), `[${event(1, 1, "filled", "2.0")},${event(2, 1, "canceled", "0.0")}]`)
+        const provider = yield* Lean.make({ leanDir: dir, algorithmId: "algo" }).pipe(Effect.provide(Platform))
+        const reports = yield* provider.status(["AAA-B-7", "BBB-B-7", "Canceled"] as Array<ClientOrderId>)
+        expect(reports.map((r) => [r.clientOrderId, r.status])).toEqual([["AAA-B-7", "FILLED"], ["BBB-B-7", "CANCELED"]])
+      }))
+
     it.scopedLive("knows the orders of earlier deployments too, reads LEAN's dated event files, and cancels only in the running one", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
-        const event = (orderId: number, orderEventId: number, status: string, quantity: string) =>
-          `{"orderId":${orderId},"orderEventId":${orderEventId},"symbolValue":"AAA","time":1795618800.5,"status":"${status}",` +
-          `"fillPrice":10.5,"fillQuantity":${quantity},"direction":"buy","quantity":2.0}`
         fs.writeFileSync(path.join(dir, "first.json"), `{"orders":{"1":{"id":1,"status":3,"quantity":2.0,"tag":"OLD-B-1"},"2":{"id":2,"status":1,"quantity":2.0,"tag":"STALE-B-1"}}}`)
         fs.writeFileSync(path.join(dir, "first-order-events.json"), `[${event(1, 1, "submitted", "0.0")},${event(1, 2, "filled", "2.0")}]`)
         fs.writeFileSync(path.join(dir, "second.json"), `{"orders":{"1":{"id":1,"status":2,"quantity":2.0,"tag":"NEW-B-1"}}}`)

@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { placeholders, render, required, TEMPLATE } from "../../../adapters/lean/algorithm/render-config.js"
+import { SUBMITTED_TAG_FIELD } from "../../../adapters/lean/LeanResults.js"
 
 const template = fs.readFileSync(TEMPLATE, "utf8")
 const algorithm = fs.readFileSync(path.join(path.dirname(TEMPLATE), "TradeExecBridgeAlgorithm.cs"), "utf8")
@@ -68,5 +69,7 @@ describe("the LEAN side of the bridge", () => {
     expect(algorithm).toContain(`_bridgeId + ".json"`)
     expect(algorithm).toContain(`_bridgeId + "-order-events.json"`)
     expect(algorithm).toContain("new OrderEventJsonConverter(_bridgeId)")
+    // LEAN appends to an order's tag; the provider prefers the tag as submitted, under this field.
+    expect(algorithm).toContain(`${SUBMITTED_TAG_FIELD} = Transactions.GetOrderTicket(order.Id)?.SubmitRequest?.Tag`)
   })
 })

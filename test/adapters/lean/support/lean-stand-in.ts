@@ -5,7 +5,8 @@
  * - polls `command*.json` in name order, reads and deletes each file, runs the `OrderCommand`s and
  *   `CancelOrderCommand`s in it, and writes `result-command-{Id}.json` (a `CommandResultPacket`, PascalCase as
  *   Json.NET writes it by default);
- * - keeps `{AlgorithmId}.json` (`orders`: order id → Order with an integer `status`; `holdings`; `cash`) and
+ * - keeps `{AlgorithmId}.json` (`orders`: order id → Order with an integer `status` and, as the bridge
+ *   algorithm writes it, `submittedTag`; `holdings`; `cash`) and
  *   `{AlgorithmId}-order-events.json` (SerializedOrderEvents), writing them in place like LEAN's
  *   `File.WriteAllText` (not atomically), decimals in Json.NET's style (`10.0`).
  *
@@ -17,6 +18,7 @@
  * - `REST…`  accepted and left working, nothing filled
  * - `SLOW…`  the command is taken at once but the order only appears after `LEAN_STANDIN_SLOW_MS`
  * - `LAG…`   the orders file says Filled at once; the fill events follow `LEAN_STANDIN_LAG_MS` later
+ * - `STALE…` filled in full with a stale-price warning, which LEAN appends to the order's tag
  * - others   filled in full at once
  *
  * Environment: `LEAN_STANDIN_ALGORITHM_ID`, `LEAN_STANDIN_RESULTS_DIR` (default: cwd), `LEAN_STANDIN_CASH`,
@@ -114,7 +116,9 @@ interface Order {
   readonly ticker: string
   readonly quantity: D
   readonly limitPrice: D
-  readonly tag: string
+  /** Changes after submission, as LEAN's does: a Filled event's message is appended to it. */
+  tag: string
+  readonly submittedTag: string
   readonly time: string
   status: number
   price: D
@@ -153,10 +157,14 @@ const book = (order: Order, quantity: D, price: D) => {
   cash = sub(sub(cash, mul(quantity, price)), fee)
 }
 
-const fill = (order: Order, quantity: D, price: D, status: "partiallyFilled" | "filled"): Event => {
+const fill = (order: Order, quantity: D, price: D, status: "partiallyFilled" | "filled", message?: string): Event => {
   book(order, quantity, price)
   order.price = price
-  return event(order, status, { fillPrice: price, fillQuantity: quantity, fee })
+  if (status === "filled" && message !== undefined) {
+    // BrokerageTransactionHandler.HandleOrderEvent appends a Filled event's message to the order's tag.
+    order.tag = order.tag === "" ? message : `${order.tag} - ${message}`
+  }
+  return event(order, status, { fillPrice: price, fillQuantity: quantity, fee, ...(message === undefined ? {} : { message }) })
 }
 
 const serializeEvent = (e: Event): Out => ({
@@ -194,6 +202,7 @@ const serializeOrder = (o: Order): Out => ({
   quantity: raw(o.quantity),
   status: int(o.status),
   tag: o.tag === "" ? undefined : o.tag,
+  submittedTag: o.submittedTag === "" ? undefined : o.submittedTag,
   properties: { timeInForce: {} },
   securityType: int(1),
   direction: int(o.quantity.u < 0n ? 1 : 0),
@@ -244,6 +253,7 @@ const placeOrder = (command: Record<string, unknown>) => {
     quantity,
     limitPrice,
     tag: String(command["Tag"] ?? ""),
+    submittedTag: String(command["Tag"] ?? ""),
     time: new Date().toISOString(),
     status: 0,
     price: dec("0"),
@@ -275,7 +285,8 @@ const placeOrder = (command: Record<string, unknown>) => {
     order.status = 3
     return true
   }
-  const filled = fill(order, quantity, price, "filled")
+  const stale = ticker.startsWith("STALE") ? `Warning: fill at stale price of ${num(price)} (${ticker})` : undefined
+  const filled = fill(order, quantity, price, "filled", stale)
   events.push(filled)
   order.status = 3
   if (ticker.startsWith("LAG")) {

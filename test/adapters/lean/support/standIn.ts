@@ -101,17 +101,31 @@ export const received = (leanDir: string): ReadonlyArray<{ readonly command: str
   return fs.readFileSync(file, "utf8").trim().split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l))
 }
 
-/** How many LEAN orders carry each tag, from the results LEAN wrote. */
-export const leanOrdersByTag = (leanDir: string): ReadonlyMap<string, number> => {
+interface WrittenOrder {
+  readonly id: number
+  readonly tag?: string
+  readonly submittedTag?: string
+}
+
+const writtenOrders = (leanDir: string): ReadonlyArray<WrittenOrder> => {
   const file = path.join(leanDir, `${ALGORITHM_ID}.json`)
+  if (!fs.existsSync(file)) return []
+  return Object.values((JSON.parse(fs.readFileSync(file, "utf8")) as { orders: Record<string, WrittenOrder> }).orders)
+}
+
+/** How many LEAN orders carry each tag as submitted, from the results LEAN wrote. */
+export const leanOrdersByTag = (leanDir: string): ReadonlyMap<string, number> => {
   const counts = new Map<string, number>()
-  if (!fs.existsSync(file)) return counts
-  const orders = (JSON.parse(fs.readFileSync(file, "utf8")) as { orders: Record<string, { tag?: string }> }).orders
-  for (const order of Object.values(orders)) {
-    if (order.tag !== undefined) counts.set(order.tag, (counts.get(order.tag) ?? 0) + 1)
+  for (const order of writtenOrders(leanDir)) {
+    const tag = order.submittedTag ?? order.tag
+    if (tag !== undefined) counts.set(tag, (counts.get(tag) ?? 0) + 1)
   }
   return counts
 }
+
+/** The tag LEAN holds now for the order submitted with `tag`. */
+export const leanTagOf = (leanDir: string, tag: string): string | undefined =>
+  writtenOrders(leanDir).find((o) => o.submittedTag === tag)?.tag
 
 /** Files LEAN has not taken yet. */
 export const pendingCommandFiles = (leanDir: string): ReadonlyArray<string> =>
