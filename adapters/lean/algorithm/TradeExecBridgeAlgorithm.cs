@@ -109,55 +109,65 @@ namespace QuantConnect.Algorithm.CSharp
 
         /// <summary>
         /// Writes the orders, holdings and cash book, then the order events. Order events may arrive on another
-        /// thread than scheduled events, hence the lock.
+        /// thread than scheduled events, hence the lock. A failure is logged and left to the next publish (every
+        /// order event and every scheduled tick writes everything again): an exception escaping OnOrderEvent or a
+        /// scheduled event would make LEAN stop the live algorithm (SetRuntimeError).
         /// </summary>
         private void Publish()
         {
             lock (_gate)
             {
-                var orders = Transactions.GetOrders(order => true).ToDictionary(
-                    order => order.Id.ToString(CultureInfo.InvariantCulture),
-                    order => new
-                    {
-                        id = order.Id,
-                        tag = order.Tag,
-                        // The tag as submitted: LEAN appends a fill's message to order.Tag (and a cancel may
-                        // replace it), and trade-execution finds its orders by the tag it gave them.
-                        submittedTag = Transactions.GetOrderTicket(order.Id)?.SubmitRequest?.Tag,
-                        status = (int)order.Status,
-                        quantity = order.Quantity,
-                        type = (int)order.Type,
-                        symbol = new { value = order.Symbol.Value, id = order.Symbol.ID.ToString() },
-                        price = order.Price,
-                        time = order.Time
-                    });
-                var holdings = Securities.Values
-                    .Where(security => security.Holdings.Quantity != 0)
-                    .GroupBy(security => security.Symbol.Value)
-                    .ToDictionary(group => group.Key, group =>
-                    {
-                        var security = group.First();
-                        return new
-                        {
-                            symbol = new { value = security.Symbol.Value },
-                            quantity = security.Holdings.Quantity,
-                            averagePrice = security.Holdings.AveragePrice,
-                            marketPrice = security.Price
-                        };
-                    });
-                var cash = Portfolio.CashBook.ToDictionary(
-                    pair => pair.Key,
-                    pair => new { symbol = pair.Value.Symbol, amount = pair.Value.Amount, conversionRate = pair.Value.ConversionRate });
-
-                var results = new Dictionary<string, object>
+                try
                 {
-                    ["orders"] = orders,
-                    ["holdings"] = holdings,
-                    ["cash"] = cash,
-                    ["accountCurrency"] = AccountCurrency
-                };
-                WriteWhole(_resultsFile, JsonConvert.SerializeObject(results, Formatting.None));
-                WriteWhole(_eventsFile, JsonConvert.SerializeObject(_orderEvents, Formatting.None, _eventConverter));
+                    var orders = Transactions.GetOrders(order => true).ToDictionary(
+                        order => order.Id.ToString(CultureInfo.InvariantCulture),
+                        order => new
+                        {
+                            id = order.Id,
+                            tag = order.Tag,
+                            // The tag as submitted: LEAN appends a fill's message to order.Tag (and a cancel may
+                            // replace it), and trade-execution finds its orders by the tag it gave them.
+                            submittedTag = Transactions.GetOrderTicket(order.Id)?.SubmitRequest?.Tag,
+                            status = (int)order.Status,
+                            quantity = order.Quantity,
+                            type = (int)order.Type,
+                            symbol = new { value = order.Symbol.Value, id = order.Symbol.ID.ToString() },
+                            price = order.Price,
+                            time = order.Time
+                        });
+                    var holdings = Securities.Values
+                        .Where(security => security.Holdings.Quantity != 0)
+                        .GroupBy(security => security.Symbol.Value)
+                        .ToDictionary(group => group.Key, group =>
+                        {
+                            var security = group.First();
+                            return new
+                            {
+                                symbol = new { value = security.Symbol.Value },
+                                quantity = security.Holdings.Quantity,
+                                averagePrice = security.Holdings.AveragePrice,
+                                marketPrice = security.Price
+                            };
+                        });
+                    var cash = Portfolio.CashBook.ToDictionary(
+                        pair => pair.Key,
+                        pair => new { symbol = pair.Value.Symbol, amount = pair.Value.Amount, conversionRate = pair.Value.ConversionRate });
+
+                    var results = new Dictionary<string, object>
+                    {
+                        ["orders"] = orders,
+                        ["holdings"] = holdings,
+                        ["cash"] = cash,
+                        ["accountCurrency"] = AccountCurrency
+                    };
+                    WriteWhole(_resultsFile, JsonConvert.SerializeObject(results, Formatting.None));
+                    WriteWhole(_eventsFile, JsonConvert.SerializeObject(_orderEvents, Formatting.None, _eventConverter));
+                }
+                catch (Exception err)
+                {
+                    Error($"TradeExecBridgeAlgorithm: could not write {_resultsFile} or {_eventsFile}: {err.Message}. " +
+                        "The next order event or scheduled publish writes them again.");
+                }
             }
         }
 

@@ -72,4 +72,14 @@ describe("the LEAN side of the bridge", () => {
     // LEAN appends to an order's tag; the provider prefers the tag as submitted, under this field.
     expect(algorithm).toContain(`${SUBMITTED_TAG_FIELD} = Transactions.GetOrderTicket(order.Id)?.SubmitRequest?.Tag`)
   })
+
+  it("never lets a failed write out of Publish, where LEAN would stop the live algorithm", () => {
+    // No .NET here to run it: the source is checked instead. Every write happens inside Publish's try, whose
+    // catch logs through Error(...) and leaves the retry to the next publish.
+    const publish = algorithm.slice(algorithm.indexOf("private void Publish()"), algorithm.indexOf("private static void WriteWhole"))
+    const guarded = publish.slice(publish.indexOf("try"), publish.indexOf("catch (Exception err)"))
+    expect(guarded.match(/WriteWhole\(/g)?.length).toBe(2)
+    expect(publish.slice(publish.indexOf("catch (Exception err)"))).toMatch(/^catch \(Exception err\)\s*\{\s*Error\(/)
+    expect(algorithm.match(/WriteWhole\(_/g)?.length).toBe(2)
+  })
 })
