@@ -15,7 +15,7 @@ import * as Dec from "../../src/domain/Decimal.js"
 import type { ClientOrderId, RunId, SnapshotId } from "../../src/domain/Ids.js"
 import type { OrderStatus, TradeOrder } from "../../src/domain/Order.js"
 import { RiskVerdict } from "../../src/domain/Risk.js"
-import { RunParams, RunRecord, type TradeRun } from "../../src/domain/Run.js"
+import { RunParams, RunRecord } from "../../src/domain/Run.js"
 import { newId } from "../../src/internal/newId.js"
 import { nowIso } from "../../src/ports/AuditLog.js"
 import { LeaseLost, RepositoryError, RunNotFound, SnapshotNotFound } from "../../src/ports/errors.js"
@@ -24,6 +24,7 @@ import {
   type ClaimRequest,
   countOrders,
   type LeaseHolder,
+  queuedRun,
   snapshotDigest,
   TradeRepository
 } from "../../src/ports/TradeRepository.js"
@@ -173,26 +174,16 @@ export const make = Effect.gen(function*() {
         if (existing !== undefined) {
           return yield* new RepositoryError({ operation: "createRun", reason: `run ${id} already exists` })
         }
-        const now = yield* nowIso
-        const run: TradeRun = {
-          id,
-          snapshotId: input.snapshotId,
-          status: "queued",
-          mode: input.mode ?? "paper",
-          params: input.params ?? {},
-          attempts: 0,
-          createdAt: now,
-          updatedAt: now
-        }
+        const run = queuedRun(input, id, yield* nowIso)
         yield* sql`INSERT INTO trade_runs ${
           sql.insert({
             id: run.id,
             snapshot_id: run.snapshotId,
             status: run.status,
             mode: run.mode,
-            attempts: 0,
-            created_at: now,
-            updated_at: now
+            attempts: run.attempts,
+            created_at: run.createdAt,
+            updated_at: run.updatedAt
           })
         }`
         yield* sql`INSERT INTO trade_run_documents ${sql.insert({ run_id: run.id, params: Rows.toJson(RunParams, run.params) })}`

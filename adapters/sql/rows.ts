@@ -11,7 +11,7 @@ import type { Fill, OrderSide, OrderStatus, OrderType, TradeOrder } from "../../
 import { RiskVerdict } from "../../src/domain/Risk.js"
 import { RunParams, RunRecord, type RunMode, type RunStatus, type RunSummary, type TradeRun } from "../../src/domain/Run.js"
 import type { DecisionSnapshot, SnapshotItem, SnapshotStatus } from "../../src/domain/Snapshot.js"
-import type { AuditEvent, ChainedRow } from "../../src/ports/AuditLog.js"
+import { type AuditEvent, type ChainedRow, eventOf } from "../../src/ports/AuditLog.js"
 import { RepositoryError } from "../../src/ports/errors.js"
 
 type Nullable<A> = A | null
@@ -303,12 +303,13 @@ export const auditValues = (row: ChainedRow): ReadonlyArray<unknown> => [
   row.hash
 ]
 
-export const auditFromRow = (row: AuditRow): AuditEvent => ({
-  seq: Number(row.seq),
-  at: row.at,
-  type: row.type,
-  ...(row.run_id === null ? {} : { runId: row.run_id }),
-  payload: JSON.parse(row.payload) as unknown,
-  prevHash: row.prev_hash,
-  hash: row.hash
-})
+export const auditFromRow = (row: AuditRow): AuditEvent =>
+  eventOf({
+    seq: Number(row.seq),
+    at: row.at,
+    type: row.type,
+    runId: row.run_id ?? undefined,
+    payloadText: row.payload,
+    prevHash: row.prev_hash,
+    hash: row.hash
+  })

@@ -46,6 +46,18 @@ export interface NewSnapshot {
   readonly source?: string
 }
 
+/** A new run as every repository stores it: queued, paper unless said otherwise, no params by default. */
+export const queuedRun = (input: NewRun, id: RunId, now: string): TradeRun => ({
+  id,
+  snapshotId: input.snapshotId,
+  status: "queued",
+  mode: input.mode ?? "paper",
+  params: input.params ?? {},
+  attempts: 0,
+  createdAt: now,
+  updatedAt: now
+})
+
 export interface NewRun {
   readonly id?: RunId
   readonly snapshotId: SnapshotId
@@ -243,17 +255,7 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
           if (store.runs.has(id)) {
             return yield* new RepositoryError({ operation: "createRun", reason: `run ${id} already exists` })
           }
-          const now = yield* nowIso
-          return yield* setRun({
-            id,
-            snapshotId: input.snapshotId,
-            status: "queued",
-            mode: input.mode ?? "paper",
-            params: input.params ?? {},
-            attempts: 0,
-            createdAt: now,
-            updatedAt: now
-          })
+          return yield* setRun(queuedRun(input, id, yield* nowIso))
         }),
       getRun,
       listRuns: (filter) =>
