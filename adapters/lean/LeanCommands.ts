@@ -43,8 +43,12 @@ export const resultFiles = (commandId: string): ReadonlyArray<string> => [
   `command-result-${commandId}.json`
 ]
 
-/** A name for writing a file before renaming it into place: LEAN never matches it (it starts with a dot). */
-export const temporaryFile = (name: string): string => `.${name}.tmp`
+/**
+ * A name for writing a file before renaming it into place: LEAN never matches it (it starts with a dot). A
+ * `writer` mark makes it that writer's own, so two writers never write, rename or remove each other's file.
+ */
+export const temporaryFile = (name: string, writer?: string): string =>
+  writer === undefined ? `.${name}.tmp` : `.${name}.${writer}.tmp`
 
 const leanOrderType = (order: SubmitOrder): "Market" | "Limit" => (order.orderType === "LMT" ? "Limit" : "Market")
 

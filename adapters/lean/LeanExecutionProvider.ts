@@ -7,10 +7,11 @@
  *    a result packet for its command, a command file still waiting in LEAN's directory, or our journal entry
  *    saying we handed it over. Any of these means the order is never written again — after a crash of ours,
  *    the next submit reconciles instead of trading twice.
- * 2. Otherwise write the command under a temporary name, the journal entry, then rename the command to
- *    `command-<id>.json` (LEAN never reads half a command). The journal closes the one gap the files leave:
- *    LEAN deletes the command file before it runs it and writes its result after, so for a moment neither says
- *    the order exists.
+ * 2. Otherwise write the command under a temporary name, create the journal entry exclusively (the lock is
+ *    only this process's: of two processes submitting the same order, the one that creates the entry hands it
+ *    over), then rename the command to `command-<id>.json` (LEAN never reads half a command). The journal
+ *    closes the one gap the files leave: LEAN deletes the command file before it runs it and writes its result
+ *    after, so for a moment neither says the order exists.
  * 3. Wait, polling on a schedule, until LEAN has taken in every order (it appears in the results, or LEAN
  *    refused the command). Past `acknowledgeTimeout` the outcome is unknown: `ExecutionTimeout`, and the runner
  *    settles it with `status()`.
@@ -23,7 +24,7 @@
  */
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { Clock, Config, Duration, Effect, Either, Layer, Option, Ref, Schedule } from "effect"
+import { Clock, Config, Duration, Effect, Either, Layer, Option, Random, Ref, Schedule, Schema } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import * as Dec from "../../src/domain/Decimal.js"
 import { type ClientOrderId, normalizeSymbol } from "../../src/domain/Ids.js"
@@ -76,6 +77,20 @@ const isFinal = (report: ExecutionReport | undefined) =>
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
 const notFound = (error: PlatformError) => error._tag === "SystemError" && error.reason === "NotFound"
+const alreadyExists = (error: PlatformError) => error._tag === "SystemError" && error.reason === "AlreadyExists"
+
+/** What the journal records of a hand-over. */
+interface JournalEntry {
+  readonly commandFile: string
+  /** The temporary file the command was written to before its rename (absent in entries of earlier versions). */
+  readonly temporaryFile: string
+  readonly handedAt: string
+  readonly command: string
+}
+
+const decodeJournalEntry = Schema.decodeUnknownOption(
+  Schema.parseJson(Schema.Struct({ temporaryFile: Schema.optional(Schema.String) }))
+)
 
 interface Deployment {
   readonly algorithmId: string
@@ -238,12 +253,36 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
       fs.exists(file).pipe(Effect.mapError(ioFailure(operation, `look for ${file}`)))
 
     /**
+     * Our journal entry for an order: none, or the temporary command file the hand-over it records wrote (none
+     * when the entry cannot be read: it is being written, or a crash cut its writing short — either way the
+     * order counts as handed over). Entries written before the temporary file was named in them used one name.
+     */
+    const readJournal = (operation: string, id: ClientOrderId) =>
+      Effect.map(readOptional(operation, journalFile(id)), Option.map((content) =>
+        Option.map(
+          decodeJournalEntry(content),
+          (entry) => entry.temporaryFile ?? Commands.temporaryFile(Commands.orderCommandFile(id))
+        )))
+
+    /** Moves a written command to where LEAN takes it. Gone already: another process of ours moved it. */
+    const release = (operation: string, temporaryName: string, id: ClientOrderId) => {
+      const commandFile = path.join(leanDir, Commands.orderCommandFile(id))
+      return fs.rename(path.join(leanDir, temporaryName), commandFile).pipe(
+        Effect.catchIf(notFound, () => Effect.void),
+        Effect.mapError(ioFailure(operation, `write ${commandFile}`))
+      )
+    }
+
+    /**
      * Writes the commands of the orders LEAN has never been given; reconciles the rest. A command is written in
      * three steps, so that a crash at any point leaves a state the next submit reads right:
-     * 1. the whole command under a temporary name LEAN never reads — a crash here sent nothing;
-     * 2. the journal entry — from here on the order counts as handed over;
-     * 3. the rename to `command-<id>.json` — LEAN may take it from here. A journal entry whose temporary
-     *    file is still there is a hand-over a crash cut short between 2 and 3: it is completed.
+     * 1. the whole command under a temporary name of this hand-over's own, which LEAN never reads — a crash
+     *    here sent nothing;
+     * 2. the journal entry, naming that file, created exclusively — from here on the order counts as handed
+     *    over. Whoever creates it first (another process of ours may be submitting the same order: the lock
+     *    only covers this one) is the one hand-over; the others find it there and remove their own file;
+     * 3. the rename to `command-<id>.json` — LEAN may take it from here. A journal entry whose temporary file is
+     *    still there is a hand-over a crash cut short between 2 and 3: it is completed.
      */
     const handOver = (orders: ReadonlyArray<SubmitOrder>) =>
       handOverLock.withPermits(1)(Effect.gen(function*() {
@@ -254,20 +293,38 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
           const id = order.clientOrderId
           if (reports.has(id) || pending.has(id) || seen.has(id)) continue
           seen.add(id)
-          const commandFile = path.join(leanDir, Commands.orderCommandFile(id))
-          const temporary = path.join(leanDir, Commands.temporaryFile(Commands.orderCommandFile(id)))
-          const rename = fs.rename(temporary, commandFile).pipe(Effect.mapError(ioFailure("submit", `write ${commandFile}`)))
-          if (yield* exists("submit", journalFile(id))) {
-            if (yield* exists("submit", temporary)) yield* rename
+          const journaled = yield* readJournal("submit", id)
+          if (Option.isSome(journaled)) {
+            const written = journaled.value
+            if (Option.isSome(written) && (yield* exists("submit", path.join(leanDir, written.value)))) {
+              yield* release("submit", written.value, id)
+            }
             continue
           }
           if (Option.isSome(yield* commandResult("submit", id))) continue
           const command = Commands.orderCommand(order, instrument)
+          const writer = `${yield* Clock.currentTimeMillis}-${(yield* Random.nextIntBetween(0, 2 ** 31 - 1)).toString(36)}`
+          const temporaryName = Commands.temporaryFile(Commands.orderCommandFile(id), writer)
+          const temporary = path.join(leanDir, temporaryName)
           yield* fs.writeFileString(temporary, command).pipe(Effect.mapError(ioFailure("submit", `write ${temporary}`)))
           yield* fs.makeDirectory(journalDir, { recursive: true }).pipe(Effect.mapError(ioFailure("submit", `create ${journalDir}`)))
-          const entry = { commandFile: Commands.orderCommandFile(id), handedAt: yield* nowIso, command }
-          yield* writeAtomically("submit", journalDir, `${id}.json`, JSON.stringify(entry))
-          yield* rename
+          const entry: JournalEntry = {
+            commandFile: Commands.orderCommandFile(id),
+            temporaryFile: temporaryName,
+            handedAt: yield* nowIso,
+            command
+          }
+          // "wx": created only if no entry exists, in one step the file system decides.
+          const claimed = yield* fs.writeFileString(journalFile(id), JSON.stringify(entry), { flag: "wx" }).pipe(
+            Effect.as(true),
+            Effect.catchIf(alreadyExists, () => Effect.succeed(false)),
+            Effect.mapError(ioFailure("submit", `write ${journalFile(id)}`))
+          )
+          if (!claimed) {
+            yield* fs.remove(temporary).pipe(Effect.mapError(ioFailure("submit", `remove ${temporary}`)))
+            continue
+          }
+          yield* release("submit", temporaryName, id)
         }
       }))
 

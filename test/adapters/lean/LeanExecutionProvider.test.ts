@@ -1,5 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Context, Duration, Effect, Exit, Layer, Schedule } from "effect"
+import { FileSystem } from "@effect/platform"
+import { NodeFileSystem, NodePath } from "@effect/platform-node"
+import { ConfigProvider, Context, Deferred, Duration, Effect, Exit, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Lean from "../../../adapters/lean/LeanExecutionProvider.js"
@@ -125,13 +127,64 @@ describe("LeanExecutionProvider", () => {
         const dir = yield* leanDirectory
         const o = order("AAA", "BUY", 6)
         timeoutIds(yield* Effect.flip((yield* leanProvider(dir, { acknowledgeTimeout: "100 millis" })).submit([o])))
-        // Back to the moment before the rename: journal written, command complete under its temporary name.
-        const command = path.join(dir, `command-${o.clientOrderId}.json`)
-        fs.renameSync(command, path.join(dir, `.command-${o.clientOrderId}.json.tmp`))
+        // Back to the moment before the rename: journal written, command complete under the temporary name it records.
+        const journal = JSON.parse(fs.readFileSync(path.join(dir, "trade-exec-journal", `${o.clientOrderId}.json`), "utf8"))
+        expect(journal.temporaryFile).toMatch(new RegExp(`^\\.command-${o.clientOrderId}\\.json\\..+\\.tmp$`))
+        fs.renameSync(path.join(dir, `command-${o.clientOrderId}.json`), path.join(dir, journal.temporaryFile))
         yield* startStandIn(dir)
         const [report] = yield* (yield* leanProvider(dir)).submit([o])
         expect(report?.status).toBe("FILLED")
         expect(commandsFor(dir, o.clientOrderId)).toBe(1)
+      }))
+
+    it.scopedLive("lets one of two processes hand an order over when both found LEAN without it", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        const o = order("AAA", "BUY", 4)
+        const commandFile = `command-${o.clientOrderId}.json`
+        const took = path.join(dir, "lean-took")
+        fs.mkdirSync(took)
+        const checked = yield* Deferred.make<void>()
+        const handedOver = yield* Deferred.make<void>()
+        const signal = (d: Deferred.Deferred<void>) => Deferred.succeed(d, undefined)
+        const wait = (d: Deferred.Deferred<void>) => Effect.ignore(Effect.timeout(Deferred.await(d), "5 seconds"))
+        /**
+         * Two providers, each with its own lock, as two processes have. They interleave the worst way: both check
+         * before either writes; then the first writes everything and LEAN takes its command at once; only then
+         * does the second write.
+         */
+        const ourProcess = (first: boolean) => {
+          let writing = false
+          const beforeFirstWrite = Effect.suspend(() => {
+            if (writing) return Effect.void
+            writing = true
+            return first ? wait(checked) : Effect.zipRight(signal(checked), wait(handedOver))
+          })
+          const files = Layer.effect(
+            FileSystem.FileSystem,
+            Effect.map(FileSystem.FileSystem, (real): FileSystem.FileSystem => ({
+              ...real,
+              writeFileString: (file, data, options) =>
+                Effect.zipRight(path.dirname(file) === dir ? beforeFirstWrite : Effect.void, real.writeFileString(file, data, options)),
+              rename: (from, to) =>
+                Effect.zipRight(
+                  real.rename(from, to),
+                  path.basename(to) !== commandFile ? Effect.void : Effect.zipRight(
+                    Effect.sync(() => fs.renameSync(to, path.join(took, `${fs.readdirSync(took).length + 1}.json`))),
+                    signal(handedOver)
+                  )
+                )
+            }))
+          ).pipe(Layer.provide(NodeFileSystem.layer))
+          return Lean.make({ leanDir: dir, algorithmId: ALGORITHM_ID, acknowledgeTimeout: "200 millis", pollSchedule: Schedule.spaced("20 millis") })
+            .pipe(Effect.provide(Layer.merge(files, NodePath.layer)))
+        }
+        const [a, b] = [yield* ourProcess(true), yield* ourProcess(false)]
+        const outcomes = yield* Effect.all([Effect.flip(a.submit([o])), Effect.flip(b.submit([o]))], { concurrency: 2 })
+        // Nobody answers in this directory: both outcomes are unknown, and LEAN got the command once.
+        expect(outcomes.map((e) => e._tag)).toEqual(["ExecutionTimeout", "ExecutionTimeout"])
+        expect(fs.readdirSync(took)).toEqual(["1.json"])
+        expect(fs.readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([])
       }))
 
     it.scopedLive("never writes again a command LEAN was handed and never answered: it times out instead", () =>
