@@ -27,6 +27,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Clock, Config, Duration, Effect, Either, Layer, Option, Random, Ref, Schedule, Schema } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import * as Dec from "../../src/domain/Decimal.js"
+import { InvalidInput } from "../../src/domain/errors.js"
 import { type ClientOrderId, normalizeSymbol } from "../../src/domain/Ids.js"
 import type { Account, Position } from "../../src/domain/Market.js"
 import { nowIso } from "../../src/ports/AuditLog.js"
@@ -103,14 +104,25 @@ interface Book {
   readonly byTag: ReadonlyMap<string, ReadonlyArray<Reports.TaggedOrder>>
 }
 
-export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"], never, FileSystem.FileSystem | Path.Path> =>
+/**
+ * The provider over `config`. Fails with `InvalidInput` (field `algorithmId`) when an algorithm id cannot be part
+ * of a file name, or none is given.
+ */
+export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"], InvalidInput, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
     const algorithmIds = typeof config.algorithmId === "string" ? [config.algorithmId] : [...config.algorithmId]
     const invalid = algorithmIds.find((id) => !ALGORITHM_ID.test(id))
     if (algorithmIds.length === 0 || invalid !== undefined) {
-      return yield* Effect.dieMessage(`LEAN algorithm id ${JSON.stringify(invalid ?? "")} must be 1-80 of [A-Za-z0-9._-]`)
+      return yield* new InvalidInput({
+        source: "LeanConfig",
+        field: "algorithmId",
+        value: invalid ?? "",
+        reason: algorithmIds.length === 0
+          ? "at least one LEAN algorithm id is needed"
+          : "a LEAN algorithm id must be 1-80 characters of [A-Za-z0-9._-]: it names the results files"
+      })
     }
     const leanDir = config.leanDir
     const resultsDir = config.resultsDir ?? leanDir
@@ -446,7 +458,7 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
     return ExecutionProvider.of({ name: NAME, submit, status, cancel, account })
   })
 
-export const layer = (config: LeanConfig): Layer.Layer<ExecutionProvider, never, FileSystem.FileSystem | Path.Path> =>
+export const layer = (config: LeanConfig): Layer.Layer<ExecutionProvider, InvalidInput, FileSystem.FileSystem | Path.Path> =>
   Layer.effect(ExecutionProvider, make(config))
 
 const optionalString = (name: string) => Config.option(Config.nonEmptyString(name))
@@ -460,7 +472,7 @@ const optionalString = (name: string) => Config.option(Config.nonEmptyString(nam
  * - `TRADE_EXEC_LEAN_ACKNOWLEDGE_TIMEOUT`, `TRADE_EXEC_LEAN_SETTLE_TIMEOUT`, `TRADE_EXEC_LEAN_POLL_INTERVAL`
  *   as durations (`20 seconds`, `500 millis`).
  */
-export const layerConfig: Layer.Layer<ExecutionProvider, ConfigError, FileSystem.FileSystem | Path.Path> = Layer.effect(
+export const layerConfig: Layer.Layer<ExecutionProvider, ConfigError | InvalidInput, FileSystem.FileSystem | Path.Path> = Layer.effect(
   ExecutionProvider,
   Effect.gen(function*() {
     const leanDir = yield* Config.nonEmptyString("TRADE_EXEC_LEAN_DIR")

@@ -392,6 +392,14 @@ describe("LeanExecutionProvider", () => {
         expect((yield* Effect.flip(lean.account)).message).toContain(path.join(dir, "newer.json"))
       }))
 
+    it.scopedLive("fails with InvalidInput, naming the field, for an algorithm id that cannot be part of a file name", () =>
+      Effect.gen(function*() {
+        const bad = yield* Effect.flip(Lean.make({ leanDir: "/tmp", algorithmId: ["ok", "../etc"] }).pipe(Effect.provide(Platform)))
+        expect([bad._tag, bad.field, bad.value]).toEqual(["InvalidInput", "algorithmId", "../etc"])
+        const none = yield* Effect.flip(Layer.build(Lean.layer({ leanDir: "/tmp", algorithmId: [] })).pipe(Effect.provide(Platform)))
+        expect([none._tag, none.field, none.message]).toEqual(["InvalidInput", "algorithmId", expect.stringContaining("at least one")])
+      }))
+
     it.scopedLive("refuses an algorithm id that cannot be part of a file name", () =>
       Effect.gen(function*() {
         const exit = yield* Effect.exit(fromEnv({ TRADE_EXEC_LEAN_DIR: "/tmp", TRADE_EXEC_LEAN_ALGORITHM_ID: "../etc" }))
