@@ -3,12 +3,14 @@
  *
  * LEAN's `FileCommandHandler` (Common/Commands/FileCommandHandler.cs) lists `command*.json` in LEAN's working
  * directory in name order, deserializes each with `TypeNameHandling.All` (one command or an array), deletes the
- * file, runs the command and writes its `CommandResultPacket` to `result-command-{Id}.json` (releases before
- * the rename wrote `command-result-{Id}.json`, which we also read). The `$type` names the command class:
+ * file, runs the command and writes its `CommandResultPacket` to `result-command-{Id}.json`. Earlier releases
+ * are not supported (see README.md): they read only `command.json`, or named the result
+ * `command-result-{Id}.json`, which matches `command*.json`, so their own handler took it as a command and
+ * deleted it. The `$type` names the command class:
  *
  * - `QuantConnect.Commands.OrderCommand` — `Ticker`, `SecurityType`, `Market`, `OrderType`, `Quantity` (signed:
- *   negative sells), `LimitPrice`, `StopPrice`, `Tag`; it calls `Transactions.ProcessRequest` with a
- *   `SubmitOrderRequest` carrying the tag, and answers `success` = the order response's `IsSuccess`.
+ *   negative sells), `LimitPrice`, `StopPrice`, `Tag`; it calls `algorithm.SubmitOrderRequest` with a
+ *   `SubmitOrderRequest` carrying the tag, and answers `success` = the order response is no error.
  * - `QuantConnect.Commands.CancelOrderCommand` — `OrderId`.
  *
  * The command `Id` is the client order id, so the file names and the result packet name the order, and our
@@ -37,11 +39,8 @@ export const isCommandFile = (name: string): boolean => name.startsWith("command
 
 export const orderCommandFile = (id: ClientOrderId): string => `command-${id}.json`
 
-/** The result packet files LEAN may write for a command id, newest naming first. */
-export const resultFiles = (commandId: string): ReadonlyArray<string> => [
-  `result-command-${commandId}.json`,
-  `command-result-${commandId}.json`
-]
+/** The result packet LEAN writes for a command id. */
+export const resultFile = (commandId: string): string => `result-command-${commandId}.json`
 
 /**
  * A name for writing a file before renaming it into place: LEAN never matches it (it starts with a dot). A

@@ -204,15 +204,13 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
       })
 
     /** LEAN's answer to a command, if it has written one. */
-    const commandResult = (operation: string, commandId: string) =>
-      Effect.gen(function*() {
-        for (const name of Commands.resultFiles(commandId)) {
-          const file = path.join(leanDir, name)
-          const success = yield* readDecoded(operation, file, decodeCommandResult)
-          if (Option.isSome(success)) return Option.some({ file: name, success: success.value })
-        }
-        return Option.none()
-      })
+    const commandResult = (operation: string, commandId: string) => {
+      const name = Commands.resultFile(commandId)
+      return Effect.map(
+        readDecoded(operation, path.join(leanDir, name), decodeCommandResult),
+        Option.map((success) => ({ file: name, success }))
+      )
+    }
 
     /** Reports for the orders LEAN knows: it holds an order with the tag, or it refused the command. */
     const known = (operation: string, ids: ReadonlyArray<ClientOrderId>) =>

@@ -2,7 +2,8 @@
  * Fills the LEAN config template (`config.json` beside this file) from the environment and writes it where LEAN
  * reads it:
  *
- *   LEAN_ENVIRONMENT=live-paper IB_ACCOUNT=… npx tsx adapters/lean/algorithm/render-config.ts <output.json>
+ *   LEAN_ENVIRONMENT=live-paper IB_ACCOUNT=… IB_TWS_DIR=~/Jts IB_VERSION=1019 … \
+ *     npx tsx adapters/lean/algorithm/render-config.ts <output.json>
  *
  * Every `${NAME}` in the template must be set (`${NAME:-default}` falls back to its default); the script names
  * all that are missing and writes nothing.

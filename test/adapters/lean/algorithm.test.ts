@@ -46,6 +46,12 @@ describe("the LEAN side of the bridge", () => {
       expect(template).toMatch(new RegExp(`"${key}": "\\$\\{[A-Z_]+\\}"`))
     }
     expect(required(template)).toEqual(expect.arrayContaining(["IB_ACCOUNT", "IB_USER_NAME", "IB_PASSWORD"]))
+  })
+
+  it("tells LEAN where IB Gateway is installed and which version it is: LEAN starts the Gateway itself", () => {
+    const config = filled({ IB_TWS_DIR: "/opt/ibgateway", IB_VERSION: "1019" }) as unknown as Record<string, unknown>
+    expect([config["ib-tws-dir"], config["ib-version"]]).toEqual(["/opt/ibgateway", "1019"])
+    expect(required(template)).toEqual(expect.arrayContaining(["IB_TWS_DIR", "IB_VERSION"]))
     // No placeholder hides in a comment, where LEAN would never see it filled.
     expect(placeholders(withoutComments(template))).toEqual(placeholders(template))
   })
