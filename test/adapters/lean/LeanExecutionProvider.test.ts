@@ -1,4 +1,4 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, layer } from "@effect/vitest"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
 import { ConfigProvider, Context, Deferred, Duration, Effect, Exit, Layer, Schedule } from "effect"
@@ -13,6 +13,7 @@ import {
   ALGORITHM_ID,
   eventually,
   leanDirectory,
+  leanOrderId,
   leanOrdersByTag,
   leanProvider,
   leanTagOf,
@@ -20,6 +21,9 @@ import {
   pendingCommandFiles,
   Platform,
   received,
+  release,
+  StandInLean,
+  standInLean,
   startStandIn
 } from "./support/standIn.js"
 
@@ -46,9 +50,13 @@ const statusOnceKnown = (provider: ExecutionProvider["Type"], id: ClientOrderId)
     Effect.map((reports) => reports[0]!)
   )
 
-describe("LeanExecutionProvider", () => {
+/**
+ * One stand-in LEAN serves every test that only needs a LEAN running (`StandInLean`); the others make their
+ * own directory. Every order has a client order id of its own, so the tests sharing it never see each other's.
+ */
+layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it) => {
   describe("handing orders to LEAN", () => {
-    it.scopedLive("writes one OrderCommand file per order, tagged with the client order id, signed and exact", () =>
+    it.scoped("writes one OrderCommand file per order, tagged with the client order id, signed and exact", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         const provider = yield* leanProvider(dir, { acknowledgeTimeout: "200 millis" })
@@ -72,7 +80,7 @@ describe("LeanExecutionProvider", () => {
         expect(journal.commandFile).toBe(`command-${buy.clientOrderId}.json`)
       }))
 
-    it.scopedLive("refuses an order with no quantity or a limit order with no limit, before writing anything", () =>
+    it.scoped("refuses an order with no quantity or a limit order with no limit, before writing anything", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         const provider = yield* leanProvider(dir)
@@ -85,7 +93,7 @@ describe("LeanExecutionProvider", () => {
   })
 
   describe("never trading an order twice", () => {
-    it.scopedLive("reconciles a command still waiting in LEAN's directory after our restart instead of writing it again", () =>
+    it.scoped("reconciles a command still waiting in LEAN's directory after our restart instead of writing it again", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         const o = order("AAA", "BUY", 10)
@@ -104,25 +112,28 @@ describe("LeanExecutionProvider", () => {
         expect(leanOrdersByTag(dir).get(o.clientOrderId)).toBe(1)
       }))
 
-    it.scopedLive("waits for an order LEAN has taken but not answered yet: the journal closes that gap", () =>
+    it.scoped("waits for an order LEAN has taken but not answered yet: the journal closes that gap", () =>
       Effect.gen(function*() {
-        const dir = yield* leanDirectory
-        yield* startStandIn(dir, { slowMillis: 2000 })
+        const { dir } = yield* StandInLean
         const o = order("SLOW", "BUY", 10)
         const first = yield* leanProvider(dir, { acknowledgeTimeout: "200 millis" })
         timeoutIds(yield* Effect.flip(first.submit([o])))
-        // LEAN has deleted the command file and not yet written the order or its result.
-        yield* eventually(() => pendingCommandFiles(dir).length === 0)
+        // LEAN has taken (and deleted) the command file and holds it: no order, no result, until released.
+        yield* eventually(() => commandsFor(dir, o.clientOrderId) === 1 && !pendingCommandFiles(dir).includes(`command-${o.clientOrderId}.json`))
         expect(yield* first.status([o.clientOrderId])).toEqual([])
 
-        const restarted = yield* leanProvider(dir)
-        const [report] = yield* restarted.submit([o])
+        // A new process in that moment finds only our journal entry: it waits instead of writing the order again.
+        const restarted = yield* leanProvider(dir, { acknowledgeTimeout: "200 millis" })
+        timeoutIds(yield* Effect.flip(restarted.submit([o])))
+        expect(pendingCommandFiles(dir)).not.toContain(`command-${o.clientOrderId}.json`)
+        yield* release(dir, o.clientOrderId)
+        const [report] = yield* (yield* leanProvider(dir)).submit([o])
         expect(report?.status).toBe("FILLED")
         expect(commandsFor(dir, o.clientOrderId)).toBe(1)
         expect(leanOrdersByTag(dir).get(o.clientOrderId)).toBe(1)
       }))
 
-    it.scopedLive("completes a hand-over that a crash cut short between the journal entry and the rename", () =>
+    it.scoped("completes a hand-over that a crash cut short between the journal entry and the rename", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         const o = order("AAA", "BUY", 6)
@@ -137,7 +148,7 @@ describe("LeanExecutionProvider", () => {
         expect(commandsFor(dir, o.clientOrderId)).toBe(1)
       }))
 
-    it.scopedLive("lets one of two processes hand an order over when both found LEAN without it", () =>
+    it.scoped("lets one of two processes hand an order over when both found LEAN without it", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         const o = order("AAA", "BUY", 4)
@@ -187,36 +198,33 @@ describe("LeanExecutionProvider", () => {
         expect(fs.readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([])
       }))
 
-    it.scopedLive("never writes again a command LEAN was handed and never answered: it times out instead", () =>
+    it.scoped("never writes again a command LEAN was handed and never answered: it times out instead", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         const o = order("AAA", "BUY", 6)
         timeoutIds(yield* Effect.flip((yield* leanProvider(dir, { acknowledgeTimeout: "100 millis" })).submit([o])))
         // LEAN took the file and dropped it: no order, no result, only our journal remembers.
         fs.rmSync(path.join(dir, `command-${o.clientOrderId}.json`))
-        yield* startStandIn(dir)
         const restarted = yield* leanProvider(dir, { acknowledgeTimeout: "300 millis" })
         expect(timeoutIds(yield* Effect.flip(restarted.submit([o])))).toEqual([o.clientOrderId])
+        // No LEAN runs in this directory: a command written again would still be lying here.
         expect(pendingCommandFiles(dir)).toEqual([])
-        expect(commandsFor(dir, o.clientOrderId)).toBe(0)
       }))
 
-    it.scopedLive("recognises an order LEAN already holds by its tag, even with our journal gone", () =>
+    it.scoped("recognises an order LEAN already holds by its tag, even with our journal gone", () =>
       Effect.gen(function*() {
-        const dir = yield* leanDirectory
-        yield* startStandIn(dir)
+        const { dir } = yield* StandInLean
         const o = order("AAA", "SELL", 3)
         const [first] = yield* (yield* leanProvider(dir)).submit([o])
-        fs.rmSync(path.join(dir, "trade-exec-journal"), { recursive: true })
+        fs.rmSync(path.join(dir, "trade-exec-journal", `${o.clientOrderId}.json`))
         const [again] = yield* (yield* leanProvider(dir)).submit([o])
         expect(again).toEqual(first)
         expect(commandsFor(dir, o.clientOrderId)).toBe(1)
       }))
 
-    it.scopedLive("finds an order by the tag it was submitted with, though LEAN appended a fill's message to it", () =>
+    it.scoped("finds an order by the tag it was submitted with, though LEAN appended a fill's message to it", () =>
       Effect.gen(function*() {
-        const dir = yield* leanDirectory
-        yield* startStandIn(dir)
+        const { dir } = yield* StandInLean
         const o = order("STALE", "BUY", 4)
         const provider = yield* leanProvider(dir, { acknowledgeTimeout: "3 seconds" })
         const [report] = yield* provider.submit([o])
@@ -232,65 +240,65 @@ describe("LeanExecutionProvider", () => {
   })
 
   describe("reading what LEAN did", () => {
-    it.scopedLive("turns LEAN's fill events into exact fills, once each, though LEAN listed them newest first and twice", () =>
+    it.scoped("turns LEAN's fill events into exact fills, once each, though LEAN listed them newest first and twice", () =>
       Effect.gen(function*() {
-        const dir = yield* leanDirectory
-        yield* startStandIn(dir)
+        const { dir } = yield* StandInLean
         const o = order("SPLIT", "SELL", 8)
         const [report] = yield* (yield* leanProvider(dir)).submit([o])
-        const listed = JSON.parse(fs.readFileSync(path.join(dir, `${ALGORITHM_ID}-order-events.json`), "utf8")) as Array<{ orderEventId: number }>
-        expect(listed.map((e) => e.orderEventId)).toEqual([4, 4, 3, 3, 2, 2, 1])
+        const id = leanOrderId(dir, o.clientOrderId)
+        const listed = JSON.parse(fs.readFileSync(path.join(dir, `${ALGORITHM_ID}-order-events.json`), "utf8")) as Array<{ orderId: number; orderEventId: number }>
+        expect(listed.filter((e) => e.orderId === id).map((e) => e.orderEventId)).toEqual([4, 4, 3, 3, 2, 2, 1])
         expect(report?.status).toBe("FILLED")
         expect(fillText(report)).toEqual([
-          `${ALGORITHM_ID}-1-2 SELL 2 @ 100.0000000000000001 fee 1`,
-          `${ALGORITHM_ID}-1-3 SELL 2 @ 100.0123456789012345678 fee 1`,
-          `${ALGORITHM_ID}-1-4 SELL 4 @ 100 fee 1`
+          `${ALGORITHM_ID}-${id}-2 SELL 2 @ 100.0000000000000001 fee 1`,
+          `${ALGORITHM_ID}-${id}-3 SELL 2 @ 100.0123456789012345678 fee 1`,
+          `${ALGORITHM_ID}-${id}-4 SELL 4 @ 100 fee 1`
         ])
       }))
 
-    it.scopedLive("reports an Invalid order as REJECTED with LEAN's message, and a refused command as REJECTED", () =>
+    it.scoped("reports an Invalid order as REJECTED with LEAN's message, and a refused command as REJECTED", () =>
       Effect.gen(function*() {
-        const dir = yield* leanDirectory
-        yield* startStandIn(dir)
+        const { dir } = yield* StandInLean
         const provider = yield* leanProvider(dir)
         const invalid = order("REJ", "BUY", 3)
         const unknown = order("NOSEC", "BUY", 1)
         const reports = yield* provider.submit([invalid, unknown])
         expect(reports.map((r) => r.status)).toEqual(["REJECTED", "REJECTED"])
-        expect(reports[0]?.rejectReason).toMatch(/^Order Error: ids: \[1\], Insufficient buying power/)
+        expect(reports[0]?.rejectReason).toMatch(new RegExp(`^Order Error: ids: \\[${leanOrderId(dir, invalid.clientOrderId)}\\], Insufficient buying power`))
         expect(reports[1]?.rejectReason).toBe(
           `LEAN refused the order command (result-command-${unknown.clientOrderId}.json: success false); see LEAN's log`
         )
         expect(yield* provider.status([invalid.clientOrderId, unknown.clientOrderId])).toEqual(reports)
       }))
 
-    it.scopedLive("does not call an order FILLED before LEAN has written the fills behind it", () =>
+    it.scoped("does not call an order FILLED before LEAN has written the fills behind it", () =>
       Effect.gen(function*() {
-        const dir = yield* leanDirectory
-        yield* startStandIn(dir, { lagMillis: 1500 })
+        const { dir } = yield* StandInLean
         const provider = yield* leanProvider(dir, { settleTimeout: "100 millis" })
         const o = order("LAG", "BUY", 5)
+        // The orders file says Filled; the stand-in holds the fill event back until released.
         const [early] = yield* provider.submit([o])
         expect([early?.status, early?.fills]).toEqual(["SUBMITTED", []])
+        yield* release(dir, o.clientOrderId)
         const later = yield* statusOnceKnown(provider, o.clientOrderId).pipe(
           Effect.filterOrFail((r) => r.status === "FILLED", () => "working" as const),
-          Effect.retry({ schedule: Schedule.spaced(Duration.millis(50)), while: (e) => e === "working" })
+          Effect.retry({ schedule: Schedule.spaced(Duration.millis(20)), while: (e) => e === "working" })
         )
-        expect(fillText(later)).toEqual([`${ALGORITHM_ID}-1-2 BUY 5 @ 100 fee 1`])
+        expect(fillText(later)).toEqual([`${ALGORITHM_ID}-${leanOrderId(dir, o.clientOrderId)}-2 BUY 5 @ 100 fee 1`])
       }))
 
-    it.scopedLive("treats a LEAN slower than the timeout as an unknown outcome, which status settles later", () =>
+    it.scoped("treats a LEAN slower than the timeout as an unknown outcome, which status settles later", () =>
       Effect.gen(function*() {
-        const dir = yield* leanDirectory
-        yield* startStandIn(dir, { slowMillis: 800 })
+        const { dir } = yield* StandInLean
         const provider = yield* leanProvider(dir, { acknowledgeTimeout: "150 millis" })
         const o = order("SLOW", "SELL", 4)
         expect(timeoutIds(yield* Effect.flip(provider.submit([o])))).toEqual([o.clientOrderId])
+        yield* release(dir, o.clientOrderId)
         const report = yield* statusOnceKnown(provider, o.clientOrderId)
-        expect([report.status, fillText(report)]).toEqual(["FILLED", [`${ALGORITHM_ID}-1-2 SELL 4 @ 100 fee 1`]])
+        expect([report.status, fillText(report)]).toEqual(["FILLED", [`${ALGORITHM_ID}-${leanOrderId(dir, o.clientOrderId)}-2 SELL 4 @ 100 fee 1`]])
       }))
 
-    it.scopedLive("matches LEAN's orders by the tag they were submitted with, or else by their tag up to its first space", () =>
+    it.scoped("matches LEAN's orders by the tag they were submitted with, or else by their tag up to its first space", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         // LEAN's own results have no submittedTag: a fill's message appended to the tag is cut off at the space.
@@ -306,7 +314,7 @@ describe("LeanExecutionProvider", () => {
         expect(reports.map((r) => [r.clientOrderId, r.status])).toEqual([["AAA-B-7", "FILLED"], ["BBB-B-7", "CANCELED"]])
       }))
 
-    it.scopedLive("knows the orders of earlier deployments too, reads LEAN's dated event files, and cancels only in the running one", () =>
+    it.scoped("knows the orders of earlier deployments too, reads LEAN's dated event files, and cancels only in the running one", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         fs.writeFileSync(path.join(dir, "first.json"), `{"orders":{"1":{"id":1,"status":3,"quantity":2.0,"tag":"OLD-B-1"},"2":{"id":2,"status":1,"quantity":2.0,"tag":"STALE-B-1"}}}`)
@@ -328,23 +336,23 @@ describe("LeanExecutionProvider", () => {
   })
 
   describe("canceling", () => {
-    it.scopedLive("cancels a working order with a CancelOrderCommand naming LEAN's order id", () =>
+    it.scoped("cancels a working order with a CancelOrderCommand naming LEAN's order id", () =>
       Effect.gen(function*() {
-        const dir = yield* leanDirectory
-        yield* startStandIn(dir)
+        const { dir } = yield* StandInLean
         const provider = yield* leanProvider(dir, { settleTimeout: "50 millis" })
         const o = order("REST", "BUY", 2, { limitPrice: Dec.unsafe(90) })
         expect((yield* provider.submit([o]))[0]?.status).toBe("SUBMITTED")
         const canceled = yield* provider.cancel(o.clientOrderId)
         expect([canceled.status, canceled.rejectReason]).toEqual(["CANCELED", "Canceled by the trade-execution cancel command"])
-        expect(received(dir).filter((c) => c.command === "CancelOrderCommand")).toEqual([
-          expect.objectContaining({ orderId: "1", id: expect.stringMatching(new RegExp(`^cancel-${o.clientOrderId}-\\d+$`)) })
+        const cancels = received(dir).filter((c) => c.command === "CancelOrderCommand" && c.id?.startsWith(`cancel-${o.clientOrderId}-`))
+        expect(cancels).toEqual([
+          expect.objectContaining({ orderId: String(leanOrderId(dir, o.clientOrderId)), id: expect.stringMatching(new RegExp(`^cancel-${o.clientOrderId}-\\d+$`)) })
         ])
       }))
   })
 
   describe("the account", () => {
-    it.scopedLive("reads cash and positions from LEAN's cash book and holdings, exactly", () =>
+    it.scoped("reads cash and positions from LEAN's cash book and holdings, exactly", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         yield* startStandIn(dir, { cash: "100000.123456789012345678", prices: { ACCT: "12.345678901234567891" } })
@@ -359,7 +367,7 @@ describe("LeanExecutionProvider", () => {
         ])
       }))
 
-    it.scopedLive("says the account is not available until LEAN has written its results", () =>
+    it.scoped("says the account is not available until LEAN has written its results", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         const error = yield* Effect.flip((yield* leanProvider(dir)).account)
@@ -374,7 +382,7 @@ describe("LeanExecutionProvider", () => {
         Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env))))
       )
 
-    it.scopedLive("is configured from TRADE_EXEC_LEAN_* variables", () =>
+    it.scoped("is configured from TRADE_EXEC_LEAN_* variables", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         const context = yield* fromEnv({
@@ -392,7 +400,7 @@ describe("LeanExecutionProvider", () => {
         expect((yield* Effect.flip(lean.account)).message).toContain(path.join(dir, "newer.json"))
       }))
 
-    it.scopedLive("fails with InvalidInput, naming the field, for an algorithm id that cannot be part of a file name", () =>
+    it.scoped("fails with InvalidInput, naming the field, for an algorithm id that cannot be part of a file name", () =>
       Effect.gen(function*() {
         const bad = yield* Effect.flip(Lean.make({ leanDir: "/tmp", algorithmId: ["ok", "../etc"] }).pipe(Effect.provide(Platform)))
         expect([bad._tag, bad.field, bad.value]).toEqual(["InvalidInput", "algorithmId", "../etc"])
@@ -400,7 +408,7 @@ describe("LeanExecutionProvider", () => {
         expect([none._tag, none.field, none.message]).toEqual(["InvalidInput", "algorithmId", expect.stringContaining("at least one")])
       }))
 
-    it.scopedLive("refuses an algorithm id that cannot be part of a file name", () =>
+    it.scoped("refuses an algorithm id that cannot be part of a file name", () =>
       Effect.gen(function*() {
         const exit = yield* Effect.exit(fromEnv({ TRADE_EXEC_LEAN_DIR: "/tmp", TRADE_EXEC_LEAN_ALGORITHM_ID: "../etc" }))
         expect(Exit.isFailure(exit)).toBe(true)

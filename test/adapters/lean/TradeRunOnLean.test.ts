@@ -1,10 +1,11 @@
-import { describe, expect, it } from "@effect/vitest"
-import { Duration, Effect, Fiber, Layer, Schedule } from "effect"
+import { expect, layer } from "@effect/vitest"
+import { Deferred, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import { spawn } from "node:child_process"
 import * as path from "node:path"
 import * as Dec from "../../../src/domain/Decimal.js"
 import type { RunId } from "../../../src/domain/Ids.js"
 import { AuditLog } from "../../../src/ports/AuditLog.js"
+import { ExecutionProvider } from "../../../src/ports/ExecutionProvider.js"
 import { TradeRepository } from "../../../src/ports/TradeRepository.js"
 import { TradeRunner } from "../../../src/TradeRunner.js"
 import { item, makeWorld, quote } from "../../support/world.js"
@@ -17,25 +18,42 @@ import {
   leanProvider,
   pendingCommandFiles,
   received,
+  release,
+  StandInLean,
+  standInLean,
   startStandIn,
   STAND_IN_SCRIPT,
   TSX
 } from "./support/standIn.js"
 
 const d = Dec.unsafe
-const orderCommands = (dir: string) => received(dir).filter((c) => c.command === "OrderCommand")
+/** The order commands LEAN received, of the orders tagged `tags` if given (the stand-in may be shared). */
+const orderCommands = (dir: string, tags?: ReadonlyArray<string>) =>
+  received(dir).filter((c) => c.command === "OrderCommand" && (tags === undefined || tags.includes(c.tag ?? "")))
 
 /** Every tag LEAN received exactly once, and LEAN holds exactly one order per tag. */
 const expectNoDuplicates = (dir: string, tags: ReadonlyArray<string>) => {
-  expect(orderCommands(dir).map((c) => c.tag).sort()).toEqual([...tags].sort())
-  expect([...leanOrdersByTag(dir)].sort()).toEqual([...tags].sort().map((t) => [t, 1]))
+  expect(orderCommands(dir, tags).map((c) => c.tag).sort()).toEqual([...tags].sort())
+  expect([...leanOrdersByTag(dir)].filter(([tag]) => tags.includes(tag)).sort()).toEqual([...tags].sort().map((t) => [t, 1]))
 }
 
-describe("a TradeRun executed through LEAN", () => {
-  it.scopedLive("builds the orders, hands each to LEAN once, and records LEAN's fills, rejections and partial fills", () =>
+/** A provider that forwards to whichever `current()` is at the time of each call. */
+const following = (current: () => ExecutionProvider["Type"]): ExecutionProvider["Type"] =>
+  ExecutionProvider.of({
+    name: "lean",
+    submit: (orders) => Effect.suspend(() => current().submit(orders)),
+    status: (ids) => Effect.suspend(() => current().status(ids)),
+    cancel: (id) => Effect.suspend(() => current().cancel(id)),
+    account: Effect.suspend(() => current().account)
+  })
+
+/** One stand-in LEAN for the runs that only need LEAN running; the crash test brings up its own, late. */
+const SharedLean = standInLean({ prices: { AAA: "50", PARTB: "25", REJC: "10", SLOWA: "20" } })
+
+layer(SharedLean, { excludeTestServices: true })("a TradeRun executed through LEAN", (it) => {
+  it.scoped("builds the orders, hands each to LEAN once, and records LEAN's fills, rejections and partial fills", () =>
     Effect.gen(function*() {
-      const dir = yield* leanDirectory
-      yield* startStandIn(dir, { prices: { AAA: "50", PARTB: "25", REJC: "10" } })
+      const { dir } = yield* StandInLean
       const lean = yield* leanProvider(dir, { settleTimeout: "300 millis" })
       const world = yield* makeWorld({
         quotes: [quote("AAA", 50), quote("PARTB", 25), quote("REJC", 10)],
@@ -52,7 +70,7 @@ describe("a TradeRun executed through LEAN", () => {
         ["PARTB", "BUY", "40", "PARTIAL", "20"],
         ["REJC", "BUY", "100", "REJECTED", "0"]
       ])
-      expect(report.orders[2]?.rejectReason).toMatch(/^Order Error: ids: \[\d\], Insufficient buying power/)
+      expect(report.orders[2]?.rejectReason).toMatch(/^Order Error: ids: \[\d+\], Insufficient buying power/)
       expect(report.fills.map((f) => `${f.symbol} ${Dec.toString(f.quantity)} @ ${Dec.toString(f.price)} fee ${Dec.toString(f.commission)}`)).toEqual([
         "AAA 40 @ 50 fee 1",
         "PARTB 20 @ 25 fee 1"
@@ -65,35 +83,45 @@ describe("a TradeRun executed through LEAN", () => {
 
       // The run is done: executing it again sends LEAN nothing.
       yield* world.runner.execute(run.id)
-      expect(orderCommands(dir).length).toBe(3)
+      expect(orderCommands(dir, report.orders.map((o) => o.clientOrderId)).length).toBe(3)
     }))
 
-  it.scopedLive("resumes after an interrupt while LEAN has taken the commands but not answered, with no duplicate order", () =>
+  it.scoped("resumes after an interrupt while LEAN has taken the commands but not answered, with no duplicate order", () =>
     Effect.gen(function*() {
-      const dir = yield* leanDirectory
-      yield* startStandIn(dir, { slowMillis: 1500, prices: { SLOWA: "20" } })
-      const lean = yield* leanProvider(dir)
-      const world = yield* makeWorld({ quotes: [quote("SLOWA", 20)], provider: () => lean })
+      const { dir } = yield* StandInLean
+      // The runner's provider is the process's: the resumer gets a new one, as after a restart.
+      let lean = yield* leanProvider(dir)
+      const world = yield* makeWorld({ quotes: [quote("SLOWA", 20)], provider: () => following(() => lean) })
       const run = yield* world.queueRun([item("SLOWA", "0.5")], { portfolioValue: d(10000), positions: [] })
 
       const first = yield* Effect.fork(world.runner.execute(run.id))
-      // LEAN has read and deleted the command; its order and result are not written yet.
-      yield* eventually(() => orderCommands(dir).length === 1 && pendingCommandFiles(dir).length === 0)
+      // LEAN has read and deleted the command, and holds it: no order, no result until the test releases it.
+      yield* eventually(() => orderCommands(dir).some((c) => c.ticker === "SLOWA"))
       yield* Fiber.interrupt(first)
       const left = yield* world.repo.service.listOrders(run.id)
       expect(left.map((o) => o.status)).toEqual(["SUBMITTED"])
+      const id = left[0]!.clientOrderId
 
+      // The resumer finds no order in LEAN and no command waiting, only our journal entry; once it has read that,
+      // LEAN answers.
+      const journalRead = yield* Deferred.make<void>()
+      lean = yield* leanProvider(dir, {
+        afterRead: (file) => file.endsWith(path.join("trade-exec-journal", `${id}.json`)) ? Deferred.succeed(journalRead, undefined) : Effect.void
+      })
       const resumer = yield* world.runnerWith({ workerId: "resumer" })
-      yield* resumer.execute(run.id)
+      const resuming = yield* Effect.fork(resumer.execute(run.id))
+      yield* Deferred.await(journalRead)
+      yield* release(dir, id)
+      yield* Fiber.join(resuming)
       const report = yield* resumer.report(run.id)
       expect(report.run.status).toBe("done")
       expect(report.orders.map((o) => [o.status, Dec.toString(o.filledQuantity)])).toEqual([["FILLED", "250"]])
-      expectNoDuplicates(dir, [left[0]!.clientOrderId])
+      expectNoDuplicates(dir, [id])
       const resumed = world.audit.events.filter((e) => e.type === "trade_run.resume")
       expect(resumed.length).toBe(1)
     }))
 
-  it.scopedLive("resumes after our process is killed between writing LEAN's commands and reading their results, with no duplicate order", () =>
+  it.scoped("resumes after our process is killed between writing LEAN's commands and reading their results, with no duplicate order", () =>
     Effect.gen(function*() {
       const dir = yield* leanDirectory
       const database = path.join(yield* leanDirectory, "trade.db")

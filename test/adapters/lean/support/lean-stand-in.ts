@@ -16,14 +16,17 @@
  * - `PART…`  half fills, the rest keeps working (PartiallyFilled)
  * - `SPLIT…` three fills at different prices; the events are written newest first and each fill twice
  * - `REST…`  accepted and left working, nothing filled
- * - `SLOW…`  the command is taken at once but the order only appears after `LEAN_STANDIN_SLOW_MS`
- * - `LAG…`   the orders file says Filled at once; the fill events follow `LEAN_STANDIN_LAG_MS` later
+ * - `SLOW…`  the command is taken (read and deleted) at once, but the order is only placed, and the command
+ *            answered, once the test releases it
+ * - `LAG…`   the orders file says Filled at once; the fill events are only written once the test releases them
  * - `STALE…` filled in full with a stale-price warning, which LEAN appends to the order's tag
  * - others   filled in full at once
  *
  * Environment: `LEAN_STANDIN_ALGORITHM_ID`, `LEAN_STANDIN_RESULTS_DIR` (default: cwd), `LEAN_STANDIN_CASH`,
  * `LEAN_STANDIN_PRICES` (JSON: ticker → price text; default 100), `LEAN_STANDIN_FEE` (per fill, default 1),
- * `LEAN_STANDIN_SLOW_MS`, `LEAN_STANDIN_LAG_MS`, `LEAN_STANDIN_POLL_MS`.
+ * `LEAN_STANDIN_POLL_MS`.
+ * A test releases what a `SLOW…` or `LAG…` order holds back by creating `stand-in-release-<Tag>` in LEAN's
+ * directory: an explicit handshake, so no test depends on how fast this process runs.
  * Every command it takes is appended to `stand-in-log.jsonl`, so a test can count what LEAN received.
  * This file is a process edge: it uses no Effect and shares no parsing code with the provider.
  */
@@ -94,8 +97,6 @@ const algorithmId = env["LEAN_STANDIN_ALGORITHM_ID"] ?? "standin"
 const resultsDir = env["LEAN_STANDIN_RESULTS_DIR"] ?? process.cwd()
 const prices: Record<string, string> = JSON.parse(env["LEAN_STANDIN_PRICES"] ?? "{}")
 const fee = dec(env["LEAN_STANDIN_FEE"] ?? "1")
-const slowMs = Number(env["LEAN_STANDIN_SLOW_MS"] ?? "1500")
-const lagMs = Number(env["LEAN_STANDIN_LAG_MS"] ?? "300")
 const pollMs = Number(env["LEAN_STANDIN_POLL_MS"] ?? "10")
 
 interface Event {
@@ -132,8 +133,13 @@ let cash = dec(env["LEAN_STANDIN_CASH"] ?? "1000000")
 let lastOrderId = 0
 /** Events written newest first and twice, for the orders that ask for a messy file. */
 const messy = new Set<number>()
-/** Orders whose fill events are held back, by order id. */
+/** Orders whose fill events are held back until their release, by order id. */
 const held = new Map<number, ReadonlyArray<Event>>()
+/** Commands taken but not run until their release (`SLOW…`). */
+const waiting: Array<Record<string, unknown>> = []
+
+/** The test's word that what a `SLOW…` or `LAG…` order holds back may go. */
+const released = (tag: unknown) => fs.existsSync(`stand-in-release-${String(tag)}`)
 
 const unixSeconds = () => (Date.now() / 1000).toFixed(3)
 
@@ -289,13 +295,7 @@ const placeOrder = (command: Record<string, unknown>) => {
   const filled = fill(order, quantity, price, "filled", stale)
   events.push(filled)
   order.status = 3
-  if (ticker.startsWith("LAG")) {
-    held.set(order.id, [filled])
-    setTimeout(() => {
-      held.delete(order.id)
-      publish()
-    }, lagMs)
-  }
+  if (ticker.startsWith("LAG")) held.set(order.id, [filled])
   return true
 }
 
@@ -315,11 +315,7 @@ const run = (command: Record<string, unknown>) => {
     log({ command: "OrderCommand", id, tag: command["Tag"], ticker })
     if (ticker.startsWith("NOSEC")) return answer(id, "OrderCommand", false)
     if (ticker.startsWith("SLOW")) {
-      setTimeout(() => {
-        const ok = placeOrder(command)
-        publish()
-        answer(id, "OrderCommand", ok)
-      }, slowMs)
+      waiting.push(command)
       return
     }
     const ok = placeOrder(command)
@@ -335,7 +331,21 @@ const run = (command: Record<string, unknown>) => {
   log({ command: "unknown", type })
 }
 
+/** Runs the held-back commands and writes the held-back events the test has released since the last poll. */
+const releaseHeld = () => {
+  for (const command of waiting.filter((c) => released(c["Tag"]))) {
+    waiting.splice(waiting.indexOf(command), 1)
+    const ok = placeOrder(command)
+    publish()
+    answer(command["Id"], "OrderCommand", ok)
+  }
+  const lagging = [...held.keys()].filter((id) => released(orders.get(id)?.submittedTag))
+  for (const id of lagging) held.delete(id)
+  if (lagging.length > 0) publish()
+}
+
 const poll = () => {
+  releaseHeld()
   for (const name of fs.readdirSync(".").filter((n) => n.startsWith("command") && n.endsWith(".json")).sort()) {
     let content: string
     try {

@@ -2,6 +2,7 @@
  * Test plumbing for the LEAN provider: a temporary LEAN directory, the stand-in LEAN process running in it
  * (`lean-stand-in.ts`), and a provider pointed at it with short timeouts.
  */
+import { FileSystem } from "@effect/platform"
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
 import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
@@ -9,7 +10,7 @@ import { createRequire } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { Duration, Effect, Layer, Schedule, type Scope } from "effect"
+import { Context, Duration, Effect, Layer, Schedule, type Scope } from "effect"
 import * as Lean from "../../../../adapters/lean/LeanExecutionProvider.js"
 import type { SubmitOrder } from "../../../../src/ports/ExecutionProvider.js"
 import * as Dec from "../../../../src/domain/Decimal.js"
@@ -33,8 +34,6 @@ export const leanDirectory: Effect.Effect<string, never, Scope.Scope> = Effect.a
 export interface StandInOptions {
   readonly cash?: string
   readonly prices?: Readonly<Record<string, string>>
-  readonly slowMillis?: number
-  readonly lagMillis?: number
 }
 
 const waitForReady = (child: ChildProcess) =>
@@ -63,9 +62,7 @@ export const startStandIn = (leanDir: string, options: StandInOptions = {}): Eff
           ...process.env,
           LEAN_STANDIN_ALGORITHM_ID: ALGORITHM_ID,
           LEAN_STANDIN_CASH: options.cash ?? "1000000",
-          LEAN_STANDIN_PRICES: JSON.stringify(options.prices ?? {}),
-          LEAN_STANDIN_SLOW_MS: String(options.slowMillis ?? 1500),
-          LEAN_STANDIN_LAG_MS: String(options.lagMillis ?? 300)
+          LEAN_STANDIN_PRICES: JSON.stringify(options.prices ?? {})
         },
         stdio: ["ignore", "pipe", "inherit"]
       })
@@ -79,10 +76,45 @@ export const startStandIn = (leanDir: string, options: StandInOptions = {}): Eff
       })
   ))
 
+/** A LEAN directory with the stand-in running in it, shared by the tests of a file. */
+export class StandInLean extends Context.Tag("test/StandInLean")<StandInLean, { readonly dir: string }>() {}
+
+export const standInLean = (options: StandInOptions = {}): Layer.Layer<StandInLean> =>
+  Layer.scoped(
+    StandInLean,
+    Effect.gen(function*() {
+      const dir = yield* leanDirectory
+      yield* startStandIn(dir, options)
+      return { dir }
+    })
+  )
+
+/**
+ * Lets the stand-in go on with what it holds back for the order tagged `tag`: a `SLOW…` command it has taken,
+ * or the fill events of a `LAG…` order.
+ */
+export const release = (leanDir: string, tag: string) =>
+  Effect.sync(() => fs.writeFileSync(path.join(leanDir, `stand-in-release-${tag}`), ""))
+
 export interface ProviderOptions {
   readonly acknowledgeTimeout?: Duration.DurationInput
   readonly settleTimeout?: Duration.DurationInput
+  /** Runs each time the provider has read a file: lets a test act once the provider has seen something. */
+  readonly afterRead?: (file: string) => Effect.Effect<void>
 }
+
+/** The platform, with `afterRead` told of every file read. */
+const observedPlatform = (afterRead: (file: string) => Effect.Effect<void>) =>
+  Layer.merge(
+    Layer.effect(
+      FileSystem.FileSystem,
+      Effect.map(FileSystem.FileSystem, (real): FileSystem.FileSystem => ({
+        ...real,
+        readFileString: (file, encoding) => Effect.tap(real.readFileString(file, encoding), () => afterRead(file))
+      }))
+    ).pipe(Layer.provide(NodeFileSystem.layer)),
+    NodePath.layer
+  )
 
 /** The provider over `leanDir`, polling every 20 ms. */
 export const leanProvider = (leanDir: string, options: ProviderOptions = {}) =>
@@ -92,10 +124,16 @@ export const leanProvider = (leanDir: string, options: ProviderOptions = {}) =>
     acknowledgeTimeout: options.acknowledgeTimeout ?? Duration.seconds(10),
     settleTimeout: options.settleTimeout ?? Duration.seconds(2),
     pollSchedule: Schedule.spaced(Duration.millis(20))
-  }).pipe(Effect.provide(Platform))
+  }).pipe(Effect.provide(options.afterRead === undefined ? Platform : observedPlatform(options.afterRead)))
 
 /** What LEAN received: the stand-in's log of the commands it took. */
-export const received = (leanDir: string): ReadonlyArray<{ readonly command: string; readonly tag?: string; readonly ticker?: string }> => {
+export const received = (leanDir: string): ReadonlyArray<{
+  readonly command: string
+  readonly id?: string
+  readonly tag?: string
+  readonly ticker?: string
+  readonly orderId?: string
+}> => {
   const file = path.join(leanDir, "stand-in-log.jsonl")
   if (!fs.existsSync(file)) return []
   return fs.readFileSync(file, "utf8").trim().split("\n").filter((l) => l.length > 0).map((l) => JSON.parse(l))
@@ -122,6 +160,10 @@ export const leanOrdersByTag = (leanDir: string): ReadonlyMap<string, number> =>
   }
   return counts
 }
+
+/** LEAN's id of the order submitted with `tag`. */
+export const leanOrderId = (leanDir: string, tag: string): number | undefined =>
+  writtenOrders(leanDir).find((o) => o.submittedTag === tag)?.id
 
 /** The tag LEAN holds now for the order submitted with `tag`. */
 export const leanTagOf = (leanDir: string, tag: string): string | undefined =>
