@@ -33,6 +33,8 @@ import type { Account, Position } from "../../src/domain/Market.js"
 import { nowIso } from "../../src/ports/AuditLog.js"
 import { ExecutionError, ExecutionTimeout } from "../../src/ports/errors.js"
 import { ExecutionProvider, type ExecutionReport, type SubmitOrder } from "../../src/ports/ExecutionProvider.js"
+import { bySymbol } from "../../src/ports/internal/venue.js"
+import * as OrderState from "../../src/OrderState.js"
 import * as Commands from "./LeanCommands.js"
 import * as Reports from "./LeanReports.js"
 import {
@@ -72,8 +74,7 @@ export interface LeanConfig {
 
 const ALGORITHM_ID = /^[A-Za-z0-9._-]{1,80}$/
 
-const isFinal = (report: ExecutionReport | undefined) =>
-  report !== undefined && (report.status === "FILLED" || report.status === "CANCELED" || report.status === "REJECTED")
+const isFinal = (report: ExecutionReport | undefined) => report !== undefined && OrderState.isTerminal(report.status)
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 
@@ -449,7 +450,7 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
           ...Option.match(holding.averagePrice, { onNone: () => ({}), onSome: (avgCost) => ({ avgCost }) })
         })
       }
-      positions.sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0))
+      positions.sort((a, b) => bySymbol(a.symbol, b.symbol))
       return { cash, positions } satisfies Account
     }).pipe(Effect.withSpan("LeanExecutionProvider.account"))
 

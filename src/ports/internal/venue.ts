@@ -74,11 +74,14 @@ export const bookFill = (
   account.positions.set(fill.symbol, Dec.add(account.positions.get(fill.symbol) ?? Dec.ZERO, change))
 }
 
+/** The order positions are listed in: by symbol, code unit by code unit (not locale-dependent). */
+export const bySymbol = (a: Symbol, b: Symbol): number => (a < b ? -1 : a > b ? 1 : 0)
+
 /** Non-zero positions in symbol order. */
 export const positionList = (positions: ReadonlyMap<Symbol, Dec.Decimal>): Array<Position> =>
   [...positions]
     .filter(([, quantity]) => !Dec.isZero(quantity))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => bySymbol(a, b))
     .map(([symbol, quantity]) => ({ symbol, quantity }))
 
 /** A book in memory: mutable maps, changed in one synchronous step each, so a large run copies nothing. */
