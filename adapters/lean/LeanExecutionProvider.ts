@@ -264,9 +264,10 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
       fs.exists(file).pipe(Effect.mapError(ioFailure(operation, `look for ${file}`)))
 
     /**
-     * Our journal entry for an order: none, or the temporary command file the hand-over it records wrote (none
-     * when the entry cannot be read: it is being written, or a crash cut its writing short — either way the
-     * order counts as handed over). Entries written before the temporary file was named in them used one name.
+     * Our journal entry for an order. `None`: there is none. `Some(Some(name))`: the order was handed over, and
+     * `name` is the temporary file its command was written to (entries of earlier versions did not name it: they
+     * all used one name). `Some(None)`: an entry we cannot read — another process is writing it, or a crash cut
+     * its writing short; the order counts as handed over all the same.
      */
     const readJournal = (operation: string, id: ClientOrderId) =>
       Effect.map(readOptional(operation, journalFile(id)), Option.map((content) =>
@@ -306,10 +307,8 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
           seen.add(id)
           const journaled = yield* readJournal("submit", id)
           if (Option.isSome(journaled)) {
-            const written = journaled.value
-            if (Option.isSome(written) && (yield* exists("submit", path.join(leanDir, written.value)))) {
-              yield* release("submit", written.value, id)
-            }
+            // Handed over; if its temporary file is still there, a crash cut the hand-over short: complete it.
+            if (Option.isSome(journaled.value)) yield* release("submit", journaled.value.value, id)
             continue
           }
           if (Option.isSome(yield* commandResult("submit", id))) continue

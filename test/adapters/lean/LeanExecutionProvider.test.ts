@@ -198,6 +198,18 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         expect(fs.readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([])
       }))
 
+    it.scoped("completes only the hand-over its journal entry names, never a temporary file another process left", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        const o = order("AAA", "BUY", 5)
+        timeoutIds(yield* Effect.flip((yield* leanProvider(dir, { acknowledgeTimeout: "100 millis" })).submit([o])))
+        // LEAN took the command; a process that lost the race for the journal entry died before removing its file.
+        fs.rmSync(path.join(dir, `command-${o.clientOrderId}.json`))
+        fs.writeFileSync(path.join(dir, `.command-${o.clientOrderId}.json.loser.tmp`), "{}")
+        timeoutIds(yield* Effect.flip((yield* leanProvider(dir, { acknowledgeTimeout: "100 millis" })).submit([o])))
+        expect(pendingCommandFiles(dir)).toEqual([])
+      }))
+
     it.scoped("never writes again a command LEAN was handed and never answered: it times out instead", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
