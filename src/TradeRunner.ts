@@ -206,7 +206,10 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           const portfolioValue = params.portfolioValue ?? (yield* accountValue(account!, positions, quotes, itemPrice))
           // Cash the provider reports goes with the positions it reports; otherwise the builder derives it.
           const cash = params.cash ?? (params.positions === undefined ? account?.cash : undefined)
+          // The run's builder settings carry the builder's own names; the rest is data or risk.
+          const { positions: _p, securities: _s, risk: _r, riskPolicy: _rp, cash: _c, portfolioValue: _v, ...settings } = params
           const built = yield* OrderBuilder.build({
+            ...settings,
             runId: run.id,
             items: snapshot.items,
             prices: [...quotes.values()],
@@ -214,15 +217,6 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
             securities: params.securities ?? [],
             portfolioValue,
             ...(cash === undefined ? {} : { cash }),
-            ...(params.cashBufferRatio === undefined ? {} : { cashBufferRatio: params.cashBufferRatio }),
-            ...(params.lotSize === undefined ? {} : { lotSize: params.lotSize }),
-            ...(params.orderType === undefined ? {} : { orderType: params.orderType }),
-            ...(params.limitPrice === undefined ? {} : { limitPrice: params.limitPrice }),
-            ...(params.limitOffsetBps === undefined ? {} : { limitOffsetBps: params.limitOffsetBps }),
-            ...(params.tickSize === undefined ? {} : { tickSize: params.tickSize }),
-            ...(params.minOrderNotional === undefined ? {} : { minOrderNotional: params.minOrderNotional }),
-            ...(params.liquidateMissing === undefined ? {} : { liquidateMissing: params.liquidateMissing }),
-            ...(params.modelVersion === undefined ? {} : { modelVersion: params.modelVersion }),
             sources: {
               items: `snapshot ${snapshot.id}`,
               prices: `price feed`,
