@@ -17,7 +17,7 @@ import * as Dec from "./domain/Decimal.js"
 import { type IllegalTransition, InvalidInput } from "./domain/errors.js"
 import type { ClientOrderId, RunId, Symbol } from "./domain/Ids.js"
 import type { Position, Quote } from "./domain/Market.js"
-import type { Fill, OrderStatus, TradeOrder } from "./domain/Order.js"
+import type { Fill, TradeOrder } from "./domain/Order.js"
 import type { RiskVerdict } from "./domain/Risk.js"
 import type { OrderCounts, RunRecord, RunStatus, RunSummary, Skip, TradeRun } from "./domain/Run.js"
 import type { DecisionSnapshot } from "./domain/Snapshot.js"
@@ -38,7 +38,7 @@ import {
 } from "./ports/errors.js"
 import { ExecutionProvider, type ExecutionReport, type SubmitOrder } from "./ports/ExecutionProvider.js"
 import { PriceFeed } from "./ports/PriceFeed.js"
-import { type LeaseHolder, snapshotDigest, TradeRepository } from "./ports/TradeRepository.js"
+import { countOrders, type LeaseHolder, snapshotDigest, TradeRepository } from "./ports/TradeRepository.js"
 import * as Replay from "./Replay.js"
 import * as RiskEngine from "./RiskEngine.js"
 import * as RunState from "./RunState.js"
@@ -107,10 +107,10 @@ const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A
   return out
 }
 
+/** Orders by status, for the audit record (its fills are counted by their own events). */
 const countByStatus = (orders: ReadonlyArray<TradeOrder>) => {
-  const counts: Record<OrderStatus, number> = { NEW: 0, SUBMITTED: 0, PARTIAL: 0, FILLED: 0, CANCELED: 0, REJECTED: 0 }
-  for (const o of orders) counts[o.status] += 1
-  return { orders: orders.length, ...counts }
+  const { fills: _, ...counts } = countOrders(orders, 0)
+  return counts
 }
 
 const runTransition = (
@@ -391,7 +391,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
         }
       })
 
-      /** Everything after the claim. Returns the run as it ends. */
+      /** Everything after the claim, up to the run's end (or, for a dry run, its risk verdict). */
       const proceed = (holder: LeaseHolder, claimed: TradeRun, dryRun: boolean) =>
         Effect.gen(function*() {
           const snapshot = yield* loadSnapshot(claimed)
