@@ -12,7 +12,7 @@ import type { Fill, OrderStatus, TradeOrder } from "./domain/Order.js"
 import * as OrderState from "./OrderState.js"
 import type { AuditEventInput } from "./ports/AuditLog.js"
 import type { ExecutionReport } from "./ports/ExecutionProvider.js"
-import type { OrderUpdate } from "./ports/TradeRepository.js"
+import { applyOrderUpdate, type OrderUpdate } from "./ports/TradeRepository.js"
 
 export interface Ledger {
   readonly orders: Map<ClientOrderId, TradeOrder>
@@ -154,15 +154,6 @@ export const commit = (ledger: Ledger, changes: Changes): void => {
   for (const fill of changes.fills) remember(ledger, fill)
   for (const update of changes.updates) {
     const order = ledger.orders.get(update.clientOrderId)
-    if (order === undefined) continue
-    const { avgFillPrice: _a, rejectReason: _r, ...rest } = order
-    ledger.orders.set(update.clientOrderId, {
-      ...rest,
-      status: update.to,
-      filledQuantity: update.filledQuantity,
-      commission: update.commission,
-      ...(update.avgFillPrice === undefined ? {} : { avgFillPrice: update.avgFillPrice }),
-      ...(update.rejectReason === undefined ? {} : { rejectReason: update.rejectReason })
-    })
+    if (order !== undefined) ledger.orders.set(update.clientOrderId, applyOrderUpdate(order, update))
   }
 }

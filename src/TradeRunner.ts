@@ -22,6 +22,7 @@ import type { RiskVerdict } from "./domain/Risk.js"
 import type { OrderCounts, RunRecord, RunStatus, RunSummary, Skip, TradeRun } from "./domain/Run.js"
 import type { DecisionSnapshot } from "./domain/Snapshot.js"
 import * as Ledger from "./ExecutionLedger.js"
+import { chunks } from "./internal/chunks.js"
 import * as OrderBuilder from "./OrderBuilder.js"
 import { AuditLog, type AuditEventInput, nowIso } from "./ports/AuditLog.js"
 import {
@@ -38,7 +39,7 @@ import {
 } from "./ports/errors.js"
 import { ExecutionProvider, type ExecutionReport, type SubmitOrder } from "./ports/ExecutionProvider.js"
 import { PriceFeed } from "./ports/PriceFeed.js"
-import { countOrders, type LeaseHolder, snapshotDigest, TradeRepository } from "./ports/TradeRepository.js"
+import { applyOrderUpdate, countOrders, type LeaseHolder, snapshotDigest, TradeRepository } from "./ports/TradeRepository.js"
 import * as Replay from "./Replay.js"
 import * as RiskEngine from "./RiskEngine.js"
 import * as RunState from "./RunState.js"
@@ -101,11 +102,6 @@ type SnapshotPrices = ReadonlyMap<Symbol, Dec.Decimal>
 const isRunFailure = (error: RunFailure | LeaseLost | RepositoryError): error is RunFailure =>
   error._tag !== "LeaseLost" && error._tag !== "RepositoryError"
 
-const chunks = <A>(items: ReadonlyArray<A>, size: number): Array<ReadonlyArray<A>> => {
-  const out: Array<ReadonlyArray<A>> = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
 
 /** Orders by status, for the audit record (its fills are counted by their own events). */
 const countByStatus = (orders: ReadonlyArray<TradeOrder>) => {
@@ -592,6 +588,9 @@ const merge = (a: Ledger.Changes, b: Ledger.Changes): Ledger.Changes => ({
 
 const applyClosing = (orders: ReadonlyArray<TradeOrder>, closing: Ledger.Changes): ReadonlyArray<TradeOrder> => {
   if (closing.updates.length === 0) return orders
-  const to = new Map(closing.updates.map((u) => [u.clientOrderId, u.to]))
-  return orders.map((o) => (to.has(o.clientOrderId) ? { ...o, status: to.get(o.clientOrderId)! } : o))
+  const updates = new Map(closing.updates.map((u) => [u.clientOrderId, u]))
+  return orders.map((o) => {
+    const update = updates.get(o.clientOrderId)
+    return update === undefined ? o : applyOrderUpdate(o, update)
+  })
 }

@@ -5,16 +5,14 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Option, Scope } from "effect"
+import { chunks as chunksOf } from "../../src/internal/chunks.js"
 import { RepositoryError } from "../../src/ports/errors.js"
 
 /** Rows per multi-row statement: ~20 columns × 500 stays far below SQLite's and PostgreSQL's limits. */
 export const BATCH_ROWS = 500
 
-export const chunks = <A>(items: ReadonlyArray<A>, size = BATCH_ROWS): Array<ReadonlyArray<A>> => {
-  const out: Array<ReadonlyArray<A>> = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
-}
+/** Slices of at most BATCH_ROWS rows. */
+export const chunks = <A>(items: ReadonlyArray<A>, size = BATCH_ROWS) => chunksOf(items, size)
 
 const describe = (error: SqlError): string => {
   const cause = error.cause as { readonly message?: unknown; readonly code?: unknown } | undefined

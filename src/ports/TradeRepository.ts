@@ -95,6 +95,20 @@ export interface OrderUpdate {
   readonly rejectReason?: string
 }
 
+/** The order after an update: its average price and reject reason are the update's (absent clears them). */
+export const applyOrderUpdate = (order: TradeOrder, update: OrderUpdate, updatedAt = order.updatedAt): TradeOrder => {
+  const { avgFillPrice: _a, rejectReason: _r, ...rest } = order
+  return {
+    ...rest,
+    status: update.to,
+    filledQuantity: update.filledQuantity,
+    commission: update.commission,
+    ...(update.avgFillPrice === undefined ? {} : { avgFillPrice: update.avgFillPrice }),
+    ...(update.rejectReason === undefined ? {} : { rejectReason: update.rejectReason }),
+    updatedAt
+  }
+}
+
 export interface RunUpdate {
   readonly status?: { readonly from: RunStatus; readonly to: RunStatus }
   readonly risk?: RiskVerdict
@@ -355,16 +369,7 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
                   : `order ${update.clientOrderId} is ${current.status}, not ${update.from}`
               })
             }
-            const { avgFillPrice: _a, rejectReason: _r, ...rest } = current
-            const next: TradeOrder = {
-              ...rest,
-              status: update.to,
-              filledQuantity: update.filledQuantity,
-              commission: update.commission,
-              ...(update.avgFillPrice === undefined ? {} : { avgFillPrice: update.avgFillPrice }),
-              ...(update.rejectReason === undefined ? {} : { rejectReason: update.rejectReason }),
-              updatedAt: now
-            }
+            const next = applyOrderUpdate(current, update, now)
             yield* write(() => {
               orders.set(update.clientOrderId, next)
               return [undefined, () => orders.set(update.clientOrderId, current)] as const
