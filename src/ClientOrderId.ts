@@ -17,8 +17,7 @@ import type { OrderSide } from "./domain/Order.js"
 
 const SYMBOL_PART_MAX = 12
 const UNSAFE = /[^A-Za-z0-9.]/g
-
-const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"))
+const HAS_UNSAFE = /[^A-Za-z0-9.]/
 
 /** 32-bit FNV-1a over UTF-16 code units, as 8 hex digits. */
 const fnv1a = (text: string): string => {
@@ -27,16 +26,18 @@ const fnv1a = (text: string): string => {
     h ^= text.charCodeAt(i)
     h = Math.imul(h, 0x01000193)
   }
-  return HEX[h >>> 24]! + HEX[(h >>> 16) & 255]! + HEX[(h >>> 8) & 255]! + HEX[h & 255]!
+  return (h >>> 0).toString(16).padStart(8, "0")
 }
 
-// A run builds thousands of ids with the same run and model: hash that pair once.
-let lastRun: { readonly runId: string; readonly modelVersion: string; readonly digest: string } | undefined
-const runDigest = (runId: string, modelVersion: string): string => {
+// A run builds thousands of ids with the same run and model: hash that pair once, and keep the two
+// middles (`-B-<digest>`, `-S-<digest>`) it gives, so an id is two concatenations.
+let lastRun: { readonly runId: string; readonly modelVersion: string; readonly buy: string; readonly sell: string } | undefined
+const middles = (runId: string, modelVersion: string) => {
   if (lastRun?.runId !== runId || lastRun.modelVersion !== modelVersion) {
-    lastRun = { runId, modelVersion, digest: sha256Hex(JSON.stringify([runId, modelVersion])).slice(0, 12) }
+    const digest = sha256Hex(JSON.stringify([runId, modelVersion])).slice(0, 12)
+    lastRun = { runId, modelVersion, buy: `-B-${digest}`, sell: `-S-${digest}` }
   }
-  return lastRun.digest
+  return lastRun
 }
 
 export const derive = (input: {
@@ -45,7 +46,10 @@ export const derive = (input: {
   readonly side: OrderSide
   readonly modelVersion: string
 }): ClientOrderId => {
-  const symbolPart = input.symbol.replace(UNSAFE, "_").slice(0, SYMBOL_PART_MAX)
-  const side = input.side === "BUY" ? "B" : "S"
-  return `${symbolPart}-${side}-${runDigest(input.runId, input.modelVersion)}${fnv1a(input.symbol)}` as ClientOrderId
+  const { symbol } = input
+  const symbolPart = symbol.length <= SYMBOL_PART_MAX && !HAS_UNSAFE.test(symbol)
+    ? symbol
+    : symbol.replace(UNSAFE, "_").slice(0, SYMBOL_PART_MAX)
+  const run = middles(input.runId, input.modelVersion)
+  return (symbolPart + (input.side === "BUY" ? run.buy : run.sell) + fnv1a(symbol)) as ClientOrderId
 }

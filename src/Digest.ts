@@ -3,7 +3,6 @@
  * same whatever the key order or the decimal's written form (`1.50` and `1.5` are one value).
  */
 import { hash } from "node:crypto"
-import { BigDecimal } from "effect"
 import * as Dec from "./domain/Decimal.js"
 
 // Sorted key lists by an object's key list as written: the same few shapes (orders, quotes, events) are
@@ -33,7 +32,7 @@ const write = (value: unknown): string => {
       return `"${value.toString()}"`
     case "object": {
       if (value === null) return "null"
-      if (BigDecimal.isBigDecimal(value)) return `"${Dec.toString(value)}"`
+      if (Dec.isDecimal(value)) return `"${Dec.toString(value)}"`
       if (Array.isArray(value)) {
         let out = "["
         for (let i = 0; i < value.length; i++) {

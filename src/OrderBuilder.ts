@@ -18,9 +18,9 @@ import * as BuildInput from "./BuildInput.js"
 import * as ClientOrderId from "./ClientOrderId.js"
 import * as Dec from "./domain/Decimal.js"
 import type { InvalidInput } from "./domain/errors.js"
-import type { Symbol } from "./domain/Ids.js"
+import type { ClientOrderId as OrderId, Symbol } from "./domain/Ids.js"
 import type { Security } from "./domain/Market.js"
-import type { OrderDraft, OrderSide } from "./domain/Order.js"
+import type { OrderDraft, OrderSide, OrderType } from "./domain/Order.js"
 import type { Skip } from "./domain/Run.js"
 
 export interface TrimmedOrder {
@@ -52,8 +52,6 @@ interface Candidate {
   trade: Dec.Decimal
   limitPrice: Dec.Decimal | undefined
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] }
 
 const bySymbol = (a: { readonly symbol: string }, b: { readonly symbol: string }) =>
   a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0
@@ -124,19 +122,19 @@ const coverPart = (c: Candidate): Dec.Decimal =>
  */
 const trimToCash = (plan: BuildInput.BuildPlan, candidates: ReadonlyArray<Candidate>): void => {
   const cost = (c: Candidate) => c.limitPrice ?? c.price
-  let proceeds = Dec.ZERO
-  let buyCost = Dec.ZERO
+  const proceeds = Dec.total()
+  const buys = Dec.total()
   for (const c of candidates) {
     if (Dec.isPositive(c.trade)) {
-      buyCost = Dec.add(buyCost, Dec.mul(c.trade, cost(c)))
+      Dec.addProduct(buys, c.trade, cost(c))
     } else if (Dec.isPositive(c.current)) {
-      proceeds = Dec.add(proceeds, Dec.mul(Dec.min(Dec.negate(c.trade), c.current), cost(c)))
+      Dec.addProduct(proceeds, Dec.min(Dec.negate(c.trade), c.current), cost(c))
     }
   }
   const { settings } = plan
   const buffer = Dec.mul(settings.portfolioValue, settings.cashBufferRatio)
-  const budget = Dec.sub(Dec.add(settings.cash, proceeds), buffer)
-  if (Dec.lte(buyCost, budget)) return
+  const budget = Dec.sub(Dec.add(settings.cash, Dec.valueOf(proceeds)), buffer)
+  if (Dec.lte(Dec.valueOf(buys), budget)) return
 
   let coverCost = Dec.ZERO
   let openCost = Dec.ZERO
@@ -158,6 +156,36 @@ const trimToCash = (plan: BuildInput.BuildPlan, candidates: ReadonlyArray<Candid
     const keptOpen = Dec.isZero(open) ? open : scaled(open, c, openBudget, openCost)
     c.trade = Dec.add(keptCover, keptOpen)
   }
+}
+
+/**
+ * The draft of a candidate, written as one literal per combination of its optional members: an object
+ * that gets its members after it is made costs a second allocation and a change of shape, thousands of
+ * times a run.
+ */
+const draft = (clientOrderId: OrderId, c: Candidate, side: OrderSide, orderType: OrderType): OrderDraft => {
+  const quantity = Dec.abs(c.trade)
+  const { symbol, price: referencePrice, current: currentQuantity, target: targetQuantity, weight: targetWeight } = c
+  const { limitPrice, sector } = c
+  return limitPrice === undefined
+    ? sector === undefined
+      ? { clientOrderId, symbol, side, quantity, orderType, referencePrice, currentQuantity, targetQuantity, targetWeight }
+      : { clientOrderId, symbol, side, quantity, orderType, referencePrice, currentQuantity, targetQuantity, targetWeight, sector }
+    : sector === undefined
+    ? { clientOrderId, symbol, side, quantity, orderType, limitPrice, referencePrice, currentQuantity, targetQuantity, targetWeight }
+    : {
+      clientOrderId,
+      symbol,
+      side,
+      quantity,
+      orderType,
+      limitPrice,
+      referencePrice,
+      currentQuantity,
+      targetQuantity,
+      targetWeight,
+      sector
+    }
 }
 
 /** Builds the orders of a validated plan. */
@@ -209,19 +237,22 @@ export const buildPlan = (plan: BuildInput.BuildPlan): BuildResult => {
   }
 
   const items = [...plan.items].sort(bySymbol)
-  const inDecision = new Set<Symbol>()
+  // Held symbols met among the items; when that is all of them, none is missing from the decision.
+  let heldInDecision = 0
   for (const item of items) {
-    inDecision.add(item.symbol)
+    const held = plan.positions.get(item.symbol)
+    if (held !== undefined) heldInDecision += 1
     const price = plan.prices.get(item.symbol) ?? item.price
     if (price === undefined) {
       skipped.push({ symbol: item.symbol, reason: "missing_price" })
       continue
     }
-    const current = plan.positions.get(item.symbol) ?? Dec.ZERO
-    consider(item.symbol, current, item.weight, price, item.sector, Dec.mul(item.weight, effectiveValue))
+    consider(item.symbol, held ?? Dec.ZERO, item.weight, price, item.sector, Dec.mul(item.weight, effectiveValue))
   }
 
-  const held = [...plan.positions.keys()].filter((s) => !inDecision.has(s)).sort()
+  const held = heldInDecision === plan.positions.size
+    ? []
+    : [...plan.positions.keys()].filter((s) => !plan.itemsBySymbol.has(s)).sort()
   for (const symbol of held) {
     if (!settings.liquidateMissing) {
       skipped.push({ symbol, reason: "not_in_snapshot" })
@@ -260,25 +291,12 @@ export const buildPlan = (plan: BuildInput.BuildPlan): BuildResult => {
   const buys = kept.filter((c) => Dec.isPositive(c.trade)).sort(bySymbol)
   const orders = [...sells, ...buys].map((c): OrderDraft => {
     const side = sideOf(c.trade)
-    const order: Mutable<OrderDraft> = {
-      clientOrderId: ClientOrderId.derive({
-        runId: plan.runId,
-        symbol: c.symbol,
-        side,
-        modelVersion: settings.modelVersion
-      }),
-      symbol: c.symbol,
+    return draft(
+      ClientOrderId.derive({ runId: plan.runId, symbol: c.symbol, side, modelVersion: settings.modelVersion }),
+      c,
       side,
-      quantity: Dec.abs(c.trade),
-      orderType: settings.orderType,
-      referencePrice: c.price,
-      currentQuantity: c.current,
-      targetQuantity: c.target,
-      targetWeight: c.weight
-    }
-    if (c.limitPrice !== undefined) order.limitPrice = c.limitPrice
-    if (c.sector !== undefined) order.sector = c.sector
-    return order
+      settings.orderType
+    )
   })
   skipped.sort(bySymbol)
   return { plan, orders, skipped, trimmed }

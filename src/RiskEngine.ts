@@ -13,7 +13,7 @@
 import * as Dec from "./domain/Decimal.js"
 import type { ClientOrderId, Symbol } from "./domain/Ids.js"
 import type { Position, Quote } from "./domain/Market.js"
-import { type OrderDraft, signedQuantity } from "./domain/Order.js"
+import type { OrderDraft } from "./domain/Order.js"
 import type { RiskLimits, RiskPolicy, RiskRule, RiskVerdict, RiskViolation } from "./domain/Risk.js"
 
 export interface RiskInput {
@@ -63,16 +63,30 @@ export const reducesPosition = (order: OrderDraft): boolean => {
 }
 
 /**
- * What every rule needs, computed once: positions before the orders (an order's own `currentQuantity`
- * is the position it was built from, so it wins over the positions list), the price each symbol is
- * valued at, and each ratio limit turned into an amount of money (limit × portfolio value), so that a
- * check is one comparison and no division.
+ * One symbol the rules look at (held, traded, or both): its position before the orders (an order's own
+ * `currentQuantity` is the position it was built from, so the first order of a symbol wins over the
+ * positions list), the price it is valued at, and its sector. Every symbol is looked up by name once,
+ * when the book is set up; the rules then walk arrays, which at tens of thousands of names is most of
+ * the difference (a hash lookup on a large table costs more than the arithmetic of a rule).
+ */
+interface Slot {
+  readonly symbol: Symbol
+  readonly index: number
+  pre: Dec.Decimal
+  order: OrderDraft | undefined
+  avgCost: Dec.Decimal | undefined
+  restricted: boolean
+}
+
+/**
+ * What every rule needs, computed once: the slots (and the slot of each order), and each ratio limit turned
+ * into an amount of money (limit × portfolio value), so that a check is one comparison and no division.
  */
 interface Context {
   readonly input: RiskInput
-  readonly pre: ReadonlyMap<Symbol, Dec.Decimal>
-  readonly mark: (symbol: Symbol) => Dec.Decimal | undefined
-  readonly sectorOf: (symbol: Symbol) => string | undefined
+  readonly slots: ReadonlyArray<Slot>
+  /** The slot of `input.orders[i]`. */
+  readonly orderSlots: ReadonlyArray<Slot>
   readonly maxPositionValue: Dec.Decimal | undefined
   readonly maxSectorValue: Dec.Decimal | undefined
   readonly maxGrossValue: Dec.Decimal | undefined
@@ -80,27 +94,41 @@ interface Context {
 }
 
 const context = (input: RiskInput): Context => {
-  const pre = new Map<Symbol, Dec.Decimal>()
-  let avgCost: Map<Symbol, Dec.Decimal> | undefined
-  for (const p of input.positions) {
-    const held = pre.get(p.symbol)
-    pre.set(p.symbol, held === undefined ? p.quantity : Dec.add(held, p.quantity))
-    if (p.avgCost !== undefined) (avgCost ??= new Map()).set(p.symbol, p.avgCost)
+  const bySymbol = new Map<Symbol, Slot>()
+  const slots: Array<Slot> = []
+  const slotOf = (symbol: Symbol): Slot => {
+    let slot = bySymbol.get(symbol)
+    if (slot === undefined) {
+      slot = { symbol, index: slots.length, pre: Dec.ZERO, order: undefined, avgCost: undefined, restricted: false }
+      bySymbol.set(symbol, slot)
+      slots.push(slot)
+    }
+    return slot
   }
-  // The first order of a symbol carries the position it was built from, its price and its sector.
-  const orderOf = new Map<Symbol, OrderDraft>()
+  for (const p of input.positions) {
+    const slot = slotOf(p.symbol)
+    slot.pre = Dec.add(slot.pre, p.quantity)
+    if (p.avgCost !== undefined) slot.avgCost = p.avgCost
+  }
+  const orderSlots: Array<Slot> = []
   for (const o of input.orders) {
-    if (orderOf.has(o.symbol)) continue
-    orderOf.set(o.symbol, o)
-    pre.set(o.symbol, o.currentQuantity)
+    const slot = slotOf(o.symbol)
+    if (slot.order === undefined) {
+      slot.order = o
+      slot.pre = o.currentQuantity
+    }
+    orderSlots.push(slot)
+  }
+  for (const symbol of input.limits.restrictedSymbols ?? []) {
+    const slot = bySymbol.get(symbol)
+    if (slot !== undefined) slot.restricted = true
   }
   const pv = input.portfolioValue
   const money = (limit: Dec.Decimal | undefined) => (limit === undefined ? undefined : Dec.mul(limit, pv))
   return {
     input,
-    pre,
-    mark: (symbol) => orderOf.get(symbol)?.referencePrice ?? input.quotes?.get(symbol)?.price ?? avgCost?.get(symbol),
-    sectorOf: (symbol) => orderOf.get(symbol)?.sector ?? input.sectors?.get(symbol),
+    slots,
+    orderSlots,
     maxPositionValue: money(input.limits.maxPositionRatio),
     maxSectorValue: money(input.limits.maxSectorWeight),
     maxGrossValue: money(input.limits.maxGrossExposure),
@@ -108,116 +136,166 @@ const context = (input: RiskInput): Context => {
   }
 }
 
+/** The price a symbol is valued at: its order's reference price, else the feed's, else its average cost. */
+const markOf = (input: RiskInput, slot: Slot): Dec.Decimal | undefined =>
+  slot.order?.referencePrice ?? input.quotes?.get(slot.symbol)?.price ?? slot.avgCost
+
+const sectorOf = (input: RiskInput, slot: Slot): string | undefined =>
+  slot.order?.sector ?? input.sectors?.get(slot.symbol)
+
 /**
  * The book after `orders`, valued in one pass: positions, gross and net value before and after, and the
  * gross value of each sector after (sectors only when a sector limit is set).
  */
 interface Book {
-  /** Positions after the orders, of the traded symbols. */
-  readonly post: ReadonlyMap<Symbol, Dec.Decimal>
+  /** Positions after the orders, by slot index. */
+  readonly post: ReadonlyArray<Dec.Decimal>
   readonly grossBefore: Dec.Decimal
   readonly grossAfter: Dec.Decimal
   readonly netBefore: Dec.Decimal
   readonly netAfter: Dec.Decimal
-  readonly sectors: ReadonlyMap<string, Dec.Decimal>
+  /** Gross value after, by sector; and each slot's sector total (by slot index) for the per-order rule. */
+  readonly sectorGross: ReadonlyArray<Dec.Decimal | undefined>
 }
 
-const bookAfter = (ctx: Context, orders: ReadonlyArray<OrderDraft>): Book => {
-  // Only the traded symbols change; every other position is its own `pre`.
-  const changed = new Map<Symbol, Dec.Decimal>()
-  for (const o of orders) {
-    const before = changed.get(o.symbol) ?? ctx.pre.get(o.symbol) ?? Dec.ZERO
-    changed.set(o.symbol, Dec.add(before, signedQuantity(o.side, o.quantity)))
+/** `orders` are given by their index in `ctx.input.orders`, or all of them. */
+const bookAfter = (ctx: Context, included?: ReadonlyArray<boolean>): Book => {
+  const { input, slots, orderSlots } = ctx
+  const post: Array<Dec.Decimal> = slots.map((s) => s.pre)
+  const orders = input.orders
+  for (let i = 0; i < orders.length; i++) {
+    if (included !== undefined && !included[i]) continue
+    const o = orders[i]!
+    const index = orderSlots[i]!.index
+    post[index] = o.side === "BUY" ? Dec.add(post[index]!, o.quantity) : Dec.sub(post[index]!, o.quantity)
   }
   const wantsExposure = ctx.maxGrossValue !== undefined || ctx.maxNetValue !== undefined
   const wantsSectors = ctx.maxSectorValue !== undefined
-  let grossBefore = Dec.ZERO
-  let grossAfter = Dec.ZERO
-  let netBefore = Dec.ZERO
-  let netAfter = Dec.ZERO
-  const sectors = new Map<string, Dec.Decimal>()
+  const grossBefore = Dec.total()
+  const grossAfter = Dec.total()
+  const netBefore = Dec.total()
+  const netAfter = Dec.total()
+  const sectorGross: Array<Dec.Decimal | undefined> = []
   if (wantsExposure || wantsSectors) {
-    // `pre` holds every held symbol and every traded one.
-    for (const [symbol, before] of ctx.pre) {
-      const mark = ctx.mark(symbol)
+    const sectors = new Map<string, Dec.Total>()
+    const sectorOfSlot: Array<string | undefined> = []
+    for (const slot of slots) {
+      const mark = markOf(input, slot)
+      const sector = wantsSectors ? sectorOf(input, slot) : undefined
+      sectorOfSlot.push(sector)
       if (mark === undefined) continue
-      const after = changed.get(symbol) ?? before
-      const valueAfter = Dec.mul(after, mark)
-      const grossValueAfter = Dec.abs(valueAfter)
+      const before = slot.pre
+      const after = post[slot.index]!
       if (wantsExposure) {
-        const valueBefore = before === after ? valueAfter : Dec.mul(before, mark)
-        grossBefore = Dec.add(grossBefore, before === after ? grossValueAfter : Dec.abs(valueBefore))
-        netBefore = Dec.add(netBefore, valueBefore)
-        grossAfter = Dec.add(grossAfter, grossValueAfter)
-        netAfter = Dec.add(netAfter, valueAfter)
+        Dec.addProduct(netBefore, before, mark)
+        Dec.addAbsProduct(grossBefore, before, mark)
+        Dec.addProduct(netAfter, after, mark)
+        Dec.addAbsProduct(grossAfter, after, mark)
       }
-      const sector = wantsSectors ? ctx.sectorOf(symbol) : undefined
-      if (sector !== undefined) sectors.set(sector, Dec.add(sectors.get(sector) ?? Dec.ZERO, grossValueAfter))
+      if (sector !== undefined) {
+        let sum = sectors.get(sector)
+        if (sum === undefined) sectors.set(sector, sum = Dec.total())
+        Dec.addAbsProduct(sum, after, mark)
+      }
+    }
+    if (wantsSectors) {
+      const values = new Map<string, Dec.Decimal>()
+      for (const [sector, sum] of sectors) values.set(sector, Dec.valueOf(sum))
+      for (const sector of sectorOfSlot) sectorGross.push(sector === undefined ? undefined : values.get(sector))
     }
   }
-  return { post: changed, grossBefore, grossAfter, netBefore, netAfter, sectors }
+  return {
+    post,
+    grossBefore: Dec.valueOf(grossBefore),
+    grossAfter: Dec.valueOf(grossAfter),
+    netBefore: Dec.valueOf(netBefore),
+    netAfter: Dec.valueOf(netAfter),
+    sectorGross
+  }
 }
 
 /** Age limit in whole milliseconds (prices carry millisecond times). */
 const ageLimitMillis = (seconds: Dec.Decimal): number => Number(Dec.quotientFloor(Dec.mul(seconds, Dec.unsafe(1000)), Dec.ONE))
 
-/** The violations each order commits on its own (including its share of a sector breach). */
-const orderViolations = (ctx: Context, book: Book): Map<ClientOrderId, Array<RiskViolation>> => {
-  const { input } = ctx
-  const { limits } = input
-  const out = new Map<ClientOrderId, Array<RiskViolation>>()
-  const restricted = new Set(limits.restrictedSymbols ?? [])
-  const maxAge = limits.maxPriceAgeSeconds === undefined ? undefined : ageLimitMillis(limits.maxPriceAgeSeconds)
+/** `Date.parse` for quote times, remembering the last one: a feed stamps most quotes alike. */
+const timeReader = () => {
+  let lastText: string | undefined
+  let lastMillis = Number.NaN
+  return (text: string): number => {
+    if (text !== lastText) {
+      lastText = text
+      lastMillis = Date.parse(text)
+    }
+    return lastMillis
+  }
+}
 
-  for (const o of input.orders) {
-    const found: Array<RiskViolation> = []
+/** Adds a violation to an order's list, which is made only for an order that has one. */
+const flag = (found: Array<RiskViolation> | undefined, v: RiskViolation): Array<RiskViolation> => {
+  if (found === undefined) return [v]
+  found.push(v)
+  return found
+}
+
+/** The violations each order commits on its own (including its share of a sector breach), by order index. */
+const orderViolations = (ctx: Context, book: Book): Array<Array<RiskViolation> | undefined> => {
+  const { input, orderSlots } = ctx
+  const { limits } = input
+  const out: Array<Array<RiskViolation> | undefined> = []
+  const maxAge = limits.maxPriceAgeSeconds === undefined ? undefined : ageLimitMillis(limits.maxPriceAgeSeconds)
+  const parseTime = timeReader()
+
+  for (let i = 0; i < input.orders.length; i++) {
+    const o = input.orders[i]!
+    const slot = orderSlots[i]!
+    let found: Array<RiskViolation> | undefined
     const reduces = reducesPosition(o)
     const notional = Dec.mul(o.quantity, o.referencePrice)
-    const after = book.post.get(o.symbol) ?? Dec.ZERO
+    const after = book.post[slot.index]!
 
     if (limits.maxOrderNotional !== undefined && Dec.gt(notional, limits.maxOrderNotional)) {
-      found.push(violation("max_order_notional", o.symbol, text(limits.maxOrderNotional), text(notional)))
+      found = flag(found, violation("max_order_notional", o.symbol, text(limits.maxOrderNotional), text(notional)))
     }
     if (limits.maxOrderQuantity !== undefined && Dec.gt(o.quantity, limits.maxOrderQuantity)) {
-      found.push(violation("max_order_quantity", o.symbol, text(limits.maxOrderQuantity), text(o.quantity)))
+      found = flag(found, violation("max_order_quantity", o.symbol, text(limits.maxOrderQuantity), text(o.quantity)))
     }
     if (!reduces && ctx.maxPositionValue !== undefined) {
       const value = Dec.abs(Dec.mul(after, o.referencePrice))
       if (Dec.gt(value, ctx.maxPositionValue)) {
-        found.push(violation("max_position_ratio", o.symbol, text(limits.maxPositionRatio!), ratio(value, input.portfolioValue)))
+        found = flag(found, violation("max_position_ratio", o.symbol, text(limits.maxPositionRatio!), ratio(value, input.portfolioValue)))
       }
     }
     if (!reduces && limits.maxNameWeight !== undefined && Dec.gt(Dec.abs(o.targetWeight), limits.maxNameWeight)) {
-      found.push(violation("max_name_weight", o.symbol, text(limits.maxNameWeight), text(Dec.abs(o.targetWeight))))
+      found = flag(found, violation("max_name_weight", o.symbol, text(limits.maxNameWeight), text(Dec.abs(o.targetWeight))))
     }
     if (!reduces && ctx.maxSectorValue !== undefined) {
-      const sector = ctx.sectorOf(o.symbol)
-      const gross = sector === undefined ? undefined : book.sectors.get(sector)
-      if (gross !== undefined && Dec.gt(gross, ctx.maxSectorValue!)) {
-        found.push(violation("max_sector_weight", o.symbol, text(limits.maxSectorWeight!), ratio(gross, input.portfolioValue), sector))
+      const gross = book.sectorGross[slot.index]
+      if (gross !== undefined && Dec.gt(gross, ctx.maxSectorValue)) {
+        const sector = sectorOf(input, slot)
+        found = flag(found, violation("max_sector_weight", o.symbol, text(limits.maxSectorWeight!), ratio(gross, input.portfolioValue), sector))
       }
     }
     if (!reduces && limits.minOrderNotional !== undefined && Dec.lt(notional, limits.minOrderNotional)) {
-      found.push(violation("min_order_notional", o.symbol, text(limits.minOrderNotional), text(notional)))
+      found = flag(found, violation("min_order_notional", o.symbol, text(limits.minOrderNotional), text(notional)))
     }
-    if (restricted.has(o.symbol)) {
-      found.push(violation("restricted_symbol", o.symbol, "restricted", `${o.side} ${text(o.quantity)}`))
+    if (slot.restricted) {
+      found = flag(found, violation("restricted_symbol", o.symbol, "restricted", `${o.side} ${text(o.quantity)}`))
     }
     if (!reduces && limits.longOnly === true && Dec.isNegative(after)) {
-      found.push(violation("long_only", o.symbol, "0", text(after)))
+      found = flag(found, violation("long_only", o.symbol, "0", text(after)))
     }
     if (limits.priceCollarBps !== undefined && o.limitPrice !== undefined) {
       const distance = Dec.mul(Dec.abs(Dec.sub(o.limitPrice, o.referencePrice)), Dec.BPS_PER_UNIT)
       if (Dec.gt(distance, Dec.mul(limits.priceCollarBps, o.referencePrice))) {
         const bps = Dec.divideForReport(distance, o.referencePrice, 4)
-        found.push(violation("price_collar", o.symbol, text(limits.priceCollarBps), text(bps)))
+        found = flag(found, violation("price_collar", o.symbol, text(limits.priceCollarBps), text(bps)))
       }
     }
     if (maxAge !== undefined) {
       const time = input.quotes?.get(o.symbol)?.time
-      const age = time === undefined || input.asOf === undefined ? undefined : input.asOf - Date.parse(time)
+      const age = time === undefined || input.asOf === undefined ? undefined : input.asOf - parseTime(time)
       if (age === undefined || Number.isNaN(age) || age > maxAge) {
-        found.push(violation(
+        found = flag(found, violation(
           "price_staleness",
           o.symbol,
           text(limits.maxPriceAgeSeconds!),
@@ -225,7 +303,7 @@ const orderViolations = (ctx: Context, book: Book): Map<ClientOrderId, Array<Ris
         ))
       }
     }
-    if (found.length > 0) out.set(o.clientOrderId, found)
+    out.push(found)
   }
   return out
 }
@@ -246,15 +324,18 @@ const runViolations = (ctx: Context, orders: ReadonlyArray<OrderDraft>, book: Bo
     found.push(violation("max_net_exposure", undefined, text(limits.maxNetExposure!), ratio(netAfter, pv)))
   }
   if (limits.cashSufficiency === true) {
-    let needed = Dec.ZERO
-    let available = ctx.input.cash
+    const neededTotal = Dec.total()
+    const availableTotal = Dec.total()
+    Dec.addTo(availableTotal, ctx.input.cash)
     for (const o of orders) {
       const price = o.limitPrice ?? o.referencePrice
-      if (o.side === "BUY" && !reducesPosition(o)) needed = Dec.add(needed, Dec.mul(o.quantity, price))
+      if (o.side === "BUY" && !reducesPosition(o)) Dec.addProduct(neededTotal, o.quantity, price)
       if (o.side === "SELL" && Dec.isPositive(o.currentQuantity)) {
-        available = Dec.add(available, Dec.mul(Dec.min(o.quantity, o.currentQuantity), price))
+        Dec.addProduct(availableTotal, Dec.min(o.quantity, o.currentQuantity), price)
       }
     }
+    const needed = Dec.valueOf(neededTotal)
+    const available = Dec.valueOf(availableTotal)
     if (Dec.gt(needed, available)) {
       found.push(violation("cash_sufficiency", undefined, text(available), text(needed)))
     }
@@ -266,19 +347,19 @@ const runViolations = (ctx: Context, orders: ReadonlyArray<OrderDraft>, book: Bo
 export const evaluate = (input: RiskInput): RiskVerdict => {
   const policy = input.policy ?? "block_run"
   const ctx = context(input)
-  const book = bookAfter(ctx, input.orders)
+  const book = bookAfter(ctx)
   const perOrder = orderViolations(ctx, book)
-  const dropping = policy === "drop_orders" && perOrder.size > 0
-  const survivors = dropping ? input.orders.filter((o) => !perOrder.has(o.clientOrderId)) : input.orders
-  const runWide = runViolations(ctx, survivors, dropping ? bookAfter(ctx, survivors) : book)
+  const dropping = policy === "drop_orders" && perOrder.some((found) => found !== undefined)
+  const survivors = dropping ? input.orders.filter((_, i) => perOrder[i] === undefined) : input.orders
+  const runWide = runViolations(ctx, survivors, dropping ? bookAfter(ctx, perOrder.map((found) => found === undefined)) : book)
 
   const violations: Array<RiskViolation> = []
   const rejected: Array<{ clientOrderId: ClientOrderId; reason: string }> = []
-  for (const o of input.orders) {
-    const found = perOrder.get(o.clientOrderId)
+  for (let i = 0; i < input.orders.length; i++) {
+    const found = perOrder[i]
     if (found === undefined) continue
     violations.push(...found)
-    rejected.push({ clientOrderId: o.clientOrderId, reason: found[0]!.reason })
+    rejected.push({ clientOrderId: input.orders[i]!.clientOrderId, reason: found[0]!.reason })
   }
   violations.push(...runWide)
   const passed = policy === "drop_orders" ? runWide.length === 0 : violations.length === 0

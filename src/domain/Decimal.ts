@@ -24,12 +24,19 @@ export const NOT_A_NUMBER = "is not a finite decimal number"
 export const OUT_OF_RANGE = `is out of range (at most ${MAX_DIGITS} digits, exponent within ±${MAX_EXPONENT})`
 
 /**
+ * True for a decimal value. `BigDecimal.isBigDecimal` does the same through a dual API whose argument
+ * counting shows in a profile of a large run; this is the one test, inline.
+ */
+export const isDecimal = (input: unknown): input is Decimal =>
+  typeof input === "object" && input !== null && BigDecimal.TypeId in input
+
+/**
  * Reads a decimal exactly, or says why not: what is not a finite decimal number (empty text, NaN,
  * Infinity, thousands separators, hex), or what is too large to be a price or a quantity (and would take
  * `1e999999999` a billion digits to print). Surrounding whitespace is allowed in text.
  */
 export const read = (input: unknown): Either.Either<Decimal, string> => {
-  if (BigDecimal.isBigDecimal(input)) return Either.right(input)
+  if (isDecimal(input)) return Either.right(input)
   if (typeof input === "bigint") return Either.right(BigDecimal.make(input, 0))
   if (typeof input === "number") {
     return Number.isFinite(input)
@@ -117,6 +124,45 @@ export const gte = (a: Decimal, b: Decimal): boolean => compare(a, b) >= 0
 export const eq = (a: Decimal, b: Decimal): boolean => compare(a, b) === 0
 export const min = (a: Decimal, b: Decimal): Decimal => (lte(a, b) ? a : b)
 export const max = (a: Decimal, b: Decimal): Decimal => (gte(a, b) ? a : b)
+
+/**
+ * A running total that makes no decimal per addition: a large run sums tens of thousands of values (cash,
+ * exposures, sector values), and a decimal per step is most of what the garbage collector then has to do.
+ * Exact, like every other operation here.
+ */
+export interface Total {
+  value: bigint
+  scale: number
+}
+
+export const total = (): Total => ({ value: 0n, scale: 0 })
+
+const addScaled = (t: Total, value: bigint, scale: number): void => {
+  if (scale === t.scale) t.value += value
+  else if (scale < t.scale) t.value += value * pow10(t.scale - scale)
+  else {
+    t.value = t.value * pow10(scale - t.scale) + value
+    t.scale = scale
+  }
+}
+
+/** `t += value`. */
+export const addTo = (t: Total, value: Decimal): void => {
+  if (value.value !== 0n) addScaled(t, value.value, value.scale)
+}
+
+/** `t += a × b`. */
+export const addProduct = (t: Total, a: Decimal, b: Decimal): void => {
+  if (a.value !== 0n && b.value !== 0n) addScaled(t, a.value * b.value, a.scale + b.scale)
+}
+
+/** `t += |a × b|`. */
+export const addAbsProduct = (t: Total, a: Decimal, b: Decimal): void => {
+  const product = a.value * b.value
+  if (product !== 0n) addScaled(t, product < 0n ? -product : product, a.scale + b.scale)
+}
+
+export const valueOf = (t: Total): Decimal => BigDecimal.make(t.value, t.scale)
 
 /** `a / b` truncated toward zero, as an integer. Exact: no intermediate rounding. */
 export const quotientTowardZero = (a: Decimal, b: Decimal): bigint => {

@@ -1,7 +1,7 @@
 /**
  * Errors of the pure core. Each carries what a user needs to fix the input or to understand the refusal.
  */
-import { BigDecimal, Schema } from "effect"
+import { Schema } from "effect"
 import * as Dec from "./Decimal.js"
 
 /**
@@ -45,6 +45,6 @@ export const describeValue = (value: unknown): string =>
     ? "null"
     : value === undefined
     ? ""
-    : BigDecimal.isBigDecimal(value)
+    : Dec.isDecimal(value)
     ? Dec.toString(value)
     : JSON.stringify(value) ?? String(value)
