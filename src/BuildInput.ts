@@ -276,7 +276,9 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
   const positions = table(src.positions, input.positions ?? [], (row, n) =>
     optionalDecimal(src.positions, n, "quantity", row.quantity) ??
       reject(src.positions, n, "quantity", row.quantity, "is empty"))
-  for (const [sym, quantity] of positions) if (Dec.isZero(quantity)) positions.delete(sym)
+  positions.forEach((quantity, sym) => {
+    if (Dec.isZero(quantity)) positions.delete(sym)
+  })
   const securities = table(src.securities, input.securities ?? [], (row, n, sym): Security => {
     const sector = text(row.sector)
     const lot = optionalDecimal(src.securities, n, "lot_size", row.lotSize, positive)
@@ -325,11 +327,11 @@ const derivedCash = (
   source: string
 ): Dec.Decimal => {
   const marketValue = Dec.total()
-  for (const [sym, quantity] of positions) {
+  positions.forEach((quantity, sym) => {
     const price = prices.get(sym) ?? items.get(sym)?.price ??
       reject(source, undefined, "cash", undefined, `cannot be derived: no price for the held symbol ${sym}; give the cash explicitly`)
     Dec.addProduct(marketValue, quantity, price)
-  }
+  })
   return Dec.sub(portfolioValue, Dec.valueOf(marketValue))
 }
 

@@ -19,6 +19,8 @@ const SYMBOL_PART_MAX = 12
 const UNSAFE = /[^A-Za-z0-9.]/g
 const HAS_UNSAFE = /[^A-Za-z0-9.]/
 
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, "0"))
+
 /** 32-bit FNV-1a over UTF-16 code units, as 8 hex digits. */
 const fnv1a = (text: string): string => {
   let h = 0x811c9dc5
@@ -26,7 +28,8 @@ const fnv1a = (text: string): string => {
     h ^= text.charCodeAt(i)
     h = Math.imul(h, 0x01000193)
   }
-  return (h >>> 0).toString(16).padStart(8, "0")
+  // A table of byte pairs: `Number#toString(16)` is several times slower, at thousands of ids a run.
+  return HEX[h >>> 24]! + HEX[(h >>> 16) & 255]! + HEX[(h >>> 8) & 255]! + HEX[h & 255]!
 }
 
 // A run builds thousands of ids with the same run and model: hash that pair once, and keep the two

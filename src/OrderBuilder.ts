@@ -91,9 +91,10 @@ const limitPriceFor = (plan: BuildInput.BuildPlan, c: Candidate, side: OrderSide
 
 /** Why an order of this size may not be sent, or `undefined`. Closing a position is never too small. */
 const belowMinimum = (plan: BuildInput.BuildPlan, c: Candidate): Skip | undefined => {
+  const minQuantity = c.security?.minQuantity
+  if (minQuantity === undefined && plan.settings.minOrderNotional === undefined) return undefined
   if (Dec.isZero(Dec.add(c.current, c.trade))) return undefined
   const size = Dec.abs(c.trade)
-  const minQuantity = c.security?.minQuantity
   if (minQuantity !== undefined && Dec.lt(size, minQuantity)) {
     return { symbol: c.symbol, reason: "below_min_quantity", detail: `${Dec.toString(size)} < ${Dec.toString(minQuantity)}` }
   }
@@ -269,35 +270,35 @@ export const buildPlan = (plan: BuildInput.BuildPlan): BuildResult => {
   trimToCash(plan, candidates)
 
   const trimmed: Array<TrimmedOrder> = []
-  const kept: Array<Candidate> = []
+  const sells: Array<Candidate> = []
+  const buys: Array<Candidate> = []
   for (const c of candidates) {
-    if (c.trade === c.requested) {
-      kept.push(c)
-      continue
+    if (c.trade !== c.requested) {
+      if (Dec.isZero(c.trade) || belowMinimum(plan, c) !== undefined) {
+        skipped.push({
+          symbol: c.symbol,
+          reason: "insufficient_cash",
+          detail: `wanted ${Dec.toString(c.requested)}, cash allows ${Dec.toString(c.trade)}`
+        })
+        continue
+      }
+      trimmed.push({ symbol: c.symbol, requested: c.requested, quantity: c.trade })
     }
-    if (Dec.isZero(c.trade) || belowMinimum(plan, c) !== undefined) {
-      skipped.push({
-        symbol: c.symbol,
-        reason: "insufficient_cash",
-        detail: `wanted ${Dec.toString(c.requested)}, cash allows ${Dec.toString(c.trade)}`
-      })
-      continue
-    }
-    trimmed.push({ symbol: c.symbol, requested: c.requested, quantity: c.trade })
-    kept.push(c)
+    ;(Dec.isNegative(c.trade) ? sells : buys).push(c)
   }
-
-  const sells = kept.filter((c) => Dec.isNegative(c.trade)).sort(bySymbol)
-  const buys = kept.filter((c) => Dec.isPositive(c.trade)).sort(bySymbol)
-  const orders = [...sells, ...buys].map((c): OrderDraft => {
-    const side = sideOf(c.trade)
-    return draft(
-      ClientOrderId.derive({ runId: plan.runId, symbol: c.symbol, side, modelVersion: settings.modelVersion }),
-      c,
-      side,
-      settings.orderType
-    )
-  })
+  // Candidates come in symbol order, held symbols outside the decision last: only those need a sort.
+  if (held.length > 0) {
+    sells.sort(bySymbol)
+    buys.sort(bySymbol)
+  }
+  const orders: Array<OrderDraft> = []
+  for (const side of [sells, buys]) {
+    for (const c of side) {
+      const s = sideOf(c.trade)
+      const id = ClientOrderId.derive({ runId: plan.runId, symbol: c.symbol, side: s, modelVersion: settings.modelVersion })
+      orders.push(draft(id, c, s, settings.orderType))
+    }
+  }
   skipped.sort(bySymbol)
   return { plan, orders, skipped, trimmed }
 }

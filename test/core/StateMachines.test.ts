@@ -70,6 +70,16 @@ describe("ClientOrderId", () => {
     }
   })
 
+  it("derives exactly the ids earlier versions derived, so a run persisted by one is resumed by the next", () => {
+    const id = (symbol: string, side: "BUY" | "SELL") => ClientOrderId.derive({ runId: "run_123", symbol, side, modelVersion: "m1" })
+    expect(id("AAA", "BUY")).toBe("AAA-B-5dfd95049761b680eb82")
+    expect(id("AAA", "SELL")).toBe("AAA-S-5dfd95049761b680eb82")
+    expect(id("BRK/B", "BUY")).toBe("BRK_B-B-5dfd95049761e06b9e57")
+    expect(id("BRK B", "BUY")).toBe("BRK_B-B-5dfd950497619e780264")
+    expect(id("BRK.B", "SELL")).toBe("BRK.B-S-5dfd95049761be692a3a")
+    expect(id("VERYLONGSYMBOLNAME123", "BUY")).toBe("VERYLONGSYMB-B-5dfd95049761af9c8b9c")
+  })
+
   it("differs when any of run, symbol, side or model version differs", () => {
     const base = { runId: "r", symbol: "AAA", side: "BUY", modelVersion: "m" } as const
     const ids = new Set([
