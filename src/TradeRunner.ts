@@ -17,7 +17,7 @@ import * as Dec from "./domain/Decimal.js"
 import { type IllegalTransition, InvalidInput } from "./domain/errors.js"
 import type { ClientOrderId, RunId, Symbol } from "./domain/Ids.js"
 import type { Position, Quote } from "./domain/Market.js"
-import type { Fill, TradeOrder } from "./domain/Order.js"
+import { type Fill, type TradeOrder, tradeOrder } from "./domain/Order.js"
 import type { RiskVerdict } from "./domain/Risk.js"
 import type { OrderCounts, RunRecord, RunStatus, RunSummary, Skip, TradeRun } from "./domain/Run.js"
 import type { DecisionSnapshot } from "./domain/Snapshot.js"
@@ -222,15 +222,8 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
             }
           })
           const now = yield* nowIso
-          const orders: Array<TradeOrder> = built.orders.map((draft) => ({
-            ...draft,
-            runId: run.id,
-            status: "NEW",
-            filledQuantity: Dec.ZERO,
-            commission: Dec.ZERO,
-            createdAt: now,
-            updatedAt: now
-          }))
+          const fresh = { runId: run.id, status: "NEW", filledQuantity: Dec.ZERO, commission: Dec.ZERO, createdAt: now, updatedAt: now } as const
+          const orders: Array<TradeOrder> = built.orders.map((draft) => tradeOrder(draft, fresh))
           const recorded: RunRecord = {
             settings: built.plan.settings,
             prices: [...quotes.values()].sort((a, b) => (a.symbol < b.symbol ? -1 : 1)),

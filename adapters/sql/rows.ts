@@ -17,7 +17,8 @@ import { RepositoryError } from "../../src/ports/errors.js"
 type Nullable<A> = A | null
 
 const text = (value: Dec.Decimal | undefined): string | null => (value === undefined ? null : Dec.toString(value))
-const decimal = (value: string | number): Dec.Decimal => Dec.unsafe(typeof value === "number" ? String(value) : value)
+const decimal = (value: string | number): Dec.Decimal =>
+  typeof value === "number" ? Dec.unsafe(String(value)) : Dec.fromCanonical(value) ?? Dec.unsafe(value)
 const optionalDecimal = (value: Nullable<string | number>): Dec.Decimal | undefined =>
   value === null ? undefined : decimal(value)
 
@@ -217,29 +218,29 @@ export const orderValues = (order: TradeOrder, position: number): ReadonlyArray<
 ]
 
 export const orderFromRow = (row: OrderRow): TradeOrder => {
-  const limitPrice = optionalDecimal(row.limit_price)
-  const avgFillPrice = optionalDecimal(row.avg_fill_price)
-  return {
+  const order: { -readonly [K in keyof TradeOrder]: TradeOrder[K] } = {
     clientOrderId: row.client_order_id as ClientOrderId,
     symbol: row.symbol as Symbol,
     side: row.side as OrderSide,
     quantity: decimal(row.quantity),
     orderType: row.order_type as OrderType,
-    ...(limitPrice === undefined ? {} : { limitPrice }),
     referencePrice: decimal(row.reference_price),
     currentQuantity: decimal(row.current_quantity),
     targetQuantity: decimal(row.target_quantity),
     targetWeight: decimal(row.target_weight),
-    ...(row.sector === null ? {} : { sector: row.sector }),
     runId: row.run_id as RunId,
     status: row.status as OrderStatus,
     filledQuantity: decimal(row.filled_quantity),
-    ...(avgFillPrice === undefined ? {} : { avgFillPrice }),
     commission: decimal(row.commission),
-    ...(row.reject_reason === null ? {} : { rejectReason: row.reject_reason }),
     createdAt: row.created_at,
     updatedAt: row.updated_at
   }
+  // Optional members last, as `tradeOrder` adds them: one shape for every order however it was made.
+  if (row.limit_price !== null) order.limitPrice = decimal(row.limit_price)
+  if (row.sector !== null) order.sector = row.sector
+  if (row.avg_fill_price !== null) order.avgFillPrice = decimal(row.avg_fill_price)
+  if (row.reject_reason !== null) order.rejectReason = row.reject_reason
+  return order
 }
 
 export type FillRow = {

@@ -51,6 +51,21 @@ export const read = (input: unknown): Either.Either<Decimal, string> => {
   return Option.match(BigDecimal.fromString(text), { onNone: () => Either.left(NOT_A_NUMBER), onSome: Either.right })
 }
 
+const CANONICAL = /^-?\d+(?:\.\d+)?$/
+
+/**
+ * Reads plain decimal text (`-12.5`, what `toString` writes and storage holds) straight into a decimal,
+ * without `read`'s detours through a general pattern, `Option` and `Either`: stored rows are read back
+ * by the thousand. `undefined` for anything else, which `read` then judges.
+ */
+export const fromCanonical = (text: string): Decimal | undefined => {
+  if (text.length > MAX_DIGITS || !CANONICAL.test(text)) return undefined
+  const point = text.indexOf(".")
+  return point === -1
+    ? BigDecimal.make(BigInt(text), 0)
+    : BigDecimal.make(BigInt(text.slice(0, point) + text.slice(point + 1)), text.length - point - 1)
+}
+
 /** `read`, keeping only the decimal. */
 export const parse = (input: unknown): Option.Option<Decimal> => Either.getRight(read(input))
 
@@ -62,12 +77,20 @@ export const unsafe = (input: DecimalInput): Decimal =>
  * switches to one for long fractions). Used for storage, digests and JSON.
  */
 export const toString = (value: Decimal): string => {
-  const { value: units, scale } = BigDecimal.normalize(value)
-  if (scale <= 0) return (units * 10n ** BigInt(-scale)).toString()
+  const { value: units, scale } = value
+  if (units === 0n) return "0"
+  if (scale <= 0) return scale === 0 ? units.toString() : (units * pow10(-scale)).toString()
+  // One conversion to text, then the trailing zeros of the fraction cut from it (`BigDecimal.normalize`
+  // would convert twice and make a second decimal): this runs for every decimal of every stored row.
   const negative = units < 0n
-  const digits = (negative ? -units : units).toString().padStart(scale + 1, "0")
-  const point = digits.length - scale
-  return `${negative ? "-" : ""}${digits.slice(0, point)}.${digits.slice(point)}`
+  let digits = (negative ? -units : units).toString()
+  if (digits.length <= scale) digits = digits.padStart(scale + 1, "0")
+  let end = digits.length
+  const point = end - scale
+  while (end > point && digits.charCodeAt(end - 1) === 48) end--
+  const whole = digits.slice(0, point)
+  const text = end === point ? whole : `${whole}.${digits.slice(point, end)}`
+  return negative ? `-${text}` : text
 }
 
 // The arithmetic below works on the integer and the scale directly: it runs hundreds of thousands of times

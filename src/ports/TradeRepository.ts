@@ -12,7 +12,7 @@ import { Context, Effect, Layer } from "effect"
 import { digestOf } from "../Digest.js"
 import * as Dec from "../domain/Decimal.js"
 import type { ClientOrderId, ExecutionId, RunId, SnapshotId } from "../domain/Ids.js"
-import type { Fill, OrderStatus, TradeOrder } from "../domain/Order.js"
+import { type Fill, type OrderStatus, type TradeOrder, tradeOrder } from "../domain/Order.js"
 import type { RiskVerdict } from "../domain/Risk.js"
 import type { Lease, OrderCounts, RunMode, RunParams, RunRecord, RunStatus, RunSummary, TradeRun } from "../domain/Run.js"
 import type { DecisionSnapshot, SnapshotItem, SnapshotStatus } from "../domain/Snapshot.js"
@@ -96,18 +96,17 @@ export interface OrderUpdate {
 }
 
 /** The order after an update: its average price and reject reason are the update's (absent clears them). */
-export const applyOrderUpdate = (order: TradeOrder, update: OrderUpdate, updatedAt = order.updatedAt): TradeOrder => {
-  const { avgFillPrice: _a, rejectReason: _r, ...rest } = order
-  return {
-    ...rest,
+export const applyOrderUpdate = (order: TradeOrder, update: OrderUpdate, updatedAt = order.updatedAt): TradeOrder =>
+  tradeOrder(order, {
+    runId: order.runId,
     status: update.to,
     filledQuantity: update.filledQuantity,
+    avgFillPrice: update.avgFillPrice,
     commission: update.commission,
-    ...(update.avgFillPrice === undefined ? {} : { avgFillPrice: update.avgFillPrice }),
-    ...(update.rejectReason === undefined ? {} : { rejectReason: update.rejectReason }),
+    rejectReason: update.rejectReason,
+    createdAt: order.createdAt,
     updatedAt
-  }
-}
+  })
 
 export interface RunUpdate {
   readonly status?: { readonly from: RunStatus; readonly to: RunStatus }

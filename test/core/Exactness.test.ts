@@ -4,7 +4,8 @@
  * weight × portfolio value × (1 − buffer) ÷ (price × lot) is a whole number.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Either } from "effect"
+import { BigDecimal, Either } from "effect"
+import * as fc from "fast-check"
 import * as Dec from "../../src/domain/Decimal.js"
 import * as OrderBuilder from "../../src/OrderBuilder.js"
 
@@ -101,6 +102,24 @@ describe("decimal text", () => {
   ])("writes %s as %s, never with an exponent", (input, expected) => {
     expect(Dec.toString(Dec.unsafe(input))).toBe(expected)
   })
+
+  it("writes every value as the canonical text of its normalized form, whatever its scale", () => {
+    // The reference: normalize, then place the point. Slow, obviously right.
+    const reference = (d: Dec.Decimal) => {
+      const { value, scale } = BigDecimal.normalize(d)
+      if (scale <= 0) return (value * 10n ** BigInt(-scale)).toString()
+      const digits = (value < 0n ? -value : value).toString().padStart(scale + 1, "0")
+      return `${value < 0n ? "-" : ""}${digits.slice(0, -scale)}.${digits.slice(-scale)}`
+    }
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: -8, max: 40 }), (value, scale) => {
+        const d = BigDecimal.make(value, scale)
+        expect(Dec.toString(d)).toBe(reference(d))
+        expect(Dec.eq(Dec.unsafe(Dec.toString(d)), d)).toBe(true)
+      }),
+      { numRuns: 2000 }
+    )
+  })
 })
 
 describe("decimal reading", () => {
@@ -110,4 +129,22 @@ describe("decimal reading", () => {
   it.each(["1e100", "1e-100", "1".repeat(200)])("reads %s", (text) => {
     expect(Dec.parse(text)._tag).toBe("Some")
   })
+
+  it("reads back exactly what it writes, on the short path for stored text", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: -8, max: 40 }), (value, scale) => {
+        const d = BigDecimal.make(value, scale)
+        const back = Dec.fromCanonical(Dec.toString(d))
+        expect(back !== undefined && Dec.eq(back, d)).toBe(true)
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
+  it.each(["1e5", " 1", "1 ", "+1", "0x10", ".5", "1.", "", "-", "1.2.3", "١٢"])(
+    "leaves %j to the general reader (not plain stored text)",
+    (text) => {
+      expect(Dec.fromCanonical(text)).toBeUndefined()
+    }
+  )
 })
