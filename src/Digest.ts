@@ -5,18 +5,44 @@
 import { hash } from "node:crypto"
 import * as Dec from "./domain/Decimal.js"
 
-// Sorted key lists by an object's key list as written: the same few shapes (orders, quotes, events) are
-// serialized thousands of times per run, and sorting their keys each time is most of the work.
-const sortedKeys = new Map<string, ReadonlyArray<string>>()
-const keysOf = (record: Record<string, unknown>): ReadonlyArray<string> => {
-  const keys = Object.keys(record)
-  const shape = keys.join("\u0000")
-  let sorted = sortedKeys.get(shape)
-  if (sorted === undefined) {
-    sorted = [...keys].sort()
-    if (sortedKeys.size < 10_000) sortedKeys.set(shape, sorted)
+/**
+ * How to write an object of one key list: its keys in sorted order, each with its `"key":` text, and where
+ * each sits in the key list as written.
+ */
+interface Shape {
+  readonly keys: ReadonlyArray<string>
+  readonly sorted: ReadonlyArray<string>
+  readonly prefixes: ReadonlyArray<string>
+}
+
+// Shapes by their first key: the same few shapes (orders, quotes, items, audit payloads) are written tens
+// of thousands of times a run, and sorting their keys (or even joining them into a cache key, which
+// makes a string to hash each time) was most of the work. A candidate matches when its key list is the
+// same, compared element by element (property names are interned, so that is pointer work).
+const shapes = new Map<string, Array<Shape>>()
+let shapeCount = 0
+
+const sameKeys = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+const shapeOf = (keys: ReadonlyArray<string>): Shape => {
+  const first = keys[0]!
+  const candidates = shapes.get(first)
+  if (candidates !== undefined) {
+    for (const shape of candidates) if (sameKeys(shape.keys, keys)) return shape
   }
-  return sorted
+  const sorted = [...keys].sort()
+  const shape: Shape = { keys, sorted, prefixes: sorted.map((key) => `${JSON.stringify(key)}:`) }
+  // Bounded: a host writing objects of ever new shapes gets them written correctly, just not cached.
+  if (shapeCount < 10_000) {
+    shapeCount += 1
+    if (candidates === undefined) shapes.set(first, [shape])
+    else candidates.push(shape)
+  }
+  return shape
 }
 
 const write = (value: unknown): string => {
@@ -32,7 +58,6 @@ const write = (value: unknown): string => {
       return `"${value.toString()}"`
     case "object": {
       if (value === null) return "null"
-      if (Dec.isDecimal(value)) return `"${Dec.toString(value)}"`
       if (Array.isArray(value)) {
         let out = "["
         for (let i = 0; i < value.length; i++) {
@@ -42,14 +67,18 @@ const write = (value: unknown): string => {
         }
         return out + "]"
       }
+      if (Dec.isDecimal(value)) return `"${Dec.toString(value)}"`
       const record = value as Record<string, unknown>
+      const keys = Object.keys(record)
+      if (keys.length === 0) return "{}"
+      const { sorted, prefixes } = shapeOf(keys)
       let out = "{"
-      let first = true
-      for (const key of keysOf(record)) {
-        const member = record[key]
+      for (let i = 0; i < sorted.length; i++) {
+        const member = record[sorted[i]!]
         if (member === undefined) continue
-        out += `${first ? "" : ","}${JSON.stringify(key)}:${write(member)}`
-        first = false
+        if (out.length > 1) out += ","
+        out += prefixes[i]!
+        out += write(member)
       }
       return out + "}"
     }

@@ -50,11 +50,25 @@ export const isEmpty = (changes: Changes) => changes.updates.length === 0 && cha
 export const transitionEvent = (
   order: TradeOrder,
   to: OrderStatus,
-  detail: { readonly reason?: string; readonly filledQuantity?: Dec.Decimal; readonly executionIds?: ReadonlyArray<string> } = {}
+  detail: {
+    readonly reason?: string | undefined
+    readonly filledQuantity?: Dec.Decimal | undefined
+    readonly executionIds?: ReadonlyArray<string> | undefined
+  } = {}
 ): AuditEventInput => ({
   type: "trade_order.transition",
   runId: order.runId,
-  payload: { clientOrderId: order.clientOrderId, symbol: order.symbol, from: order.status, to, ...detail }
+  // One shape for every transition (absent details are undefined, which the chain leaves out), so the
+  // ten thousand of a large run are written by one cached key order.
+  payload: {
+    clientOrderId: order.clientOrderId,
+    symbol: order.symbol,
+    from: order.status,
+    to,
+    reason: detail.reason,
+    filledQuantity: detail.filledQuantity,
+    executionIds: detail.executionIds
+  }
 })
 
 /** Moves orders that have not been sent to a final status (a risk block, a failed run). */
@@ -142,8 +156,8 @@ export const fromReports = (
       newFills.push(...fresh)
       events.push(transitionEvent(order, status, {
         filledQuantity,
-        ...(fresh.length === 0 ? {} : { executionIds: fresh.map((f) => f.executionId) }),
-        ...(report.rejectReason === undefined ? {} : { reason: report.rejectReason })
+        executionIds: fresh.length === 0 ? undefined : fresh.map((f) => f.executionId),
+        reason: report.rejectReason
       }))
     }
     return { updates, fills: newFills, events }
