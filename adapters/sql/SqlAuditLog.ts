@@ -24,7 +24,7 @@ export const make = Effect.gen(function*() {
     inputs.length === 0 ? Effect.succeed([]) : transaction(Effect.gen(function*() {
       const [head] = yield* sql<{ seq: number; hash: string }>`UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash`
       const rows = chainRows({ seq: Number(head!.seq), hash: head!.hash }, yield* nowIso, inputs)
-      yield* bulk.insert("audit_events", Rows.AUDIT_COLUMNS, rows.map(Rows.auditValues))
+      yield* bulk.insert("audit_events", Rows.AUDIT_COLUMNS, rows, Rows.auditValues)
       const last = rows.at(-1)!
       yield* sql`UPDATE audit_head SET seq = ${last.seq}, hash = ${last.hash} WHERE id = 1`
       return rows.map(({ seq, prevHash, hash }) => ({ seq, prevHash, hash }))

@@ -24,6 +24,7 @@ import {
   type ClaimRequest,
   countOrders,
   type LeaseHolder,
+  type OrderUpdate,
   queuedRun,
   snapshotDigest,
   TradeRepository
@@ -91,7 +92,7 @@ export const make = Effect.gen(function*() {
     })
 
   const insertOrders = (orders: ReadonlyArray<TradeOrder>) =>
-    bulk.insert("trade_orders", Rows.ORDER_COLUMNS, orders.map(Rows.orderValues))
+    bulk.insert("trade_orders", Rows.ORDER_COLUMNS, orders, Rows.orderValues)
 
   const claimRun = (id: RunId, request: ClaimRequest) =>
     atomically("claimRun", Effect.gen(function*() {
@@ -148,7 +149,7 @@ export const make = Effect.gen(function*() {
           created_at: now
         }
         yield* sql`INSERT INTO decision_snapshots ${sql.insert(row)}`
-        yield* bulk.insert("snapshot_items", Rows.ITEM_COLUMNS, input.items.map((item, i) => Rows.itemValues(id, i, item)))
+        yield* bulk.insert("snapshot_items", Rows.ITEM_COLUMNS, input.items, (item, i) => Rows.itemValues(id, i, item))
         return Rows.snapshotFromRow(row, [], input.items)
       })),
 
@@ -284,20 +285,23 @@ export const make = Effect.gen(function*() {
           yield* bulk.insert(
             "trade_fills",
             Rows.FILL_COLUMNS,
-            fills.map((f) => Rows.fillValues(holder.runId, f)),
+            fills,
+            (f) => Rows.fillValues(holder.runId, f),
             "ON CONFLICT (execution_id) DO NOTHING"
           )
         }
         if (updates.length === 0) return
         const num = (column: string) => (pg ? `CAST(${column} AS numeric)` : column)
-        const moved = yield* bulk.withValues<{ client_order_id: string }>(
+        const moved = yield* bulk.withValues<{ client_order_id: string }, OrderUpdate>(
           "update trade_orders",
           `UPDATE trade_orders SET status = v.column3, filled_quantity = ${num("v.column4")},
             avg_fill_price = ${num("v.column5")}, commission = ${num("v.column6")}, reject_reason = v.column7,
             updated_at = v.column8 FROM`,
           (at) => `WHERE trade_orders.run_id = ${at(0)} AND trade_orders.client_order_id = v.column1
             AND trade_orders.status = v.column2 RETURNING client_order_id`,
-          updates.map((u) => [
+          8,
+          updates,
+          (u) => [
             u.clientOrderId,
             u.from,
             u.to,
@@ -306,7 +310,7 @@ export const make = Effect.gen(function*() {
             Dec.toString(u.commission),
             u.rejectReason ?? null,
             now
-          ]),
+          ],
           [holder.runId]
         )
         // Compare-and-set: an order that was not in the status the update expects is not moved, and then

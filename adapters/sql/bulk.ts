@@ -34,36 +34,61 @@ export const make = (sql: SqlClient.SqlClient) => {
     return text
   }
 
-  /** The values of `rows[from, to)` and then `trailing`, in one flat list. */
-  const flatten = (rows: ReadonlyArray<ReadonlyArray<unknown>>, from: number, to: number, trailing: ReadonlyArray<unknown>) => {
+  /** The values of `items[from, to)`, row by row, and then `trailing`, in one flat list. */
+  const flatten = <A>(
+    items: ReadonlyArray<A>,
+    toRow: (item: A, index: number) => ReadonlyArray<unknown>,
+    from: number,
+    to: number,
+    trailing: ReadonlyArray<unknown>
+  ) => {
     const out: Array<unknown> = []
     for (let r = from; r < to; r++) {
-      const row = rows[r]!
+      const row = toRow(items[r]!, r)
       for (let c = 0; c < row.length; c++) out.push(row[c])
     }
     for (const value of trailing) out.push(value)
     return out
   }
 
-  /** Runs `run(rowCount, params)` for each chunk of at most BATCH_ROWS rows. */
-  const chunked = <A>(
-    rows: ReadonlyArray<ReadonlyArray<unknown>>,
+  /**
+   * Runs `run(rowCount, params)` over the items in chunks: as many of BATCH_ROWS as fit, then the rest in
+   * powers of two. A statement's text is prepared once per connection and row count, and a large one
+   * costs milliseconds to prepare: with counts drawn from a handful of sizes, a run of any length
+   * prepares each statement at most once, where a remainder of every size would prepare a new one.
+   * Rows are made chunk by chunk, so a large run never holds all its rows' values at once.
+   */
+  const chunked = <A, B>(
+    items: ReadonlyArray<A>,
+    toRow: (item: A, index: number) => ReadonlyArray<unknown>,
     trailing: ReadonlyArray<unknown>,
-    run: (rowCount: number, params: ReadonlyArray<unknown>) => Effect.Effect<A, SqlError>
+    run: (rowCount: number, params: ReadonlyArray<unknown>) => Effect.Effect<B, SqlError>
   ) =>
     Effect.gen(function*() {
-      const out: Array<A> = []
-      for (let i = 0; i < rows.length; i += BATCH_ROWS) {
-        const end = Math.min(rows.length, i + BATCH_ROWS)
-        out.push(yield* run(end - i, flatten(rows, i, end, trailing)))
+      const out: Array<B> = []
+      let i = 0
+      while (i < items.length) {
+        const left = items.length - i
+        const count = left >= BATCH_ROWS ? BATCH_ROWS : 2 ** Math.floor(Math.log2(left))
+        out.push(yield* run(count, flatten(items, toRow, i, i + count, trailing)))
+        i += count
       }
       return out
     })
 
   return {
-    /** `INSERT INTO table (columns) VALUES …` for every row, in chunks; `suffix` e.g. `ON CONFLICT … DO NOTHING`. */
-    insert: (table: string, columns: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<unknown>>, suffix = "") =>
-      chunked(rows, [], (count, params) =>
+    /**
+     * `INSERT INTO table (columns) VALUES …` for every item, made a row by `toRow`, in chunks; `suffix` e.g.
+     * `ON CONFLICT … DO NOTHING`.
+     */
+    insert: <A>(
+      table: string,
+      columns: ReadonlyArray<string>,
+      items: ReadonlyArray<A>,
+      toRow: (item: A, index: number) => ReadonlyArray<unknown>,
+      suffix = ""
+    ) =>
+      chunked(items, toRow, [], (count, params) =>
         sql.unsafe(
           cached(`insert ${table} ${columns.join(",")} ${count} ${suffix}`, () =>
             `INSERT INTO ${table} (${columns.join(", ")}) VALUES ${tuples(count, columns.length)} ${suffix}`),
@@ -76,16 +101,17 @@ export const make = (sql: SqlClient.SqlClient) => {
      * after them and may use the placeholders `trailing` names (e.g. `[runId]`), numbered after the rows'.
      * Returns the rows the statement returns, all chunks together.
      */
-    withValues: <A extends object>(
+    withValues: <A extends object, I>(
       key: string,
       head: string,
       tail: (placeholder: (i: number) => string) => string,
-      rows: ReadonlyArray<ReadonlyArray<unknown>>,
+      columns: number,
+      items: ReadonlyArray<I>,
+      toRow: (item: I, index: number) => ReadonlyArray<unknown>,
       trailing: ReadonlyArray<unknown>
     ) =>
       Effect.map(
-        chunked(rows, trailing, (count, params) => {
-          const columns = rows[0]!.length
+        chunked(items, toRow, trailing, (count, params) => {
           const after = count * columns
           return sql.unsafe<A>(
             cached(`${key} ${count}`, () =>
