@@ -4,7 +4,7 @@
  * filled quantity and commission as the sums of the fills, the average price exactly to 10 decimals,
  * and every status change checked against `OrderState`.
  */
-import { Either } from "effect"
+import { Either, Option } from "effect"
 import * as Dec from "./domain/Decimal.js"
 import type { IllegalTransition } from "./domain/errors.js"
 import type { ClientOrderId, ExecutionId } from "./domain/Ids.js"
@@ -76,44 +76,50 @@ export const close = (
   orders: ReadonlyArray<TradeOrder>,
   to: "REJECTED" | "CANCELED",
   reasonOf: (order: TradeOrder) => string
-): Either.Either<Changes, IllegalTransition> =>
-  Either.gen(function*() {
-    const updates: Array<OrderUpdate> = []
-    const events: Array<AuditEventInput> = []
-    for (const order of orders) {
-      yield* OrderState.transition(order.clientOrderId, order.status, to)
-      const reason = reasonOf(order)
-      updates.push({
-        clientOrderId: order.clientOrderId,
-        from: order.status,
-        to,
-        filledQuantity: order.filledQuantity,
-        commission: order.commission,
-        rejectReason: reason
-      })
-      events.push(transitionEvent(order, to, { reason }))
-    }
-    return { updates, fills: [], events }
-  })
+): Either.Either<Changes, IllegalTransition> => {
+  const updates: Array<OrderUpdate> = []
+  const events: Array<AuditEventInput> = []
+  for (const order of orders) {
+    const illegal = refused(order, to)
+    if (illegal !== undefined) return Either.left(illegal)
+    const reason = reasonOf(order)
+    updates.push({
+      clientOrderId: order.clientOrderId,
+      from: order.status,
+      to,
+      filledQuantity: order.filledQuantity,
+      commission: order.commission,
+      rejectReason: reason
+    })
+    events.push(transitionEvent(order, to, { reason }))
+  }
+  return Either.right({ updates, fills: [], events })
+}
 
 /** Orders handed to the provider: `NEW → SUBMITTED`. */
-export const submitted = (orders: ReadonlyArray<TradeOrder>): Either.Either<Changes, IllegalTransition> =>
-  Either.gen(function*() {
-    const updates: Array<OrderUpdate> = []
-    const events: Array<AuditEventInput> = []
-    for (const order of orders) {
-      yield* OrderState.transition(order.clientOrderId, order.status, "SUBMITTED")
-      updates.push({
-        clientOrderId: order.clientOrderId,
-        from: order.status,
-        to: "SUBMITTED",
-        filledQuantity: order.filledQuantity,
-        commission: order.commission
-      })
-      events.push(transitionEvent(order, "SUBMITTED"))
-    }
-    return { updates, fills: [], events }
-  })
+export const submitted = (orders: ReadonlyArray<TradeOrder>): Either.Either<Changes, IllegalTransition> => {
+  const updates: Array<OrderUpdate> = []
+  const events: Array<AuditEventInput> = []
+  for (const order of orders) {
+    const illegal = refused(order, "SUBMITTED")
+    if (illegal !== undefined) return Either.left(illegal)
+    updates.push({
+      clientOrderId: order.clientOrderId,
+      from: order.status,
+      to: "SUBMITTED",
+      filledQuantity: order.filledQuantity,
+      commission: order.commission
+    })
+    events.push(transitionEvent(order, "SUBMITTED"))
+  }
+  return Either.right({ updates, fills: [], events })
+}
+
+/** The error of a transition the order's state machine does not allow, if it does not. */
+const refused = (order: TradeOrder, to: OrderStatus): IllegalTransition | undefined =>
+  OrderState.canTransition(order.status, to)
+    ? undefined
+    : Either.getLeft(OrderState.transition(order.clientOrderId, order.status, to)).pipe(Option.getOrUndefined)
 
 /**
  * What the reports change. A terminal order is never touched; a report that repeats what is known
@@ -122,46 +128,58 @@ export const submitted = (orders: ReadonlyArray<TradeOrder>): Either.Either<Chan
 export const fromReports = (
   ledger: Ledger,
   reports: ReadonlyArray<ExecutionReport>
-): Either.Either<Changes, IllegalTransition> =>
-  Either.gen(function*() {
-    const updates: Array<OrderUpdate> = []
-    const newFills: Array<Fill> = []
-    const events: Array<AuditEventInput> = []
-    // One report per order: the last one a provider gave wins.
-    const latest = new Map(reports.map((r) => [r.clientOrderId, r]))
-    for (const report of latest.values()) {
-      const order = ledger.orders.get(report.clientOrderId)
-      if (order === undefined || OrderState.isTerminal(order.status)) continue
-      const fresh = report.fills.filter((f) => !ledger.executionIds.has(f.executionId))
-      const all = [...(ledger.fills.get(order.clientOrderId) ?? []), ...fresh]
-      // A working order with fills is partially filled, whatever a provider calls it.
-      const status = report.status === "SUBMITTED" && all.length > 0 ? "PARTIAL" : report.status
-      if (status === order.status && fresh.length === 0) continue
-      if (status === "SUBMITTED" && order.status === "SUBMITTED") continue
-      yield* OrderState.transition(order.clientOrderId, order.status, status)
-      const filledQuantity = Dec.sum(all.map((f) => f.quantity))
-      const commission = Dec.sum(all.map((f) => f.commission))
-      const avgFillPrice = Dec.isZero(filledQuantity)
-        ? undefined
-        : Dec.divideForReport(Dec.sum(all.map((f) => Dec.mul(f.quantity, f.price))), filledQuantity, 10)
-      updates.push({
-        clientOrderId: order.clientOrderId,
-        from: order.status,
-        to: status,
-        filledQuantity,
-        commission,
-        ...(avgFillPrice === undefined ? {} : { avgFillPrice }),
-        ...(report.rejectReason === undefined ? {} : { rejectReason: report.rejectReason })
-      })
-      newFills.push(...fresh)
-      events.push(transitionEvent(order, status, {
-        filledQuantity,
-        executionIds: fresh.length === 0 ? undefined : fresh.map((f) => f.executionId),
-        reason: report.rejectReason
-      }))
+): Either.Either<Changes, IllegalTransition> => {
+  const updates: Array<OrderUpdate> = []
+  const newFills: Array<Fill> = []
+  const events: Array<AuditEventInput> = []
+  // One report per order: the last one a provider gave wins.
+  const latest = new Map<ClientOrderId, ExecutionReport>()
+  for (const report of reports) latest.set(report.clientOrderId, report)
+  for (const report of latest.values()) {
+    const order = ledger.orders.get(report.clientOrderId)
+    if (order === undefined || OrderState.isTerminal(order.status)) continue
+    let fresh: Array<Fill> | undefined
+    for (const fill of report.fills) if (!ledger.executionIds.has(fill.executionId)) (fresh ??= []).push(fill)
+    const known = ledger.fills.get(order.clientOrderId)
+    const hasFills = fresh !== undefined || (known !== undefined && known.length > 0)
+    // A working order with fills is partially filled, whatever a provider calls it.
+    const status = report.status === "SUBMITTED" && hasFills ? "PARTIAL" : report.status
+    if (status === order.status && fresh === undefined) continue
+    if (status === "SUBMITTED" && order.status === "SUBMITTED") continue
+    const illegal = refused(order, status)
+    if (illegal !== undefined) return Either.left(illegal)
+    // Filled quantity and commission are the sums of every fill; the average price is exact to 10 decimals.
+    const quantity = Dec.total()
+    const commission = Dec.total()
+    const value = Dec.total()
+    for (const fills of [known, fresh]) {
+      if (fills === undefined) continue
+      for (const f of fills) {
+        Dec.addTo(quantity, f.quantity)
+        Dec.addTo(commission, f.commission)
+        Dec.addProduct(value, f.quantity, f.price)
+      }
     }
-    return { updates, fills: newFills, events }
-  })
+    const filledQuantity = Dec.valueOf(quantity)
+    const avgFillPrice = Dec.isZero(filledQuantity) ? undefined : Dec.divideForReport(Dec.valueOf(value), filledQuantity, 10)
+    updates.push({
+      clientOrderId: order.clientOrderId,
+      from: order.status,
+      to: status,
+      filledQuantity,
+      commission: Dec.valueOf(commission),
+      ...(avgFillPrice === undefined ? {} : { avgFillPrice }),
+      ...(report.rejectReason === undefined ? {} : { rejectReason: report.rejectReason })
+    })
+    if (fresh !== undefined) for (const fill of fresh) newFills.push(fill)
+    events.push(transitionEvent(order, status, {
+      filledQuantity,
+      executionIds: fresh?.map((f) => f.executionId),
+      reason: report.rejectReason
+    }))
+  }
+  return Either.right({ updates, fills: newFills, events })
+}
 
 /** Applies changes that were written, so the ledger matches the repository. */
 export const commit = (ledger: Ledger, changes: Changes): void => {

@@ -109,6 +109,27 @@ const countByStatus = (orders: ReadonlyArray<TradeOrder>) => {
   return counts
 }
 
+/**
+ * What the end of a run needs of it: its identity, status and risk settings. A large run's params (its
+ * positions) and record (its prices) are not carried through the submissions.
+ */
+interface RunInFlight {
+  readonly id: RunId
+  readonly snapshotId: TradeRun["snapshotId"]
+  readonly status: RunStatus
+  readonly params: Pick<TradeRun["params"], "risk" | "riskPolicy">
+}
+
+const inFlight = (run: TradeRun): RunInFlight => ({
+  id: run.id,
+  snapshotId: run.snapshotId,
+  status: run.status,
+  params: {
+    ...(run.params.risk === undefined ? {} : { risk: run.params.risk }),
+    ...(run.params.riskPolicy === undefined ? {} : { riskPolicy: run.params.riskPolicy })
+  }
+})
+
 const runTransition = (
   run: { readonly id: RunId; readonly status: RunStatus },
   to: RunStatus,
@@ -336,7 +357,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
 
       const finish = (
         holder: LeaseHolder,
-        run: TradeRun,
+        run: RunInFlight,
         to: RunStatus,
         closing: Ledger.Changes,
         detail: { readonly error?: string; readonly risk?: RiskVerdict; readonly dryRun: boolean },
@@ -363,7 +384,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
         })
 
       const executeEvent = (
-        run: TradeRun,
+        run: RunInFlight,
         orders: ReadonlyArray<TradeOrder>,
         detail: { readonly error?: string; readonly risk?: RiskVerdict; readonly dryRun: boolean }
       ): AuditEventInput => ({
@@ -380,8 +401,13 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
         }
       })
 
-      /** Everything after the claim, up to the run's end (or, for a dry run, its risk verdict). */
-      const proceed = (holder: LeaseHolder, claimed: TradeRun, dryRun: boolean) =>
+      /**
+       * Everything after the claim up to the first submission: the snapshot verified, the orders built (or
+       * found), the risk verdict. Ends the run when it is blocked, and a dry run here. What the submissions
+       * need is handed on in a ledger, and nothing else of this phase (the snapshot's items, the orders as
+       * built) stays reachable while a large run is being sent.
+       */
+      const prepare = (holder: LeaseHolder, claimed: TradeRun, dryRun: boolean) =>
         Effect.gen(function*() {
           const snapshot = yield* loadSnapshot(claimed)
           let run = claimed
@@ -404,7 +430,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
 
           if (dryRun) {
             yield* audit.append([executeEvent(run, orders, { risk: verdict, dryRun })])
-            return
+            return undefined
           }
 
           const rejectedReason = new Map(verdict.rejected.map((r) => [r.clientOrderId, r.reason]))
@@ -413,38 +439,59 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
             const fresh = orders.filter((o) => o.status === "NEW")
             const rejected = yield* Ledger.close(fresh.filter((o) => rejectedReason.has(o.clientOrderId)), "REJECTED", (o) => rejectedReason.get(o.clientOrderId)!)
             const canceled = yield* Ledger.close(fresh.filter((o) => !rejectedReason.has(o.clientOrderId)), "CANCELED", () => "run_blocked")
-            return yield* finish(holder, run, "blocked", merge(rejected, canceled), { error: `blocked by risk: ${reasons}`, risk: verdict, dryRun }, orders)
+            yield* finish(holder, run, "blocked", merge(rejected, canceled), { error: `blocked by risk: ${reasons}`, risk: verdict, dryRun }, orders)
+            return undefined
           }
 
           const ledger = Ledger.make(orders, yield* repo.listFills(run.id))
-          const snapshotPrices: SnapshotPrices = new Map(
-            snapshot.items.flatMap((i) => (i.price === undefined ? [] : [[i.symbol, i.price] as const]))
-          )
           const dropped = orders.filter((o) => o.status === "NEW" && rejectedReason.has(o.clientOrderId))
           if (dropped.length > 0) {
             const changes = yield* Ledger.close(dropped, "REJECTED", (o) => rejectedReason.get(o.clientOrderId)!)
             yield* commit(repo.updateOrders(holder, changes.updates, []), changes.events)
             Ledger.commit(ledger, changes)
           }
+          const snapshotPrices: SnapshotPrices = new Map(
+            snapshot.items.flatMap((i) => (i.price === undefined ? [] : [[i.symbol, i.price] as const]))
+          )
+          return { run: inFlight(run), verdict, ledger, snapshotPrices }
+        })
 
-          // Orders an earlier attempt left in flight: settle them first.
-          const inFlight = [...ledger.orders.values()].filter((o) => o.status === "SUBMITTED" || o.status === "PARTIAL")
-          if (inFlight.length > 0) {
+      /** Sends what is left to send, settling first what an earlier attempt left in flight, then ends the run. */
+      const submitAll = (
+        holder: LeaseHolder,
+        run: RunInFlight,
+        verdict: RiskVerdict,
+        ledger: Ledger.Ledger,
+        snapshotPrices: SnapshotPrices
+      ) =>
+        Effect.gen(function*() {
+          const unsettled = [...ledger.orders.values()].filter((o) => o.status === "SUBMITTED" || o.status === "PARTIAL")
+          if (unsettled.length > 0) {
             yield* repo.renewLease(holder, leaseMillis)
-            yield* applyReports(holder, ledger, yield* settle(inFlight, snapshotPrices))
+            yield* applyReports(holder, ledger, yield* settle(unsettled, snapshotPrices))
           }
 
+          // By id: each batch takes its orders from the ledger as they are then, so the orders as they were
+          // before sending are not all kept alive beside their updated selves until the last batch.
           const accepted = new Set<ClientOrderId>(verdict.accepted)
-          const pending = [...ledger.orders.values()].filter((o) => o.status === "NEW" && accepted.has(o.clientOrderId))
+          const pending: Array<ClientOrderId> = []
+          for (const o of ledger.orders.values()) if (o.status === "NEW" && accepted.has(o.clientOrderId)) pending.push(o.clientOrderId)
           let sent = 0
-          for (const batch of chunks(pending, batchSize)) {
-            yield* submitBatch(holder, ledger, batch, snapshotPrices)
-            sent += batch.length
+          for (const ids of chunks(pending, batchSize)) {
+            yield* submitBatch(holder, ledger, ids.map((id) => ledger.orders.get(id)!), snapshotPrices)
+            sent += ids.length
             yield* progress({ runId: run.id, phase: "submitting", done: sent, total: pending.length })
           }
 
-          return yield* finish(holder, run, "done", { updates: [], fills: [], events: [] }, { risk: verdict, dryRun }, [...ledger.orders.values()])
+          return yield* finish(holder, run, "done", { updates: [], fills: [], events: [] }, { risk: verdict, dryRun: false }, [...ledger.orders.values()])
         })
+
+      /** Everything after the claim, up to the run's end (or, for a dry run, its risk verdict). */
+      const proceed = (holder: LeaseHolder, claimed: TradeRun, dryRun: boolean) =>
+        Effect.flatMap(prepare(holder, claimed, dryRun), (prepared) =>
+          prepared === undefined
+            ? Effect.void
+            : submitAll(holder, prepared.run, prepared.verdict, prepared.ledger, prepared.snapshotPrices))
 
       /** Records a typed failure on the run: `failed`, its error, and nothing left waiting to be sent. */
       const failRun = (holder: LeaseHolder, error: RunFailure, dryRun: boolean) =>

@@ -267,15 +267,16 @@ export const make = Effect.gen(function*() {
         if (fills.length > 0) {
           // Fills come with their order's update, which the compare-and-set below proves exists; only a
           // fill without one needs looking up (the foreign key would refuse it too, less clearly).
-          const updated = new Set<string>(updates.map((u) => u.clientOrderId))
-          const ids = [...new Set(fills.map((f) => f.clientOrderId))].filter((id) => !updated.has(id))
-          const known = new Set<string>(updated)
-          for (const batch of chunks(ids)) {
+          const known = new Set<string>()
+          for (const u of updates) known.add(u.clientOrderId)
+          const unknown = new Set<string>()
+          for (const f of fills) if (!known.has(f.clientOrderId)) unknown.add(f.clientOrderId)
+          for (const batch of chunks([...unknown])) {
             const rows = yield* sql<{ client_order_id: string }>`SELECT client_order_id FROM trade_orders
               WHERE run_id = ${holder.runId} AND ${sql.in("client_order_id", batch)}`
             for (const row of rows) known.add(row.client_order_id)
           }
-          const stray = fills.find((f) => !known.has(f.clientOrderId))
+          const stray = unknown.size === 0 ? undefined : fills.find((f) => !known.has(f.clientOrderId))
           if (stray !== undefined) {
             return yield* new RepositoryError({
               operation: "updateOrders",

@@ -264,11 +264,15 @@ export const DecimalFromString: Schema.Schema<Decimal, string> = Schema.transfor
   Schema.BigDecimalFromSelf,
   {
     strict: true,
-    decode: (text, _, ast) =>
-      Option.match(parse(text), {
+    decode: (text, _, ast) => {
+      // Stored documents hold canonical text: read it on the short path, anything else as `parse` would.
+      const canonical = fromCanonical(text)
+      if (canonical !== undefined) return ParseResult.succeed(canonical)
+      return Option.match(parse(text), {
         onNone: () => ParseResult.fail(new ParseResult.Type(ast, text, `"${text}" is not a decimal number`)),
         onSome: ParseResult.succeed
-      }),
+      })
+    },
     encode: (value) => ParseResult.succeed(toString(value))
   }
 ).annotations({ identifier: "Decimal" })

@@ -82,15 +82,28 @@ export const chainRows = (
   inputs: ReadonlyArray<AuditEventInput>
 ): Array<ChainedRow> => {
   const out: Array<ChainedRow> = []
-  const atText = JSON.stringify(at)
+  const atText = `{"at":${JSON.stringify(at)},"payload":`
+  // A batch is mostly one run and one type: their JSON is written once, not per event.
+  let runId: string | undefined
+  let runIdText = ""
+  let type: string | undefined
+  let typeText = ""
   let { hash: prevHash, seq } = head
   for (const input of inputs) {
     seq += 1
+    if (input.runId !== runId || runIdText === "") {
+      runId = input.runId
+      runIdText = runId === undefined ? "," : `,"runId":${JSON.stringify(runId)},`
+    }
+    if (input.type !== type) {
+      type = input.type
+      typeText = `,"type":${JSON.stringify(type)}}`
+    }
     const payloadText = canonicalJson(input.payload ?? null)
-    const runIdText = input.runId === undefined ? "" : `"runId":${JSON.stringify(input.runId)},`
-    const hash = sha256Hex(
-      `{"at":${atText},"payload":${payloadText},"prevHash":${JSON.stringify(prevHash)},${runIdText}"seq":${seq},"type":${JSON.stringify(input.type)}}`
-    )
+    // Hashes this chain made are hex, whose JSON is the text between quotes; a head read from storage
+    // is written as JSON would write whatever it holds.
+    const prevHashText = seq === head.seq + 1 ? JSON.stringify(prevHash) : `"${prevHash}"`
+    const hash = sha256Hex(`${atText}${payloadText},"prevHash":${prevHashText}${runIdText}"seq":${seq}${typeText}`)
     out.push({ seq, at, type: input.type, runId: input.runId, payloadText, prevHash, hash })
     prevHash = hash
   }
