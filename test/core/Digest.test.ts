@@ -40,6 +40,17 @@ describe("canonical JSON", () => {
     )
   })
 
+  it("writes an array far larger than one chunk of text exactly as the reference does", () => {
+    const quotes = Array.from({ length: 20_000 }, (_, i) => ({
+      symbol: `S${i}`,
+      price: Dec.unsafe(`${i}.25`),
+      time: "2026-11-25T20:59:58.000Z",
+      volume: i % 3 === 0 ? undefined : Dec.fromBigInt(BigInt(i * 100))
+    }))
+    const document = { prices: quotes, nested: [quotes.slice(0, 5000), []] }
+    expect(canonicalJson(document)).toBe(reference(document))
+  })
+
   it("writes objects of one key list alike whatever order their keys were written in", () => {
     expect(canonicalJson({ b: 1, a: 2 })).toBe(canonicalJson({ a: 2, b: 1 }))
     expect(canonicalJson([{ x: 1, y: 2 }, { y: 2, x: 1 }, { x: 1 }, { x: 1, y: 2, z: 3 }])).toBe(
