@@ -8,12 +8,18 @@ import { Either, Option } from "effect"
 import * as Dec from "./domain/Decimal.js"
 import type { IllegalTransition } from "./domain/errors.js"
 import type { ClientOrderId, ExecutionId } from "./domain/Ids.js"
-import type { Fill, OrderStatus, TradeOrder } from "./domain/Order.js"
+import { type Fill, type OrderStatus, type TradeOrder, tradeOrder } from "./domain/Order.js"
 import * as OrderState from "./OrderState.js"
 import type { AuditEventInput } from "./ports/AuditLog.js"
 import type { ExecutionReport } from "./ports/ExecutionProvider.js"
-import { applyOrderUpdate, type OrderUpdate } from "./ports/TradeRepository.js"
+import type { OrderUpdate } from "./ports/TradeRepository.js"
 
+/**
+ * The ledger keeps its own copy of each order and updates it in place as changes are committed: a large
+ * run moves every order twice (submitted, then filled), and a new object per move was garbage the old
+ * generation had to hold until its next collection. Orders read from `orders` are the ledger's own and
+ * change with it.
+ */
 export interface Ledger {
   readonly orders: Map<ClientOrderId, TradeOrder>
   readonly fills: Map<ClientOrderId, Array<Fill>>
@@ -21,11 +27,8 @@ export interface Ledger {
 }
 
 export const make = (orders: ReadonlyArray<TradeOrder>, fills: ReadonlyArray<Fill>): Ledger => {
-  const ledger: Ledger = {
-    orders: new Map(orders.map((o) => [o.clientOrderId, o])),
-    fills: new Map(),
-    executionIds: new Set()
-  }
+  const ledger: Ledger = { orders: new Map(), fills: new Map(), executionIds: new Set() }
+  for (const o of orders) ledger.orders.set(o.clientOrderId, tradeOrder(o, o))
   for (const fill of fills) remember(ledger, fill)
   return ledger
 }
@@ -185,7 +188,17 @@ export const fromReports = (
 export const commit = (ledger: Ledger, changes: Changes): void => {
   for (const fill of changes.fills) remember(ledger, fill)
   for (const update of changes.updates) {
-    const order = ledger.orders.get(update.clientOrderId)
-    if (order !== undefined) ledger.orders.set(update.clientOrderId, applyOrderUpdate(order, update))
+    const order = ledger.orders.get(update.clientOrderId) as Mutable<TradeOrder> | undefined
+    if (order === undefined) continue
+    // What `applyOrderUpdate` would make, written into the ledger's own copy.
+    order.status = update.to
+    order.filledQuantity = update.filledQuantity
+    order.commission = update.commission
+    if (update.avgFillPrice !== undefined) order.avgFillPrice = update.avgFillPrice
+    else if (order.avgFillPrice !== undefined) delete order.avgFillPrice
+    if (update.rejectReason !== undefined) order.rejectReason = update.rejectReason
+    else if (order.rejectReason !== undefined) delete order.rejectReason
   }
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }

@@ -27,7 +27,8 @@ export const make = Effect.gen(function*() {
       yield* bulk.insert("audit_events", Rows.AUDIT_COLUMNS, rows, Rows.auditValues)
       const last = rows.at(-1)!
       yield* sql`UPDATE audit_head SET seq = ${last.seq}, hash = ${last.hash} WHERE id = 1`
-      return rows.map(({ seq, prevHash, hash }) => ({ seq, prevHash, hash }))
+      // Each chained row is its own receipt (it has the seq and both hashes): no second object per event.
+      return rows
     })).pipe(Effect.mapError(repositoryError("audit.append")))
 
   const verify: Effect.Effect<AuditVerification, RepositoryError> = Effect.gen(function*() {

@@ -293,13 +293,13 @@ export const make = Effect.gen(function*() {
         }
         if (updates.length === 0) return
         const num = (column: string) => (pg ? `CAST(${column} AS numeric)` : column)
-        const moved = yield* bulk.withValues<{ client_order_id: string }, OrderUpdate>(
+        const moved = yield* bulk.withValues<OrderUpdate>(
           "update trade_orders",
           `UPDATE trade_orders SET status = v.column3, filled_quantity = ${num("v.column4")},
             avg_fill_price = ${num("v.column5")}, commission = ${num("v.column6")}, reject_reason = v.column7,
             updated_at = v.column8 FROM`,
           (at) => `WHERE trade_orders.run_id = ${at(0)} AND trade_orders.client_order_id = v.column1
-            AND trade_orders.status = v.column2 RETURNING client_order_id`,
+            AND trade_orders.status = v.column2`,
           8,
           updates,
           (u) => [
@@ -315,10 +315,17 @@ export const make = Effect.gen(function*() {
           [holder.runId]
         )
         // Compare-and-set: an order that was not in the status the update expects is not moved, and then
-        // nothing of this call is.
-        if (moved.length !== updates.length) {
-          const done = new Set(moved.map((r) => r.client_order_id))
-          const stale = updates.find((u) => !done.has(u.clientOrderId))!
+        // nothing of this call is. Which one it was is looked up only then.
+        if (moved !== updates.length) {
+          // Rows this statement moved now carry `to` and this call's time; a stale one kept its own.
+          const current = new Map<string, string>()
+          for (const batch of chunks(updates.map((u) => u.clientOrderId))) {
+            const rows = yield* sql<{ client_order_id: string; status: string; updated_at: string }>`SELECT
+              client_order_id, status, updated_at FROM trade_orders
+              WHERE run_id = ${holder.runId} AND ${sql.in("client_order_id", batch)}`
+            for (const row of rows) current.set(row.client_order_id, `${row.status} ${row.updated_at}`)
+          }
+          const stale = updates.find((u) => current.get(u.clientOrderId) !== `${u.to} ${now}`) ?? updates[0]!
           return yield* new RepositoryError({
             operation: "updateOrders",
             reason: `order ${stale.clientOrderId} of run ${holder.runId} is not ${stale.from} (or does not exist)`

@@ -9,6 +9,14 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import { BATCH_ROWS, isPostgres } from "./support.js"
 
+/** Rows a statement changed, from the driver's result: `changes` (better-sqlite3), `rowCount` (pg). */
+const changedRows = (result: unknown): number => {
+  const r = result as { readonly changes?: unknown; readonly rowCount?: unknown } | null
+  const n = Number(r?.changes ?? r?.rowCount)
+  if (!Number.isFinite(n)) throw new TypeError(`the driver reported no count of changed rows: ${String(result)}`)
+  return n
+}
+
 export const make = (sql: SqlClient.SqlClient) => {
   const pg = isPostgres(sql)
   const texts = new Map<string, string>()
@@ -99,9 +107,10 @@ export const make = (sql: SqlClient.SqlClient) => {
     /**
      * A statement over `(VALUES …) AS v` (columns `v.column1` …): `head` goes before the values, `tail`
      * after them and may use the placeholders `trailing` names (e.g. `[runId]`), numbered after the rows'.
-     * Returns the rows the statement returns, all chunks together.
+     * Returns how many rows the statement changed, all chunks together: a count the driver reports, where
+     * `RETURNING` would make a row object and a string for every row changed.
      */
-    withValues: <A extends object, I>(
+    withValues: <I>(
       key: string,
       head: string,
       tail: (placeholder: (i: number) => string) => string,
@@ -113,13 +122,16 @@ export const make = (sql: SqlClient.SqlClient) => {
       Effect.map(
         chunked(items, toRow, trailing, (count, params) => {
           const after = count * columns
-          return sql.unsafe<A>(
-            cached(`${key} ${count}`, () =>
-              `${head} (VALUES ${tuples(count, columns)}) AS v ${tail((i) => (pg ? `$${after + i + 1}` : "?"))}`),
-            params
+          return Effect.map(
+            sql.unsafe(
+              cached(`${key} ${count}`, () =>
+                `${head} (VALUES ${tuples(count, columns)}) AS v ${tail((i) => (pg ? `$${after + i + 1}` : "?"))}`),
+              params
+            ).raw,
+            changedRows
           )
         }),
-        (parts) => parts.flat()
+        (parts) => parts.reduce((a, b) => a + b, 0)
       )
   }
 }
