@@ -13,6 +13,7 @@ import { RunParams, RunRecord, type RunMode, type RunStatus, type RunSummary, ty
 import type { DecisionSnapshot, SnapshotItem, SnapshotStatus } from "../../src/domain/Snapshot.js"
 import { type AuditEvent, type ChainedRow, eventOf } from "../../src/ports/AuditLog.js"
 import { RepositoryError } from "../../src/ports/errors.js"
+import type { Column } from "./bulk.js"
 
 type Nullable<A> = A | null
 
@@ -58,7 +59,16 @@ export type ItemRow = {
   readonly price: Nullable<string>
 }
 
-export const ITEM_COLUMNS = ["snapshot_id", "position", "symbol", "weight", "score", "rank", "sector", "price"] as const
+export const ITEM_COLUMNS: ReadonlyArray<Column> = [
+  ["snapshot_id", "text"],
+  ["position", "integer"],
+  ["symbol", "text"],
+  ["weight", "numeric"],
+  ["score", "numeric"],
+  ["rank", "integer"],
+  ["sector", "text"],
+  ["price", "numeric"]
+]
 
 /** An item's values, in `ITEM_COLUMNS` order. */
 export const itemValues = (snapshotId: SnapshotId, position: number, item: SnapshotItem): ReadonlyArray<unknown> => [
@@ -170,28 +180,28 @@ export type OrderRow = {
   readonly updated_at: string
 }
 
-export const ORDER_COLUMNS = [
-  "run_id",
-  "client_order_id",
-  "position",
-  "symbol",
-  "side",
-  "quantity",
-  "order_type",
-  "limit_price",
-  "reference_price",
-  "current_quantity",
-  "target_quantity",
-  "target_weight",
-  "sector",
-  "status",
-  "filled_quantity",
-  "avg_fill_price",
-  "commission",
-  "reject_reason",
-  "created_at",
-  "updated_at"
-] as const
+export const ORDER_COLUMNS: ReadonlyArray<Column> = [
+  ["run_id", "text"],
+  ["client_order_id", "text"],
+  ["position", "integer"],
+  ["symbol", "text"],
+  ["side", "text"],
+  ["quantity", "numeric"],
+  ["order_type", "text"],
+  ["limit_price", "numeric"],
+  ["reference_price", "numeric"],
+  ["current_quantity", "numeric"],
+  ["target_quantity", "numeric"],
+  ["target_weight", "numeric"],
+  ["sector", "text"],
+  ["status", "text"],
+  ["filled_quantity", "numeric"],
+  ["avg_fill_price", "numeric"],
+  ["commission", "numeric"],
+  ["reject_reason", "text"],
+  ["created_at", "text"],
+  ["updated_at", "text"]
+]
 
 /** An order's values, in `ORDER_COLUMNS` order. */
 export const orderValues = (order: TradeOrder, position: number): ReadonlyArray<unknown> => [
@@ -255,7 +265,17 @@ export type FillRow = {
   readonly time: string
 }
 
-export const FILL_COLUMNS = ["execution_id", "run_id", "client_order_id", "symbol", "side", "quantity", "price", "commission", "time"] as const
+export const FILL_COLUMNS: ReadonlyArray<Column> = [
+  ["execution_id", "text"],
+  ["run_id", "text"],
+  ["client_order_id", "text"],
+  ["symbol", "text"],
+  ["side", "text"],
+  ["quantity", "numeric"],
+  ["price", "numeric"],
+  ["commission", "numeric"],
+  ["time", "text"]
+]
 
 /** A fill's values, in `FILL_COLUMNS` order. */
 export const fillValues = (runId: RunId, fill: Fill): ReadonlyArray<unknown> => [
@@ -291,7 +311,15 @@ export type AuditRow = {
   readonly hash: string
 }
 
-export const AUDIT_COLUMNS = ["seq", "at", "type", "run_id", "payload", "prev_hash", "hash"] as const
+export const AUDIT_COLUMNS: ReadonlyArray<Column> = [
+  ["seq", "integer"],
+  ["at", "text"],
+  ["type", "text"],
+  ["run_id", "text"],
+  ["payload", "text"],
+  ["prev_hash", "text"],
+  ["hash", "text"]
+]
 
 /** An event's values, in `AUDIT_COLUMNS` order. */
 export const auditValues = (row: ChainedRow): ReadonlyArray<unknown> => [
