@@ -91,12 +91,29 @@ export interface BuildPlan {
   readonly settings: BuilderSettings
   /** In input order. */
   readonly items: ReadonlyArray<SnapshotItem>
+  /** The input joined by symbol, as the builder walks it. */
+  readonly joined: Joined
+  readonly securities: ReadonlyMap<Symbol, Security>
   /** The same items by symbol. */
   readonly itemsBySymbol: ReadonlyMap<Symbol, SnapshotItem>
+  /** The prices table, in its row order. */
   readonly prices: ReadonlyMap<Symbol, Dec.Decimal>
-  /** Non-zero positions only. */
+  /** Non-zero positions only, in their row order. */
   readonly positions: ReadonlyMap<Symbol, Dec.Decimal>
-  readonly securities: ReadonlyMap<Symbol, Security>
+}
+
+/**
+ * The items with their prices and positions, joined once: by item index, what the prices table gives
+ * the item and the (non-zero) position held in it; and the positions in symbols the items do not list.
+ * The builder walks arrays, not tables: at 50,000 names a hash lookup costs far more than the arithmetic
+ * it serves, and prices come in the items' order (the flow asks the feed for the items' symbols), so
+ * most of the join is a walk.
+ */
+export interface Joined {
+  readonly price: ReadonlyArray<Dec.Decimal | undefined>
+  readonly held: ReadonlyArray<Dec.Decimal | undefined>
+  /** In row order, each with the price the prices table gives it, if any. */
+  readonly heldOutside: ReadonlyArray<{ readonly symbol: Symbol; readonly quantity: Dec.Decimal; readonly price: Dec.Decimal | undefined }>
 }
 
 export const DEFAULT_MODEL_VERSION = "default"
@@ -194,6 +211,32 @@ const symbol = (source: string, row: number, value: unknown): Symbol => {
 const text = (value: unknown): string | undefined =>
   isAbsent(value) ? undefined : String(value).trim()
 
+/** Reads each row's symbol in row order and hands the row on. */
+const rowsOf = <I extends { readonly symbol: unknown; readonly row?: number }>(
+  source: string,
+  rows: ReadonlyArray<I>,
+  read: (row: I, rowNumber: number, symbol: Symbol) => void
+): void => {
+  for (let i = 0; i < rows.length; i++) {
+    const input = rows[i]!
+    const rowNumber = input.row ?? i + 1
+    read(input, rowNumber, symbol(source, rowNumber, input.symbol))
+  }
+}
+
+/** Refuses a row whose symbol an earlier row of the same table has, naming where it first appeared. */
+const duplicate = <I extends { readonly symbol: unknown; readonly row?: number }>(
+  source: string,
+  rows: ReadonlyArray<I>,
+  input: I,
+  rowNumber: number,
+  sym: Symbol
+): never => {
+  // Only on the way to an error: find where the symbol first appeared.
+  const first = rows.findIndex((r) => typeof r.symbol === "string" && normalizeSymbol(r.symbol) === sym)
+  return reject(source, rowNumber, "symbol", input.symbol, `appears twice (first on row ${rows[first]!.row ?? first + 1})`)
+}
+
 /** Reads a table keyed by symbol, refusing a symbol that appears twice. */
 const table = <I extends { readonly symbol: unknown; readonly row?: number }, A>(
   source: string,
@@ -201,20 +244,33 @@ const table = <I extends { readonly symbol: unknown; readonly row?: number }, A>
   read: (row: I, rowNumber: number, symbol: Symbol) => A
 ): Map<Symbol, A> => {
   const out = new Map<Symbol, A>()
-  for (let i = 0; i < rows.length; i++) {
-    const input = rows[i]!
-    const rowNumber = input.row ?? i + 1
-    const sym = symbol(source, rowNumber, input.symbol)
+  rowsOf(source, rows, (input, rowNumber, sym) => {
     const before = out.size
     // One lookup a row, not two: a symbol seen before does not grow the table.
     out.set(sym, read(input, rowNumber, sym))
-    if (out.size === before) {
-      // Only on the way to an error: find where the symbol first appeared.
-      const first = rows.findIndex((r) => typeof r.symbol === "string" && normalizeSymbol(r.symbol) === sym)
-      reject(source, rowNumber, "symbol", input.symbol, `appears twice (first on row ${rows[first]!.row ?? first + 1})`)
-    }
-  }
+    if (out.size === before) duplicate(source, rows, input, rowNumber, sym)
+  })
   return out
+}
+
+/** A decision row as a snapshot item: taken as it is when it already is one, else read field by field. */
+const itemOf = (source: string, row: ItemInput, n: number, sym: Symbol): SnapshotItem => {
+  if (isCanonicalItem(row, sym)) return row
+  const weight = isAbsent(row.weight)
+    ? reject(source, n, "weight", row.weight, "is empty")
+    : decimal(source, n, "weight", row.weight)
+  const price = optionalDecimal(source, n, "price", row.price, positive)
+  const score = optionalDecimal(source, n, "score", row.score)
+  const rank = typeof row.rank === "number" && Number.isSafeInteger(row.rank)
+    ? row.rank
+    : optionalWholeNumber(source, n, "rank", row.rank)
+  const sector = text(row.sector)
+  const item: { -readonly [K in keyof SnapshotItem]: SnapshotItem[K] } = { symbol: sym, weight }
+  if (score !== undefined) item.score = score
+  if (rank !== undefined) item.rank = rank
+  if (sector !== undefined) item.sector = sector
+  if (price !== undefined) item.price = price
+  return item
 }
 
 const orderType = (source: string, value: unknown): OrderType => {
@@ -252,33 +308,72 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
   if (modelVersion === "") reject(p, undefined, "modelVersion", input.modelVersion, "is empty")
   if (typeof input.runId !== "string" || input.runId.trim() === "") reject(p, undefined, "runId", input.runId, "is empty")
 
-  const itemRows = table(src.items, input.items, (row, n, sym): SnapshotItem => {
-    if (isCanonicalItem(row, sym)) return row
-    const weight = isAbsent(row.weight)
-      ? reject(src.items, n, "weight", row.weight, "is empty")
-      : decimal(src.items, n, "weight", row.weight)
-    const price = optionalDecimal(src.items, n, "price", row.price, positive)
-    const score = optionalDecimal(src.items, n, "score", row.score)
-    const rank = typeof row.rank === "number" && Number.isSafeInteger(row.rank)
-      ? row.rank
-      : optionalWholeNumber(src.items, n, "rank", row.rank)
-    const sector = text(row.sector)
-    const item: { -readonly [K in keyof SnapshotItem]: SnapshotItem[K] } = { symbol: sym, weight }
-    if (score !== undefined) item.score = score
-    if (rank !== undefined) item.rank = rank
-    if (sector !== undefined) item.sector = sector
-    if (price !== undefined) item.price = price
-    return item
+  // Items: each validated in row order; a symbol seen before is refused where it repeats.
+  const items: Array<SnapshotItem> = []
+  const itemIndex = new Map<Symbol, number>()
+  rowsOf(src.items, input.items, (row, n, sym) => {
+    const item = itemOf(src.items, row, n, sym)
+    const before = itemIndex.size
+    itemIndex.set(sym, items.length)
+    if (itemIndex.size === before) duplicate(src.items, input.items, row, n, sym)
+    items.push(item)
   })
-  const prices = table(src.prices, input.prices ?? [], (row, n) =>
-    optionalDecimal(src.prices, n, "price", row.price, positive) ??
-      reject(src.prices, n, "price", row.price, "is empty"))
-  const positions = table(src.positions, input.positions ?? [], (row, n) =>
-    optionalDecimal(src.positions, n, "quantity", row.quantity) ??
-      reject(src.positions, n, "quantity", row.quantity, "is empty"))
-  positions.forEach((quantity, sym) => {
-    if (Dec.isZero(quantity)) positions.delete(sym)
+
+  // Prices: joined to the items as they come. In the items' order (the usual case) a row is the next
+  // item's, and no lookup is made; otherwise the item is found by symbol.
+  const itemPrice: Array<Dec.Decimal | undefined> = new Array(items.length).fill(undefined)
+  const outsidePrice = new Map<Symbol, Dec.Decimal>()
+  // The rows in their order, for the table by symbol if one is asked for.
+  const priceSymbols: Array<Symbol> = []
+  const priceValues: Array<Dec.Decimal> = []
+  let next = 0
+  rowsOf(src.prices, input.prices ?? [], (row, n, sym) => {
+    const price = optionalDecimal(src.prices, n, "price", row.price, positive) ??
+      reject(src.prices, n, "price", row.price, "is empty")
+    const k = next < items.length && items[next]!.symbol === sym ? next : itemIndex.get(sym)
+    if (k !== undefined) {
+      if (itemPrice[k] !== undefined) duplicate(src.prices, input.prices!, row, n, sym)
+      itemPrice[k] = price
+      next = k + 1
+    } else {
+      const before = outsidePrice.size
+      outsidePrice.set(sym, price)
+      if (outsidePrice.size === before) duplicate(src.prices, input.prices!, row, n, sym)
+    }
+    priceSymbols.push(sym)
+    priceValues.push(price)
   })
+
+  // Positions: found among the items by symbol; zero positions count for duplicates, then drop out.
+  const held: Array<Dec.Decimal | undefined> = new Array(items.length).fill(undefined)
+  const heldSeen: Array<boolean> = new Array(items.length).fill(false)
+  const heldOutsideSeen = new Set<Symbol>()
+  const heldOutside: Array<{ symbol: Symbol; quantity: Dec.Decimal; price: Dec.Decimal | undefined }> = []
+  // Non-zero positions in their row order, with the index of their item (-1: none).
+  const positionSymbols: Array<Symbol> = []
+  const positionQuantities: Array<Dec.Decimal> = []
+  const positionItems: Array<number> = []
+  rowsOf(src.positions, input.positions ?? [], (row, n, sym) => {
+    const quantity = optionalDecimal(src.positions, n, "quantity", row.quantity) ??
+      reject(src.positions, n, "quantity", row.quantity, "is empty")
+    const k = itemIndex.get(sym)
+    if (k !== undefined) {
+      if (heldSeen[k]) duplicate(src.positions, input.positions!, row, n, sym)
+      heldSeen[k] = true
+      if (!Dec.isZero(quantity)) held[k] = quantity
+    } else {
+      const before = heldOutsideSeen.size
+      heldOutsideSeen.add(sym)
+      if (heldOutsideSeen.size === before) duplicate(src.positions, input.positions!, row, n, sym)
+      if (!Dec.isZero(quantity)) heldOutside.push({ symbol: sym, quantity, price: outsidePrice.get(sym) })
+    }
+    if (!Dec.isZero(quantity)) {
+      positionSymbols.push(sym)
+      positionQuantities.push(quantity)
+      positionItems.push(k ?? -1)
+    }
+  })
+
   const securities = table(src.securities, input.securities ?? [], (row, n, sym): Security => {
     const sector = text(row.sector)
     const lot = optionalDecimal(src.securities, n, "lot_size", row.lotSize, positive)
@@ -293,7 +388,28 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
     }
   })
 
-  const cash = explicitCash ?? derivedCash(portfolioValue, positions, prices, itemRows, src.params)
+  // Cash, when not given: the portfolio value less the positions' market value, each at the price its
+  // table gives it, else its item's own price.
+  let cash = explicitCash
+  if (cash === undefined) {
+    const marketValue = Dec.total()
+    for (let p = 0; p < positionSymbols.length; p++) {
+      const sym = positionSymbols[p]!
+      const quantity = positionQuantities[p]!
+      const k = positionItems[p]!
+      const price = k >= 0 ? itemPrice[k] ?? items[k]!.price : outsidePrice.get(sym)
+      if (price === undefined) {
+        reject(src.params, undefined, "cash", undefined, `cannot be derived: no price for the held symbol ${sym}; give the cash explicitly`)
+      }
+      Dec.addProduct(marketValue, quantity, price!)
+    }
+    cash = Dec.sub(portfolioValue, Dec.valueOf(marketValue))
+  }
+
+  // The tables by symbol, made only if asked for (the builder walks the join).
+  let itemsBySymbol: Map<Symbol, SnapshotItem> | undefined
+  let prices: Map<Symbol, Dec.Decimal> | undefined
+  let positions: Map<Symbol, Dec.Decimal> | undefined
 
   return {
     runId: input.runId.trim() as RunId,
@@ -310,29 +426,19 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
       liquidateMissing: input.liquidateMissing ?? false,
       modelVersion
     },
-    items: [...itemRows.values()],
-    itemsBySymbol: itemRows,
-    prices,
-    positions,
-    securities
+    items,
+    joined: { price: itemPrice, held, heldOutside },
+    securities,
+    get itemsBySymbol() {
+      return itemsBySymbol ??= new Map(items.map((item) => [item.symbol, item] as const))
+    },
+    get prices() {
+      return prices ??= new Map(priceSymbols.map((sym, i) => [sym, priceValues[i]!] as const))
+    },
+    get positions() {
+      return positions ??= new Map(positionSymbols.map((sym, i) => [sym, positionQuantities[i]!] as const))
+    }
   }
-}
-
-/** Portfolio value less the market value of the positions; every held symbol needs a price for it. */
-const derivedCash = (
-  portfolioValue: Dec.Decimal,
-  positions: ReadonlyMap<Symbol, Dec.Decimal>,
-  prices: ReadonlyMap<Symbol, Dec.Decimal>,
-  items: ReadonlyMap<Symbol, SnapshotItem>,
-  source: string
-): Dec.Decimal => {
-  const marketValue = Dec.total()
-  positions.forEach((quantity, sym) => {
-    const price = prices.get(sym) ?? items.get(sym)?.price ??
-      reject(source, undefined, "cash", undefined, `cannot be derived: no price for the held symbol ${sym}; give the cash explicitly`)
-    Dec.addProduct(marketValue, quantity, price)
-  })
-  return Dec.sub(portfolioValue, Dec.valueOf(marketValue))
 }
 
 /** Validates a build input; the first bad value is reported. */

@@ -205,7 +205,7 @@ export const buildPlan = (plan: BuildInput.BuildPlan): BuildResult => {
     /** What the decision wants held, as an amount of money (signed); zero to close. */
     desired: Dec.Decimal
   ) => {
-    const security = plan.securities.get(symbol)
+    const security = plan.securities.size === 0 ? undefined : plan.securities.get(symbol)
     const lot = security?.lotSize ?? settings.lotSize
     const target = Dec.isZero(desired) ? Dec.ZERO : Dec.times(Dec.quotientTowardZero(desired, Dec.mul(price, lot)), lot)
     const trade = tradeQuantity(current, target, lot)
@@ -237,34 +237,33 @@ export const buildPlan = (plan: BuildInput.BuildPlan): BuildResult => {
     candidates.push(candidate)
   }
 
-  const items = [...plan.items].sort(bySymbol)
-  // Held symbols met among the items; when that is all of them, none is missing from the decision.
-  let heldInDecision = 0
-  for (const item of items) {
-    const held = plan.positions.get(item.symbol)
-    if (held !== undefined) heldInDecision += 1
-    const price = plan.prices.get(item.symbol) ?? item.price
+  // The items in symbol order, by index into the join (a decision already in symbol order is not sorted).
+  const { items, joined } = plan
+  const order = Array.from({ length: items.length }, (_, k) => k)
+  let sorted = true
+  for (let k = 1; k < items.length && sorted; k++) sorted = items[k - 1]!.symbol < items[k]!.symbol
+  if (!sorted) order.sort((a, b) => bySymbol(items[a]!, items[b]!))
+  for (const k of order) {
+    const item = items[k]!
+    const price = joined.price[k] ?? item.price
     if (price === undefined) {
       skipped.push({ symbol: item.symbol, reason: "missing_price" })
       continue
     }
-    consider(item.symbol, held ?? Dec.ZERO, item.weight, price, item.sector, Dec.mul(item.weight, effectiveValue))
+    consider(item.symbol, joined.held[k] ?? Dec.ZERO, item.weight, price, item.sector, Dec.mul(item.weight, effectiveValue))
   }
 
-  const held = heldInDecision === plan.positions.size
-    ? []
-    : [...plan.positions.keys()].filter((s) => !plan.itemsBySymbol.has(s)).sort()
-  for (const symbol of held) {
+  const held = [...joined.heldOutside].sort(bySymbol)
+  for (const { symbol, quantity, price } of held) {
     if (!settings.liquidateMissing) {
       skipped.push({ symbol, reason: "not_in_snapshot" })
       continue
     }
-    const price = plan.prices.get(symbol)
     if (price === undefined) {
       skipped.push({ symbol, reason: "missing_price" })
       continue
     }
-    consider(symbol, plan.positions.get(symbol)!, Dec.ZERO, price, undefined, Dec.ZERO)
+    consider(symbol, quantity, Dec.ZERO, price, undefined, Dec.ZERO)
   }
 
   trimToCash(plan, candidates)
