@@ -149,7 +149,7 @@ export const make = Effect.gen(function*() {
           created_at: now
         }
         yield* sql`INSERT INTO decision_snapshots ${sql.insert(row)}`
-        yield* bulk.insert("snapshot_items", Rows.ITEM_COLUMNS, input.items, (item, i) => Rows.itemValues(id, i, item))
+        yield* bulk.insert("snapshot_items", Rows.ITEM_COLUMNS, input.items, (out, item, i) => Rows.itemValues(out, id, i, item))
         return Rows.snapshotFromRow(row, [], input.items)
       })),
 
@@ -287,7 +287,7 @@ export const make = Effect.gen(function*() {
             "trade_fills",
             Rows.FILL_COLUMNS,
             fills,
-            (f) => Rows.fillValues(holder.runId, f),
+            (out, f) => Rows.fillValues(out, holder.runId, f),
             "ON CONFLICT (execution_id) DO NOTHING"
           )
         }
@@ -302,16 +302,18 @@ export const make = Effect.gen(function*() {
             AND trade_orders.status = v.column2`,
           8,
           updates,
-          (u) => [
-            u.clientOrderId,
-            u.from,
-            u.to,
-            Dec.toString(u.filledQuantity),
-            u.avgFillPrice === undefined ? null : Dec.toString(u.avgFillPrice),
-            Dec.toString(u.commission),
-            u.rejectReason ?? null,
-            now
-          ],
+          (out, u) => {
+            out.push(
+              u.clientOrderId,
+              u.from,
+              u.to,
+              Dec.toString(u.filledQuantity),
+              u.avgFillPrice === undefined ? null : Dec.toString(u.avgFillPrice),
+              Dec.toString(u.commission),
+              u.rejectReason ?? null,
+              now
+            )
+          },
           [holder.runId]
         )
         // Compare-and-set: an order that was not in the status the update expects is not moved, and then

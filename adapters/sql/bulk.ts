@@ -14,6 +14,9 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Effect } from "effect"
 import { BATCH_ROWS, isPostgres } from "./support.js"
 
+/** Appends the values of one row, in the columns' order, to `out`. */
+export type Write<A> = (out: Array<unknown>, item: A, index: number) => void
+
 /** A column and how PostgreSQL casts its text: `text` (as is), `integer`, `numeric`. */
 export type Column = readonly [name: string, type: "text" | "integer" | "numeric"]
 
@@ -52,18 +55,9 @@ export const make = (sql: SqlClient.SqlClient) => {
   }
 
   /** SQLite: the values of `items[from, to)`, row by row, and then `trailing`, in one flat list. */
-  const flatten = <A>(
-    items: ReadonlyArray<A>,
-    toRow: (item: A, index: number) => ReadonlyArray<unknown>,
-    from: number,
-    to: number,
-    trailing: ReadonlyArray<unknown>
-  ) => {
+  const flatten = <A>(items: ReadonlyArray<A>, write: Write<A>, from: number, to: number, trailing: ReadonlyArray<unknown>) => {
     const out: Array<unknown> = []
-    for (let r = from; r < to; r++) {
-      const row = toRow(items[r]!, r)
-      for (let c = 0; c < row.length; c++) out.push(row[c])
-    }
+    for (let r = from; r < to; r++) write(out, items[r]!, r)
     for (const value of trailing) out.push(value)
     return out
   }
@@ -74,15 +68,17 @@ export const make = (sql: SqlClient.SqlClient) => {
    */
   const columnsOf = <A>(
     items: ReadonlyArray<A>,
-    toRow: (item: A, index: number) => ReadonlyArray<unknown>,
+    write: Write<A>,
     columns: number,
     from: number,
     to: number,
     trailing: ReadonlyArray<unknown>
   ) => {
     const arrays: Array<Array<unknown>> = Array.from({ length: columns }, () => [])
+    const row: Array<unknown> = []
     for (let r = from; r < to; r++) {
-      const row = toRow(items[r]!, r)
+      row.length = 0
+      write(row, items[r]!, r)
       for (let c = 0; c < columns; c++) {
         const value = row[c]
         arrays[c]!.push(value === null || value === undefined || typeof value === "string" ? value ?? null : String(value))
@@ -120,14 +116,14 @@ export const make = (sql: SqlClient.SqlClient) => {
 
   return {
     /**
-     * `INSERT INTO table (columns) …` for every item, made a row by `toRow`, in chunks; `suffix` e.g.
+     * `INSERT INTO table (columns) …` for every item, made a row by `write`, in chunks; `suffix` e.g.
      * `ON CONFLICT … DO NOTHING`.
      */
     insert: <A>(
       table: string,
       columns: ReadonlyArray<Column>,
       items: ReadonlyArray<A>,
-      toRow: (item: A, index: number) => ReadonlyArray<unknown>,
+      write: Write<A>,
       suffix = ""
     ) => {
       const names = columns.map(([name]) => name)
@@ -139,12 +135,12 @@ export const make = (sql: SqlClient.SqlClient) => {
               const select = columns.map(([name, type]) => (type === "text" ? `v.${name}` : `CAST(v.${name} AS ${type})`))
               return `INSERT INTO ${table} (${names.join(", ")}) SELECT ${select.join(", ")} FROM ${unnest(names)} ${suffix}`
             }),
-            columnsOf(items, toRow, names.length, from, from + count, [])
+            columnsOf(items, write, names.length, from, from + count, [])
           )
           : sql.unsafe(
             cached(`${key} ${count}`, () =>
               `INSERT INTO ${table} (${names.join(", ")}) VALUES ${tuples(count, names.length)} ${suffix}`),
-            flatten(items, toRow, from, from + count, [])
+            flatten(items, write, from, from + count, [])
           )
       ).pipe(Effect.asVoid)
     },
@@ -161,7 +157,7 @@ export const make = (sql: SqlClient.SqlClient) => {
       tail: (placeholder: (i: number) => string) => string,
       columns: number,
       items: ReadonlyArray<I>,
-      toRow: (item: I, index: number) => ReadonlyArray<unknown>,
+      write: Write<I>,
       trailing: ReadonlyArray<unknown>
     ) => {
       const names = Array.from({ length: columns }, (_, i) => `column${i + 1}`)
@@ -171,11 +167,11 @@ export const make = (sql: SqlClient.SqlClient) => {
             pg
               ? sql.unsafe(
                 cached(key, () => `${head} ${unnest(names)} ${tail((i) => `$${columns + i + 1}`)}`),
-                columnsOf(items, toRow, columns, from, from + count, trailing)
+                columnsOf(items, write, columns, from, from + count, trailing)
               ).raw
               : sql.unsafe(
                 cached(`${key} ${count}`, () => `${head} (VALUES ${tuples(count, columns)}) AS v ${tail(() => "?")}`),
-                flatten(items, toRow, from, from + count, trailing)
+                flatten(items, write, from, from + count, trailing)
               ).raw,
             changedRows
           )),

@@ -70,17 +70,19 @@ export const ITEM_COLUMNS: ReadonlyArray<Column> = [
   ["price", "numeric"]
 ]
 
-/** An item's values, in `ITEM_COLUMNS` order. */
-export const itemValues = (snapshotId: SnapshotId, position: number, item: SnapshotItem): ReadonlyArray<unknown> => [
-  snapshotId,
-  position,
-  item.symbol,
-  Dec.toString(item.weight),
-  text(item.score),
-  item.rank ?? null,
-  item.sector ?? null,
-  text(item.price)
-]
+/** Appends an item's values to `out`, in `ITEM_COLUMNS` order. */
+export const itemValues = (out: Array<unknown>, snapshotId: SnapshotId, position: number, item: SnapshotItem): void => {
+  out.push(
+    snapshotId,
+    position,
+    item.symbol,
+    Dec.toString(item.weight),
+    text(item.score),
+    item.rank ?? null,
+    item.sector ?? null,
+    text(item.price)
+  )
+}
 
 export const itemFromRow = (row: ItemRow): SnapshotItem => {
   const score = optionalDecimal(row.score)
@@ -203,29 +205,31 @@ export const ORDER_COLUMNS: ReadonlyArray<Column> = [
   ["updated_at", "text"]
 ]
 
-/** An order's values, in `ORDER_COLUMNS` order. */
-export const orderValues = (order: TradeOrder, position: number): ReadonlyArray<unknown> => [
-  order.runId,
-  order.clientOrderId,
-  position,
-  order.symbol,
-  order.side,
-  Dec.toString(order.quantity),
-  order.orderType,
-  text(order.limitPrice),
-  Dec.toString(order.referencePrice),
-  Dec.toString(order.currentQuantity),
-  Dec.toString(order.targetQuantity),
-  Dec.toString(order.targetWeight),
-  order.sector ?? null,
-  order.status,
-  Dec.toString(order.filledQuantity),
-  text(order.avgFillPrice),
-  Dec.toString(order.commission),
-  order.rejectReason ?? null,
-  order.createdAt,
-  order.updatedAt
-]
+/** Appends an order's values to `out`, in `ORDER_COLUMNS` order. */
+export const orderValues = (out: Array<unknown>, order: TradeOrder, position: number): void => {
+  out.push(
+    order.runId,
+    order.clientOrderId,
+    position,
+    order.symbol,
+    order.side,
+    Dec.toString(order.quantity),
+    order.orderType,
+    text(order.limitPrice),
+    Dec.toString(order.referencePrice),
+    Dec.toString(order.currentQuantity),
+    Dec.toString(order.targetQuantity),
+    Dec.toString(order.targetWeight),
+    order.sector ?? null,
+    order.status,
+    Dec.toString(order.filledQuantity),
+    text(order.avgFillPrice),
+    Dec.toString(order.commission),
+    order.rejectReason ?? null,
+    order.createdAt,
+    order.updatedAt
+  )
+}
 
 export const orderFromRow = (row: OrderRow): TradeOrder => {
   const order: { -readonly [K in keyof TradeOrder]: TradeOrder[K] } = {
@@ -277,18 +281,20 @@ export const FILL_COLUMNS: ReadonlyArray<Column> = [
   ["time", "text"]
 ]
 
-/** A fill's values, in `FILL_COLUMNS` order. */
-export const fillValues = (runId: RunId, fill: Fill): ReadonlyArray<unknown> => [
-  fill.executionId,
-  runId,
-  fill.clientOrderId,
-  fill.symbol,
-  fill.side,
-  Dec.toString(fill.quantity),
-  Dec.toString(fill.price),
-  Dec.toString(fill.commission),
-  fill.time
-]
+/** Appends a fill's values to `out`, in `FILL_COLUMNS` order. */
+export const fillValues = (out: Array<unknown>, runId: RunId, fill: Fill): void => {
+  out.push(
+    fill.executionId,
+    runId,
+    fill.clientOrderId,
+    fill.symbol,
+    fill.side,
+    Dec.toString(fill.quantity),
+    Dec.toString(fill.price),
+    Dec.toString(fill.commission),
+    fill.time
+  )
+}
 
 export const fillFromRow = (row: FillRow): Fill => ({
   executionId: row.execution_id as ExecutionId,
@@ -321,16 +327,10 @@ export const AUDIT_COLUMNS: ReadonlyArray<Column> = [
   ["hash", "text"]
 ]
 
-/** An event's values, in `AUDIT_COLUMNS` order. */
-export const auditValues = (row: ChainedRow): ReadonlyArray<unknown> => [
-  row.seq,
-  row.at,
-  row.type,
-  row.runId ?? null,
-  row.payloadText,
-  row.prevHash,
-  row.hash
-]
+/** Appends an event's values to `out`, in `AUDIT_COLUMNS` order. */
+export const auditValues = (out: Array<unknown>, row: ChainedRow): void => {
+  out.push(row.seq, row.at, row.type, row.runId ?? null, row.payloadText, row.prevHash, row.hash)
+}
 
 export const auditFromRow = (row: AuditRow): AuditEvent =>
   eventOf({
