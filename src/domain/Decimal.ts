@@ -156,9 +156,12 @@ export const max = (a: Decimal, b: Decimal): Decimal => (gte(a, b) ? a : b)
 export interface Total {
   value: bigint
   scale: number
+  /** How many non-zero values were added, and the first of them: a sum of one is that value itself. */
+  terms: number
+  first: Decimal | undefined
 }
 
-export const total = (): Total => ({ value: 0n, scale: 0 })
+export const total = (): Total => ({ value: 0n, scale: 0, terms: 0, first: undefined })
 
 const addScaled = (t: Total, value: bigint, scale: number): void => {
   if (scale === t.scale) t.value += value
@@ -171,21 +174,32 @@ const addScaled = (t: Total, value: bigint, scale: number): void => {
 
 /** `t += value`. */
 export const addTo = (t: Total, value: Decimal): void => {
-  if (value.value !== 0n) addScaled(t, value.value, value.scale)
+  if (value.value === 0n) return
+  if (t.terms++ === 0) t.first = value
+  addScaled(t, value.value, value.scale)
 }
 
 /** `t += a × b`. */
 export const addProduct = (t: Total, a: Decimal, b: Decimal): void => {
-  if (a.value !== 0n && b.value !== 0n) addScaled(t, a.value * b.value, a.scale + b.scale)
+  if (a.value === 0n || b.value === 0n) return
+  t.terms += 2 // a product is never handed back as one of its factors
+  addScaled(t, a.value * b.value, a.scale + b.scale)
 }
 
 /** `t += |a × b|`. */
 export const addAbsProduct = (t: Total, a: Decimal, b: Decimal): void => {
   const product = a.value * b.value
-  if (product !== 0n) addScaled(t, product < 0n ? -product : product, a.scale + b.scale)
+  if (product === 0n) return
+  t.terms += 2
+  addScaled(t, product < 0n ? -product : product, a.scale + b.scale)
 }
 
-export const valueOf = (t: Total): Decimal => BigDecimal.make(t.value, t.scale)
+/**
+ * The sum. Nothing added is `ZERO`, and a single value added is that value itself (the usual order has
+ * one fill): no new decimal to keep for every order of a large run.
+ */
+export const valueOf = (t: Total): Decimal =>
+  t.terms === 0 ? ZERO : t.terms === 1 && t.first !== undefined && t.first.scale >= 0 ? t.first : BigDecimal.make(t.value, t.scale)
 
 /** `a / b` truncated toward zero, as an integer. Exact: no intermediate rounding. */
 export const quotientTowardZero = (a: Decimal, b: Decimal): bigint => {
