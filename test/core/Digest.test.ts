@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { canonicalJson } from "../../src/Digest.js"
+import { canonicalJson, digestOf, sha256Hex } from "../../src/Digest.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { Symbol } from "../../src/domain/Ids.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
@@ -49,6 +49,13 @@ describe("canonical JSON", () => {
     }))
     const document = { prices: quotes, nested: [quotes.slice(0, 5000), []] }
     expect(canonicalJson(document)).toBe(reference(document))
+  })
+
+  it("digests an array chunk by chunk exactly as it would its whole text", () => {
+    const items = Array.from({ length: 12_000 }, (_, i) => ({ symbol: `S${i}`, weight: Dec.unsafe(`0.${i}`), rank: i }))
+    for (const value of [items, items.slice(0, 3), [], [undefined, null, "a"]]) {
+      expect(digestOf(value)).toBe(sha256Hex(canonicalJson(value)))
+    }
   })
 
   it("writes objects of one key list alike whatever order their keys were written in", () => {
