@@ -13,6 +13,7 @@ import { Effect } from "effect"
 import { SqlError } from "@effect/sql/SqlError"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { ClientOrderId, RunId, SnapshotId } from "../../src/domain/Ids.js"
+import type { SnapshotItem } from "../../src/domain/Snapshot.js"
 import type { OrderStatus, TradeOrder } from "../../src/domain/Order.js"
 import { RiskVerdict } from "../../src/domain/Risk.js"
 import { RunParams, RunRecord } from "../../src/domain/Run.js"
@@ -33,6 +34,9 @@ import * as RunState from "../../src/RunState.js"
 import * as Bulk from "./bulk.js"
 import * as Rows from "./rows.js"
 import { chunks, isPostgres, repositoryError, transactionOf } from "./support.js"
+
+/** Snapshot items read per statement. */
+const ITEM_PAGE = 5000
 
 const plus = (iso: string, millis: number) => new Date(Date.parse(iso) + millis).toISOString()
 
@@ -71,10 +75,19 @@ export const make = Effect.gen(function*() {
     Effect.gen(function*() {
       const [row] = yield* query("getSnapshot", sql<Rows.SnapshotRow>`SELECT * FROM decision_snapshots WHERE id = ${id}`)
       if (row === undefined) return yield* new SnapshotNotFound({ snapshotId: id })
-      const items = yield* query(
-        "getSnapshot",
-        sql<Rows.ItemRow>`SELECT * FROM snapshot_items WHERE snapshot_id = ${id} ORDER BY position`
-      )
+      // A page at a time: a page's rows are read into items and dropped before the next, where 50,000
+      // rows read at once lived long enough to be promoted to the old generation.
+      const items: Array<SnapshotItem> = []
+      for (let after = -1;;) {
+        const page = yield* query(
+          "getSnapshot",
+          sql<Rows.ItemRow>`SELECT position, symbol, weight, score, rank, sector, price FROM snapshot_items
+            WHERE snapshot_id = ${id} AND position > ${after} ORDER BY position LIMIT ${ITEM_PAGE}`
+        )
+        for (const item of page) items.push(Rows.itemFromRow(item))
+        if (page.length < ITEM_PAGE) break
+        after = Number(page.at(-1)!.position)
+      }
       return Rows.snapshotFromRow(row, items)
     })
 
@@ -150,7 +163,7 @@ export const make = Effect.gen(function*() {
         }
         yield* sql`INSERT INTO decision_snapshots ${sql.insert(row)}`
         yield* bulk.insert("snapshot_items", Rows.ITEM_COLUMNS, input.items, (out, item, i) => Rows.itemValues(out, id, i, item))
-        return Rows.snapshotFromRow(row, [], input.items)
+        return Rows.snapshotFromRow(row, input.items)
       })),
 
     freezeSnapshot: (id) =>

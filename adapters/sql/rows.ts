@@ -49,7 +49,6 @@ export type SnapshotRow = {
 }
 
 export type ItemRow = {
-  readonly snapshot_id: string
   readonly position: number
   readonly symbol: string
   readonly weight: string
@@ -97,18 +96,14 @@ export const itemFromRow = (row: ItemRow): SnapshotItem => {
   }
 }
 
-export const snapshotFromRow = (
-  row: SnapshotRow,
-  items: ReadonlyArray<ItemRow>,
-  known?: ReadonlyArray<SnapshotItem>
-): DecisionSnapshot => ({
+export const snapshotFromRow = (row: SnapshotRow, items: ReadonlyArray<SnapshotItem>): DecisionSnapshot => ({
   id: row.id as SnapshotId,
   status: row.status as SnapshotStatus,
   digest: row.digest,
   ...(row.frozen_at === null ? {} : { frozenAt: row.frozen_at }),
   ...(row.source === null ? {} : { source: row.source }),
   createdAt: row.created_at,
-  items: known ?? items.map(itemFromRow)
+  items
 })
 
 export type RunRow = {
