@@ -338,6 +338,17 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
        * Marks a batch SUBMITTED, then hands it over. The mark is written first, in a transaction fenced by the
        * lease: a worker that lost the run cannot send anything, and after a crash the mark says "settle me".
        */
+      /**
+       * `NEW → SUBMITTED` for a batch, written and applied. Its own step, so the batch's updates and events
+       * are dropped once written rather than kept through the provider's answer (at 50,000 orders, what
+       * outlives a batch is promoted to the old generation).
+       */
+      const markSubmitted = (holder: LeaseHolder, ledger: Ledger.Ledger, batch: ReadonlyArray<TradeOrder>) =>
+        Effect.flatMap(Ledger.submitted(batch), (marked) =>
+          Effect.as(commit(repo.updateOrders(holder, marked.updates, []), marked.events), marked).pipe(
+            Effect.map((written) => Ledger.commit(ledger, written))
+          ))
+
       const submitBatch = (
         holder: LeaseHolder,
         ledger: Ledger.Ledger,
@@ -345,9 +356,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
         snapshotPrices: SnapshotPrices
       ) =>
         Effect.gen(function*() {
-          const marked = yield* Ledger.submitted(batch)
-          yield* commit(repo.updateOrders(holder, marked.updates, []), marked.events)
-          Ledger.commit(ledger, marked)
+          yield* markSubmitted(holder, ledger, batch)
           const ids = batch.map((o) => o.clientOrderId)
           const reports = yield* timed("submit", ids, provider.submit(batch.map((o) => toSubmit(o, snapshotPrices)))).pipe(
             Effect.catchTag("ExecutionTimeout", () => settle(batch, snapshotPrices))
