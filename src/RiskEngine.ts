@@ -154,8 +154,8 @@ interface Book {
   readonly grossAfter: Dec.Decimal
   readonly netBefore: Dec.Decimal
   readonly netAfter: Dec.Decimal
-  /** Gross value after, by sector; and each slot's sector total (by slot index) for the per-order rule. */
-  readonly sectorGross: ReadonlyArray<Dec.Decimal | undefined>
+  /** By slot index: its sector's gross value after, when that breaks the sector limit (else undefined). */
+  readonly sectorBreach: ReadonlyArray<Dec.Decimal | undefined>
 }
 
 /** `orders` are given by their index in `ctx.input.orders`, or all of them. */
@@ -175,7 +175,7 @@ const bookAfter = (ctx: Context, included?: ReadonlyArray<boolean>): Book => {
   const grossAfter = Dec.total()
   const netBefore = Dec.total()
   const netAfter = Dec.total()
-  const sectorGross: Array<Dec.Decimal | undefined> = []
+  const sectorBreach: Array<Dec.Decimal | undefined> = []
   if (wantsExposure || wantsSectors) {
     const sectors = new Map<string, Dec.Total>()
     const sectorOfSlot: Array<string | undefined> = []
@@ -199,9 +199,13 @@ const bookAfter = (ctx: Context, included?: ReadonlyArray<boolean>): Book => {
       }
     }
     if (wantsSectors) {
-      const values = new Map<string, Dec.Decimal>()
-      for (const [sector, sum] of sectors) values.set(sector, Dec.valueOf(sum))
-      for (const sector of sectorOfSlot) sectorGross.push(sector === undefined ? undefined : values.get(sector))
+      // Judged once a sector, not once an order.
+      const breached = new Map<string, Dec.Decimal>()
+      for (const [sector, sum] of sectors) {
+        const gross = Dec.valueOf(sum)
+        if (Dec.gt(gross, ctx.maxSectorValue!)) breached.set(sector, gross)
+      }
+      for (const sector of sectorOfSlot) sectorBreach.push(sector === undefined || breached.size === 0 ? undefined : breached.get(sector))
     }
   }
   return {
@@ -210,7 +214,7 @@ const bookAfter = (ctx: Context, included?: ReadonlyArray<boolean>): Book => {
     grossAfter: Dec.valueOf(grossAfter),
     netBefore: Dec.valueOf(netBefore),
     netAfter: Dec.valueOf(netAfter),
-    sectorGross
+    sectorBreach
   }
 }
 
@@ -244,39 +248,43 @@ const orderViolations = (ctx: Context, book: Book): Array<Array<RiskViolation> |
   const out: Array<Array<RiskViolation> | undefined> = []
   const maxAge = limits.maxPriceAgeSeconds === undefined ? undefined : ageLimitMillis(limits.maxPriceAgeSeconds)
   const parseTime = timeReader()
+  // Each limit against thousands of orders: compared as bounds, decimals made only for a violation.
+  const bound = (limit: Dec.Decimal | undefined) => (limit === undefined ? undefined : Dec.bound(limit))
+  const maxNotional = bound(limits.maxOrderNotional)
+  const minNotional = bound(limits.minOrderNotional)
+  const maxQuantity = bound(limits.maxOrderQuantity)
+  const maxPosition = bound(ctx.maxPositionValue)
+  const maxName = bound(limits.maxNameWeight)
 
   for (let i = 0; i < input.orders.length; i++) {
     const o = input.orders[i]!
     const slot = orderSlots[i]!
     let found: Array<RiskViolation> | undefined
     const reduces = reducesPosition(o)
-    const notional = Dec.mul(o.quantity, o.referencePrice)
     const after = book.post[slot.index]!
 
-    if (limits.maxOrderNotional !== undefined && Dec.gt(notional, limits.maxOrderNotional)) {
-      found = flag(found, violation("max_order_notional", o.symbol, text(limits.maxOrderNotional), text(notional)))
+    if (maxNotional !== undefined && maxNotional.compareProduct(o.quantity, o.referencePrice) > 0) {
+      found = flag(found, violation("max_order_notional", o.symbol, text(maxNotional.decimal), text(Dec.mul(o.quantity, o.referencePrice))))
     }
-    if (limits.maxOrderQuantity !== undefined && Dec.gt(o.quantity, limits.maxOrderQuantity)) {
-      found = flag(found, violation("max_order_quantity", o.symbol, text(limits.maxOrderQuantity), text(o.quantity)))
+    if (maxQuantity !== undefined && maxQuantity.compare(o.quantity) > 0) {
+      found = flag(found, violation("max_order_quantity", o.symbol, text(maxQuantity.decimal), text(o.quantity)))
     }
-    if (!reduces && ctx.maxPositionValue !== undefined) {
+    if (!reduces && maxPosition !== undefined && maxPosition.compareAbsProduct(after, o.referencePrice) > 0) {
       const value = Dec.abs(Dec.mul(after, o.referencePrice))
-      if (Dec.gt(value, ctx.maxPositionValue)) {
-        found = flag(found, violation("max_position_ratio", o.symbol, text(limits.maxPositionRatio!), ratio(value, input.portfolioValue)))
-      }
+      found = flag(found, violation("max_position_ratio", o.symbol, text(limits.maxPositionRatio!), ratio(value, input.portfolioValue)))
     }
-    if (!reduces && limits.maxNameWeight !== undefined && Dec.gt(Dec.abs(o.targetWeight), limits.maxNameWeight)) {
-      found = flag(found, violation("max_name_weight", o.symbol, text(limits.maxNameWeight), text(Dec.abs(o.targetWeight))))
+    if (!reduces && maxName !== undefined && maxName.compareAbs(o.targetWeight) > 0) {
+      found = flag(found, violation("max_name_weight", o.symbol, text(maxName.decimal), text(Dec.abs(o.targetWeight))))
     }
     if (!reduces && ctx.maxSectorValue !== undefined) {
-      const gross = book.sectorGross[slot.index]
-      if (gross !== undefined && Dec.gt(gross, ctx.maxSectorValue)) {
+      const gross = book.sectorBreach[slot.index]
+      if (gross !== undefined) {
         const sector = sectorOf(input, slot)
         found = flag(found, violation("max_sector_weight", o.symbol, text(limits.maxSectorWeight!), ratio(gross, input.portfolioValue), sector))
       }
     }
-    if (!reduces && limits.minOrderNotional !== undefined && Dec.lt(notional, limits.minOrderNotional)) {
-      found = flag(found, violation("min_order_notional", o.symbol, text(limits.minOrderNotional), text(notional)))
+    if (!reduces && minNotional !== undefined && minNotional.compareProduct(o.quantity, o.referencePrice) < 0) {
+      found = flag(found, violation("min_order_notional", o.symbol, text(minNotional.decimal), text(Dec.mul(o.quantity, o.referencePrice))))
     }
     if (slot.restricted) {
       found = flag(found, violation("restricted_symbol", o.symbol, "restricted", `${o.side} ${text(o.quantity)}`))

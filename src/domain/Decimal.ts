@@ -201,6 +201,48 @@ export const addAbsProduct = (t: Total, a: Decimal, b: Decimal): void => {
 export const valueOf = (t: Total): Decimal =>
   t.terms === 0 ? ZERO : t.terms === 1 && t.first !== undefined && t.first.scale >= 0 ? t.first : BigDecimal.make(t.value, t.scale)
 
+/**
+ * A bound compared against many values (a risk limit against every order of a run): its integer at the
+ * scale of the values it meets is computed once, not for every comparison, and products are compared
+ * without being made decimals. Each `compare…` is `compare(x, bound)` for the value named.
+ */
+export interface Bound {
+  readonly decimal: Decimal
+  readonly compare: (value: Decimal) => -1 | 0 | 1
+  /** `compare(|value|, bound)`. */
+  readonly compareAbs: (value: Decimal) => -1 | 0 | 1
+  /** `compare(a × b, bound)`. */
+  readonly compareProduct: (a: Decimal, b: Decimal) => -1 | 0 | 1
+  /** `compare(|a × b|, bound)`. */
+  readonly compareAbsProduct: (a: Decimal, b: Decimal) => -1 | 0 | 1
+}
+
+export const bound = (decimal: Decimal): Bound => {
+  let scale = decimal.scale
+  let aligned = decimal.value
+  const compareScaled = (value: bigint, valueScale: number): -1 | 0 | 1 => {
+    if (valueScale >= decimal.scale) {
+      if (valueScale !== scale) {
+        scale = valueScale
+        aligned = decimal.value * pow10(valueScale - decimal.scale)
+      }
+      return value < aligned ? -1 : value > aligned ? 1 : 0
+    }
+    const x = value * pow10(decimal.scale - valueScale)
+    return x < decimal.value ? -1 : x > decimal.value ? 1 : 0
+  }
+  return {
+    decimal,
+    compare: (value) => compareScaled(value.value, value.scale),
+    compareAbs: (value) => compareScaled(value.value < 0n ? -value.value : value.value, value.scale),
+    compareProduct: (a, b) => compareScaled(a.value * b.value, a.scale + b.scale),
+    compareAbsProduct: (a, b) => {
+      const product = a.value * b.value
+      return compareScaled(product < 0n ? -product : product, a.scale + b.scale)
+    }
+  }
+}
+
 /** `a / b` truncated toward zero, as an integer. Exact: no intermediate rounding. */
 export const quotientTowardZero = (a: Decimal, b: Decimal): bigint => {
   if (b.value === 0n) throw new RangeError("division by zero")

@@ -148,3 +148,23 @@ describe("decimal reading", () => {
     }
   )
 })
+
+describe("decimal bounds", () => {
+  it("compare values, absolute values and products exactly as Dec.compare would, at any scales", () => {
+    const decimal = fc.tuple(fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }), fc.integer({ min: -3, max: 12 }))
+      .map(([value, scale]) => BigDecimal.make(value, scale))
+    fc.assert(
+      fc.property(decimal, fc.array(fc.tuple(decimal, decimal), { minLength: 1, maxLength: 6 }), (limit, pairs) => {
+        // One bound for all pairs: what it keeps between comparisons must not leak into the next.
+        const b = Dec.bound(limit)
+        for (const [x, y] of pairs) {
+          expect(b.compare(x)).toBe(Dec.compare(x, limit))
+          expect(b.compareAbs(x)).toBe(Dec.compare(Dec.abs(x), limit))
+          expect(b.compareProduct(x, y)).toBe(Dec.compare(Dec.mul(x, y), limit))
+          expect(b.compareAbsProduct(x, y)).toBe(Dec.compare(Dec.abs(Dec.mul(x, y)), limit))
+        }
+      }),
+      { numRuns: 2000 }
+    )
+  })
+})
