@@ -82,7 +82,7 @@ const core = (u: Universe) => {
     portfolioValue: built.plan.settings.portfolioValue,
     cash: built.plan.settings.cash,
     positions: u.positions,
-    quotes: new Map(u.quotes.map((q) => [q.symbol, q] as const)),
+    quotes: u.quotes,
     sectors: new Map<Symbol, string>(),
     asOf: Date.parse(AS_OF)
   })

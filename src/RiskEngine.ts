@@ -24,8 +24,11 @@ export interface RiskInput {
   readonly cash: Dec.Decimal
   /** Current signed positions, before the orders. */
   readonly positions: ReadonlyArray<Position>
-  /** Prices (with their times) for valuing held symbols and for the staleness rule. */
-  readonly quotes?: ReadonlyMap<Symbol, Quote>
+  /**
+   * Prices (with their times) for valuing held symbols and for the staleness rule: a list (a later quote
+   * of a symbol wins) or a table by symbol.
+   */
+  readonly quotes?: ReadonlyArray<Quote> | ReadonlyMap<Symbol, Quote>
   /** Sectors of held symbols that have no order (orders carry their own). */
   readonly sectors?: ReadonlyMap<Symbol, string>
   /** The moment of the check, in epoch milliseconds; needed by `maxPriceAgeSeconds`. */
@@ -75,6 +78,7 @@ interface Slot {
   pre: Dec.Decimal
   order: OrderDraft | undefined
   avgCost: Dec.Decimal | undefined
+  quote: Quote | undefined
   restricted: boolean
 }
 
@@ -99,7 +103,7 @@ const context = (input: RiskInput): Context => {
   const slotOf = (symbol: Symbol): Slot => {
     let slot = bySymbol.get(symbol)
     if (slot === undefined) {
-      slot = { symbol, index: slots.length, pre: Dec.ZERO, order: undefined, avgCost: undefined, restricted: false }
+      slot = { symbol, index: slots.length, pre: Dec.ZERO, order: undefined, avgCost: undefined, quote: undefined, restricted: false }
       bySymbol.set(symbol, slot)
       slots.push(slot)
     }
@@ -119,6 +123,14 @@ const context = (input: RiskInput): Context => {
     }
     orderSlots.push(slot)
   }
+  // Quotes join the symbols already there (held or traded); a quote of anything else plays no part.
+  const join = (q: Quote, symbol: Symbol) => {
+    const slot = bySymbol.get(symbol)
+    if (slot !== undefined) slot.quote = q
+  }
+  const quotes = input.quotes
+  if (Array.isArray(quotes)) for (const q of quotes as ReadonlyArray<Quote>) join(q, q.symbol)
+  else (quotes as ReadonlyMap<Symbol, Quote> | undefined)?.forEach(join)
   for (const symbol of input.limits.restrictedSymbols ?? []) {
     const slot = bySymbol.get(symbol)
     if (slot !== undefined) slot.restricted = true
@@ -137,8 +149,8 @@ const context = (input: RiskInput): Context => {
 }
 
 /** The price a symbol is valued at: its order's reference price, else the feed's, else its average cost. */
-const markOf = (input: RiskInput, slot: Slot): Dec.Decimal | undefined =>
-  slot.order?.referencePrice ?? input.quotes?.get(slot.symbol)?.price ?? slot.avgCost
+const markOf = (slot: Slot): Dec.Decimal | undefined =>
+  slot.order?.referencePrice ?? slot.quote?.price ?? slot.avgCost
 
 const sectorOf = (input: RiskInput, slot: Slot): string | undefined =>
   slot.order?.sector ?? input.sectors?.get(slot.symbol)
@@ -180,7 +192,7 @@ const bookAfter = (ctx: Context, included?: ReadonlyArray<boolean>): Book => {
     const sectors = new Map<string, Dec.Total>()
     const sectorOfSlot: Array<string | undefined> = []
     for (const slot of slots) {
-      const mark = markOf(input, slot)
+      const mark = markOf(slot)
       const sector = wantsSectors ? sectorOf(input, slot) : undefined
       sectorOfSlot.push(sector)
       if (mark === undefined) continue
@@ -300,7 +312,7 @@ const orderViolations = (ctx: Context, book: Book): Array<Array<RiskViolation> |
       }
     }
     if (maxAge !== undefined) {
-      const time = input.quotes?.get(o.symbol)?.time
+      const time = slot.quote?.time
       const age = time === undefined || input.asOf === undefined ? undefined : input.asOf - parseTime(time)
       if (age === undefined || Number.isNaN(age) || age > maxAge) {
         found = flag(found, violation(

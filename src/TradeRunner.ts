@@ -281,7 +281,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
             portfolioValue: recorded.settings.portfolioValue,
             cash: recorded.settings.cash,
             positions: recorded.positions,
-            quotes: new Map(recorded.prices.map((q) => [q.symbol, q] as const)),
+            quotes: recorded.prices,
             sectors,
             asOf: Date.parse(yield* nowIso)
           })

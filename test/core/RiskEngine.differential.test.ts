@@ -124,11 +124,13 @@ describe("RiskEngine against its reference", () => {
           quantity: p.quantity,
           ...(p.avgCost === undefined ? {} : { avgCost: p.avgCost })
         }))
-        const quotes = new Map<Symbol, Quote>(b.quotes.map((q) => [q.symbol, {
+        // Possibly two quotes of a symbol: the later one wins, in the list as in the table made from it.
+        const list: Array<Quote> = b.quotes.map((q) => ({
           symbol: q.symbol,
           price: q.price,
           ...(q.age === undefined ? {} : { time: new Date(AS_OF - q.age).toISOString() })
-        }]))
+        }))
+        const quotes = new Map<Symbol, Quote>(list.map((q) => [q.symbol, q]))
         const input: RiskEngine.RiskInput = {
           orders: b.orders,
           limits: b.boundary === undefined ? b.limits : atBoundary(b.orders, b.limits, b.boundary),
@@ -140,9 +142,10 @@ describe("RiskEngine against its reference", () => {
           sectors: new Map(b.sectors),
           asOf: AS_OF
         }
-        const expected = Reference.evaluate(input)
+        const expected = Reference.evaluate({ ...input, quotes })
         if (!expected.passed) blocked += 1
         expect(canonicalJson(RiskEngine.evaluate(input))).toBe(canonicalJson(expected))
+        expect(canonicalJson(RiskEngine.evaluate({ ...input, quotes: list }))).toBe(canonicalJson(expected))
       }),
       { numRuns: 3000 }
     )
