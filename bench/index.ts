@@ -4,6 +4,7 @@
  * Each case is warmed up (core ten times, the others once), then run K times; reported are the median,
  * min and max, measured side by side in one process:
  *   core        OrderBuilder + RiskEngine alone, every rule enabled
+ *   csv         reading the universe's items, prices and positions files (text in memory), as the CLI does
  *   run_sqlite  the full run on a fresh SQLite file: freeze, build, risk, persist, paper execution, fills,
  *               order transitions, audit events (opening and migrating the file is not timed)
  *   rerun       execute of the finished run, which must write nothing (checked)
@@ -17,6 +18,7 @@ import { Effect, Either, Layer, ManagedRuntime, Schedule } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { cpus, tmpdir, totalmem } from "node:os"
 import { join } from "node:path"
+import { parseItems, parsePositions, parsePrices } from "../adapters/csv/readers.js"
 import * as Mock from "../adapters/mock/MockExecutionProvider.js"
 import { PgLive, SqliteLive, type Storage } from "../adapters/sql/layers.js"
 import type { Symbol } from "../src/domain/Ids.js"
@@ -27,7 +29,7 @@ import { TradeRepository } from "../src/ports/TradeRepository.js"
 import * as RiskEngine from "../src/RiskEngine.js"
 import { TradeRunner } from "../src/TradeRunner.js"
 import { floor } from "./floor.js"
-import { AS_OF, universe, type Universe } from "./universe.js"
+import { AS_OF, csvFiles, universe, type Universe } from "./universe.js"
 
 const argument = (name: string) => {
   const i = process.argv.indexOf(`--${name}`)
@@ -141,6 +143,15 @@ results.core = await measure(async () => {
   orders = count
   return ms
 }, 10)
+
+const texts = csvFiles(data)
+results.csv = await measure(async () => {
+  const start = performance.now()
+  const read: ReadonlyArray<Either.Either<unknown, unknown>> = [parseItems(texts.items, "items.csv"), parsePrices(texts.prices, "prices.csv"), parsePositions(texts.positions, "positions.csv")]
+  const ms = performance.now() - start
+  if (read.some((r) => Either.isLeft(r))) throw new Error("the benchmark's files do not read")
+  return ms
+}, 3)
 
 const reruns: Array<number> = []
 results.run_sqlite = await measure(async () => {

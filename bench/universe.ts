@@ -76,3 +76,16 @@ export const universe = (n: number): Universe => {
   }
   return { items, quotes, positions, limits, params }
 }
+
+/** The universe as the CLI reads it: items, prices and positions files, CSV with a header row. */
+export const csvFiles = (u: Universe) => ({
+  items: [
+    "symbol,weight,score,rank,sector",
+    ...u.items.map((i) => `${i.symbol},${Dec.toString(i.weight)},${Dec.toString(i.score!)},${i.rank},${i.sector}`)
+  ].join("\n"),
+  prices: [
+    "symbol,price,volume,time",
+    ...u.quotes.map((q) => `${q.symbol},${Dec.toString(q.price)},${Dec.toString(q.volume!)},${q.time}`)
+  ].join("\n"),
+  positions: ["symbol,quantity", ...u.positions.map((p) => `${p.symbol},${Dec.toString(p.quantity)}`)].join("\n")
+})

@@ -236,6 +236,16 @@ const daysIn = (year: number, month: number) =>
  * A time with no offset is refused: it would mean a different instant on every machine.
  */
 export const parseInstant = (raw: string): Either.Either<string, string> => {
+  // A prices file is usually stamped with one time, or a few: the last answer is kept.
+  if (raw === lastInstant?.raw) return lastInstant.result
+  const result = readInstant(raw)
+  lastInstant = { raw, result }
+  return result
+}
+
+let lastInstant: { readonly raw: string; readonly result: Either.Either<string, string> } | undefined
+
+const readInstant = (raw: string): Either.Either<string, string> => {
   const text = raw.trim()
   const m = INSTANT_TEXT.exec(text)
   if (m === null) {

@@ -44,6 +44,9 @@ export const read = (input: unknown): Either.Either<Decimal, string> => {
       : Either.left(NOT_A_NUMBER)
   }
   if (typeof input !== "string") return Either.left(NOT_A_NUMBER)
+  // Plain text (a file's or a store's) on the short path; anything else is judged below.
+  const plain = fromCanonical(input)
+  if (plain !== undefined) return Either.right(plain)
   const text = input.trim()
   const match = DECIMAL_TEXT.exec(text)
   if (match === null) return Either.left(NOT_A_NUMBER)

@@ -141,6 +141,20 @@ describe("decimal reading", () => {
     )
   })
 
+  it("reads plain text to the very value and scale the general reader gives", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^-?\d{1,40}(\.\d{1,40})?$/), (text) => {
+        const read = Dec.read(text)
+        const general = BigDecimal.fromString(text)
+        expect(Either.isRight(read) && general._tag === "Some").toBe(true)
+        if (Either.isRight(read) && general._tag === "Some") {
+          expect([read.right.value, read.right.scale]).toEqual([general.value.value, general.value.scale])
+        }
+      }),
+      { numRuns: 2000 }
+    )
+  })
+
   it.each(["1e5", " 1", "1 ", "+1", "0x10", ".5", "1.", "", "-", "1.2.3", "١٢"])(
     "leaves %j to the general reader (not plain stored text)",
     (text) => {

@@ -132,26 +132,14 @@ describe("Csv.parse (RFC 4180 with the liberties spreadsheets take)", () => {
     })
   })
 
-  describe("speed", () => {
-    it("reads 50,000 rows with quoted fields in well under a second, in linear time", () => {
-      const make = (n: number) => {
-        const out = ["symbol,weight,sector,price"]
-        for (let i = 0; i < n; i++) out.push(`S${i},0.0001,"Tech, ""Large""\nCap",${i + 1}.25`)
-        return out.join("\r\n")
-      }
-      const time = (text: string) => {
-        const start = performance.now()
-        const got = records(text)
-        return { ms: performance.now() - start, got }
-      }
-      time(make(1000)) // warm up
-      const small = time(make(50_000))
-      const large = time(make(200_000))
-      expect(small.got).toHaveLength(50_001)
-      expect(small.got[50_000]).toEqual({ line: 100_000, fields: ["S49999", "0.0001", `Tech, "Large"\nCap`, "50000.25"] })
-      expect(small.ms).toBeLessThan(1000)
-      // Four times the rows must not take anything like sixteen times as long.
-      expect(large.ms).toBeLessThan(small.ms * 10 + 200)
+  describe("size", () => {
+    // How fast (and that it grows linearly) is the benchmark's business: `npm run bench` has a csv case.
+    it("reads 50,000 rows with quoted fields, numbering each by the line it starts on", () => {
+      const out = ["symbol,weight,sector,price"]
+      for (let i = 0; i < 50_000; i++) out.push(`S${i},0.0001,"Tech, ""Large""\nCap",${i + 1}.25`)
+      const got = records(out.join("\r\n"))
+      expect(got).toHaveLength(50_001)
+      expect(got[50_000]).toEqual({ line: 100_000, fields: ["S49999", "0.0001", `Tech, "Large"\nCap`, "50000.25"] })
     })
   })
 })

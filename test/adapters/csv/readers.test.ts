@@ -283,14 +283,15 @@ describe("CSV readers: the four input files into typed domain values", () => {
     })
   })
 
-  describe("speed", () => {
-    it("checks a 50,000-row items file in a few seconds at most", () => {
+  describe("size", () => {
+    // How fast is the benchmark's business (`npm run bench`, the csv case).
+    it("checks every row of a 50,000-row items file", () => {
       const lines = ["symbol,weight,score,rank,sector,price"]
       for (let i = 0; i < 50_000; i++) lines.push(`S${i},0.00002,${i}.5,${i + 1},"Sector, ${i % 11}",${i + 1}.25`)
-      const start = performance.now()
       const items = ok(parseItems(lines.join("\n"), "big.csv"))
       expect(items).toHaveLength(50_000)
-      expect(performance.now() - start).toBeLessThan(5000)
+      expect(items[49_999]).toMatchObject({ symbol: "S49999", rank: 50_000, sector: `Sector, ${49_999 % 11}` })
+      expect(Dec.toString(items[49_999]!.price!)).toBe("50000.25")
     })
   })
 })
