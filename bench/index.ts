@@ -1,5 +1,5 @@
 /**
- * The benchmark harness: `npm run bench -- [--names N] [--runs K] [--json]`.
+ * The benchmark harness: `npm run bench -- [--names N] [--runs K] [--cases a,b] [--json]`.
  *
  * Each case is warmed up (core ten times, the others once), then run K times; reported are the median,
  * min and max, measured side by side in one process:
@@ -12,6 +12,9 @@
  *   floor       the same rows written straight through better-sqlite3 prepared statements in one
  *               transaction: what this machine can do at best
  *   run_pg      the full run on PostgreSQL, when a server answers
+ *
+ * `--cases` runs only the cases named (rerun comes with run_sqlite), e.g. to see what one case alone
+ * takes of memory: the peak RSS is the process's, over every case it ran.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Either, Layer, ManagedRuntime, Schedule } from "effect"
@@ -38,6 +41,9 @@ const argument = (name: string) => {
 const names = Number(argument("names") ?? 5000)
 const runs = Number(argument("runs") ?? 7)
 const asJson = process.argv.includes("--json")
+const CASES = ["core", "csv", "run_sqlite", "dry_run", "floor", "run_pg"]
+const selected = new Set((argument("cases") ?? CASES.join(",")).split(",").map((c) => c.trim()))
+for (const c of selected) if (!CASES.includes(c)) throw new Error(`unknown case ${c}: the cases are ${CASES.join(", ")}`)
 const pgUrl = process.env.TRADE_EXEC_BENCH_PG_URL ?? process.env.TRADE_EXEC_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test"
 
 interface Stats {
@@ -138,43 +144,58 @@ const footprint = Effect.gen(function*() {
 const results: Record<string, Stats> = {}
 let orders = 0
 
-results.core = await measure(async () => {
-  const [ms, count] = await timed(async () => core(data))
-  orders = count
-  return ms
-}, 10)
+if (selected.has("core")) {
+  results.core = await measure(async () => {
+    const [ms, count] = await timed(async () => core(data))
+    orders = count
+    return ms
+  }, 10)
+} else {
+  orders = core(data)
+}
 
-const texts = csvFiles(data)
-results.csv = await measure(async () => {
-  const start = performance.now()
-  const read: ReadonlyArray<Either.Either<unknown, unknown>> = [parseItems(texts.items, "items.csv"), parsePrices(texts.prices, "prices.csv"), parsePositions(texts.positions, "positions.csv")]
-  const ms = performance.now() - start
-  if (read.some((r) => Either.isLeft(r))) throw new Error("the benchmark's files do not read")
-  return ms
-}, 3)
+if (selected.has("csv")) {
+  const texts = csvFiles(data)
+  results.csv = await measure(async () => {
+    const start = performance.now()
+    const read: ReadonlyArray<Either.Either<unknown, unknown>> = [
+      parseItems(texts.items, "items.csv"),
+      parsePrices(texts.prices, "prices.csv"),
+      parsePositions(texts.positions, "positions.csv")
+    ]
+    const ms = performance.now() - start
+    if (read.some((r) => Either.isLeft(r))) throw new Error("the benchmark's files do not read")
+    return ms
+  }, 3)
+}
 
-const reruns: Array<number> = []
-results.run_sqlite = await measure(async () => {
-  const { ms, runtime, report } = await fullRun(() => SqliteLive({ filename: freshFile() }))
-  const before = await runtime.runPromise(footprint)
-  const [rerunMs, again] = await timed(() => runtime.runPromise(Effect.flatMap(TradeRunner, (r) => r.execute(report.run.id))))
-  const after = await runtime.runPromise(footprint)
-  if (before !== after || again.counts.orders !== report.counts.orders) throw new Error(`rerun wrote: ${before} → ${after}`)
-  reruns.push(rerunMs)
-  await runtime.dispose()
-  return ms
-})
-results.rerun = stats(reruns.slice(1))
+if (selected.has("run_sqlite")) {
+  const reruns: Array<number> = []
+  results.run_sqlite = await measure(async () => {
+    const { ms, runtime, report } = await fullRun(() => SqliteLive({ filename: freshFile() }))
+    const before = await runtime.runPromise(footprint)
+    const [rerunMs, again] = await timed(() => runtime.runPromise(Effect.flatMap(TradeRunner, (r) => r.execute(report.run.id))))
+    const after = await runtime.runPromise(footprint)
+    if (before !== after || again.counts.orders !== report.counts.orders) throw new Error(`rerun wrote: ${before} → ${after}`)
+    reruns.push(rerunMs)
+    await runtime.dispose()
+    return ms
+  })
+  results.rerun = stats(reruns.slice(1))
+}
 
-results.dry_run = await measure(async () => {
-  const { ms, runtime } = await fullRun(() => SqliteLive({ filename: freshFile() }), true)
-  await runtime.dispose()
-  return ms
-})
+if (selected.has("dry_run")) {
+  results.dry_run = await measure(async () => {
+    const { ms, runtime } = await fullRun(() => SqliteLive({ filename: freshFile() }), true)
+    await runtime.dispose()
+    return ms
+  })
+}
 
-results.floor = await measure(async () => floor(freshFile(), data, orders))
+if (selected.has("floor")) results.floor = await measure(async () => floor(freshFile(), data, orders))
 
-const pgReachable = await ManagedRuntime.make(PgLive({ url: pgUrl })).runPromise(Effect.void).then(() => true, () => false)
+const pgReachable = selected.has("run_pg") &&
+  await ManagedRuntime.make(PgLive({ url: pgUrl })).runPromise(Effect.void).then(() => true, () => false)
 if (pgReachable) {
   results.run_pg = await measure(async () => {
     const schema = `bench_${process.pid}_${++files}`
@@ -192,9 +213,10 @@ if (pgReachable) {
 
 rmSync(dir, { recursive: true, force: true })
 
+const ratio = (a: Stats | undefined, b: Stats | undefined) => (a === undefined || b === undefined ? undefined : a.median / b.median)
 const ratios = {
-  run_sqlite_over_floor: results.run_sqlite.median / results.floor.median,
-  rerun_over_run_sqlite: results.rerun.median / results.run_sqlite.median
+  run_sqlite_over_floor: ratio(results.run_sqlite, results.floor),
+  rerun_over_run_sqlite: ratio(results.rerun, results.run_sqlite)
 }
 const peakRssMb = process.resourceUsage().maxRSS / 1024
 const flags = process.execArgv.filter((a) => a.startsWith("--max-") || a.startsWith("--v8"))
@@ -208,9 +230,9 @@ if (asJson) {
   console.log(`${names} names, ${orders} orders, ${runs} runs each after a warm-up — ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}${flags.length > 0 ? ` ${flags.join(" ")}` : ""}`)
   console.log(`${"case".padEnd(11)} ${"median ms".padStart(9)} ${"min".padStart(9)} ${"max".padStart(9)}`)
   for (const [name, s] of Object.entries(results)) console.log(row(name, s))
-  console.log(`run_sqlite / floor  = ${ratios.run_sqlite_over_floor.toFixed(2)}`)
-  console.log(`rerun / run_sqlite  = ${(ratios.rerun_over_run_sqlite * 100).toFixed(1)}%`)
+  if (ratios.run_sqlite_over_floor !== undefined) console.log(`run_sqlite / floor  = ${ratios.run_sqlite_over_floor.toFixed(2)}`)
+  if (ratios.rerun_over_run_sqlite !== undefined) console.log(`rerun / run_sqlite  = ${(ratios.rerun_over_run_sqlite * 100).toFixed(1)}%`)
   console.log(`peak RSS            = ${peakRssMb.toFixed(0)} MB`)
-  if (!pgReachable) console.log(`run_pg skipped: no PostgreSQL answered at ${pgUrl}`)
+  if (selected.has("run_pg") && !pgReachable) console.log(`run_pg skipped: no PostgreSQL answered at ${pgUrl}`)
 }
 process.exit(0)
