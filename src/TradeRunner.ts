@@ -339,29 +339,42 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
        * lease: a worker that lost the run cannot send anything, and after a crash the mark says "settle me".
        */
       /**
-       * `NEW → SUBMITTED` for a batch, written and applied. Its own step, so the batch's updates and events
-       * are dropped once written rather than kept through the provider's answer (at 50,000 orders, what
-       * outlives a batch is promoted to the old generation).
+       * Hands a batch to the provider. Its orders are marked `SUBMITTED` first, fenced by the lease, in a
+       * transaction that also records what the provider answered for the batch before (`previous`): a run
+       * commits once a batch, not twice. Nothing is sent before its mark is written, and a batch whose
+       * answer was not written yet (the process stopped) is in `SUBMITTED` and is asked about with
+       * `status()` when the run resumes. Answers with the provider's reports, to be written with the next.
        */
-      const markSubmitted = (holder: LeaseHolder, ledger: Ledger.Ledger, batch: ReadonlyArray<TradeOrder>) =>
-        Effect.flatMap(Ledger.submitted(batch), (marked) =>
-          Effect.as(commit(repo.updateOrders(holder, marked.updates, []), marked.events), marked).pipe(
-            Effect.map((written) => Ledger.commit(ledger, written))
-          ))
-
       const submitBatch = (
         holder: LeaseHolder,
         ledger: Ledger.Ledger,
         batch: ReadonlyArray<TradeOrder>,
+        previous: ReadonlyArray<ExecutionReport>,
         snapshotPrices: SnapshotPrices
       ) =>
         Effect.gen(function*() {
-          yield* markSubmitted(holder, ledger, batch)
+          yield* markSubmitted(holder, ledger, batch, previous)
           const ids = batch.map((o) => o.clientOrderId)
-          const reports = yield* timed("submit", ids, provider.submit(batch.map((o) => toSubmit(o, snapshotPrices)))).pipe(
+          return yield* timed("submit", ids, provider.submit(batch.map((o) => toSubmit(o, snapshotPrices)))).pipe(
             Effect.catchTag("ExecutionTimeout", () => settle(batch, snapshotPrices))
           )
-          yield* applyReports(holder, ledger, reports)
+        })
+
+      /**
+       * The previous batch's answers and `NEW → SUBMITTED` for this one, written together and then applied to
+       * the ledger. Its own step, so the changes are dropped once written rather than kept through the
+       * provider's answer (at 50,000 orders, what outlives a batch is promoted to the old generation).
+       */
+      const markSubmitted = (
+        holder: LeaseHolder,
+        ledger: Ledger.Ledger,
+        batch: ReadonlyArray<TradeOrder>,
+        previous: ReadonlyArray<ExecutionReport>
+      ) =>
+        Effect.gen(function*() {
+          const changes = merge(yield* Ledger.fromReports(ledger, previous), yield* Ledger.submitted(batch))
+          yield* commit(repo.updateOrders(holder, changes.updates, changes.fills), changes.events)
+          Ledger.commit(ledger, changes)
         })
 
       const finish = (
@@ -382,7 +395,9 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           ]
           yield* commit(
             Effect.zipRight(
-              closing.updates.length === 0 ? Effect.void : repo.updateOrders(holder, closing.updates, []),
+              closing.updates.length === 0 && closing.fills.length === 0
+                ? Effect.void
+                : repo.updateOrders(holder, closing.updates, closing.fills),
               repo.updateRun(holder, {
                 status: { from: run.status, to },
                 ...(detail.error === undefined ? {} : { error: detail.error })
@@ -486,13 +501,16 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           const pending: Array<ClientOrderId> = []
           for (const o of ledger.orders.values()) if (o.status === "NEW" && accepted.has(o.clientOrderId)) pending.push(o.clientOrderId)
           let sent = 0
+          let answered: ReadonlyArray<ExecutionReport> = []
           for (const ids of chunks(pending, batchSize)) {
-            yield* submitBatch(holder, ledger, ids.map((id) => ledger.orders.get(id)!), snapshotPrices)
+            answered = yield* submitBatch(holder, ledger, ids.map((id) => ledger.orders.get(id)!), answered, snapshotPrices)
             sent += ids.length
             yield* progress({ runId: run.id, phase: "submitting", done: sent, total: pending.length })
           }
 
-          return yield* finish(holder, run, "done", { updates: [], fills: [], events: [] }, { risk: verdict, dryRun: false }, [...ledger.orders.values()])
+          // The last batch's answers are written with the run's end.
+          const last = yield* Ledger.fromReports(ledger, answered)
+          return yield* finish(holder, run, "done", last, { risk: verdict, dryRun: false }, [...ledger.orders.values()])
         })
 
       /** Everything after the claim, up to the run's end (or, for a dry run, its risk verdict). */
