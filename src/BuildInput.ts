@@ -245,10 +245,8 @@ const table = <I extends { readonly symbol: unknown; readonly row?: number }, A>
 ): Map<Symbol, A> => {
   const out = new Map<Symbol, A>()
   rowsOf(source, rows, (input, rowNumber, sym) => {
-    const before = out.size
-    // One lookup a row, not two: a symbol seen before does not grow the table.
+    if (out.has(sym)) duplicate(source, rows, input, rowNumber, sym)
     out.set(sym, read(input, rowNumber, sym))
-    if (out.size === before) duplicate(source, rows, input, rowNumber, sym)
   })
   return out
 }
@@ -308,15 +306,16 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
   if (modelVersion === "") reject(p, undefined, "modelVersion", input.modelVersion, "is empty")
   if (typeof input.runId !== "string" || input.runId.trim() === "") reject(p, undefined, "runId", input.runId, "is empty")
 
-  // Items: each validated in row order; a symbol seen before is refused where it repeats.
+  // In every table a row's symbol is judged first — invalid, then seen before — and then its values.
+
+  // Items, in row order.
   const items: Array<SnapshotItem> = []
   const itemIndex = new Map<Symbol, number>()
   rowsOf(src.items, input.items, (row, n, sym) => {
-    const item = itemOf(src.items, row, n, sym)
     const before = itemIndex.size
     itemIndex.set(sym, items.length)
     if (itemIndex.size === before) duplicate(src.items, input.items, row, n, sym)
-    items.push(item)
+    items.push(itemOf(src.items, row, n, sym))
   })
 
   // Prices: joined to the items as they come. In the items' order (the usual case) a row is the next
@@ -328,17 +327,15 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
   const priceValues: Array<Dec.Decimal> = []
   let next = 0
   rowsOf(src.prices, input.prices ?? [], (row, n, sym) => {
+    const k = next < items.length && items[next]!.symbol === sym ? next : itemIndex.get(sym)
+    if (k !== undefined ? itemPrice[k] !== undefined : outsidePrice.has(sym)) duplicate(src.prices, input.prices!, row, n, sym)
     const price = optionalDecimal(src.prices, n, "price", row.price, positive) ??
       reject(src.prices, n, "price", row.price, "is empty")
-    const k = next < items.length && items[next]!.symbol === sym ? next : itemIndex.get(sym)
     if (k !== undefined) {
-      if (itemPrice[k] !== undefined) duplicate(src.prices, input.prices!, row, n, sym)
       itemPrice[k] = price
       next = k + 1
     } else {
-      const before = outsidePrice.size
       outsidePrice.set(sym, price)
-      if (outsidePrice.size === before) duplicate(src.prices, input.prices!, row, n, sym)
     }
     priceSymbols.push(sym)
     priceValues.push(price)
@@ -354,18 +351,20 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
   const positionQuantities: Array<Dec.Decimal> = []
   const positionItems: Array<number> = []
   rowsOf(src.positions, input.positions ?? [], (row, n, sym) => {
-    const quantity = optionalDecimal(src.positions, n, "quantity", row.quantity) ??
-      reject(src.positions, n, "quantity", row.quantity, "is empty")
     const k = itemIndex.get(sym)
     if (k !== undefined) {
       if (heldSeen[k]) duplicate(src.positions, input.positions!, row, n, sym)
       heldSeen[k] = true
-      if (!Dec.isZero(quantity)) held[k] = quantity
     } else {
       const before = heldOutsideSeen.size
       heldOutsideSeen.add(sym)
       if (heldOutsideSeen.size === before) duplicate(src.positions, input.positions!, row, n, sym)
-      if (!Dec.isZero(quantity)) heldOutside.push({ symbol: sym, quantity, price: outsidePrice.get(sym) })
+    }
+    const quantity = optionalDecimal(src.positions, n, "quantity", row.quantity) ??
+      reject(src.positions, n, "quantity", row.quantity, "is empty")
+    if (!Dec.isZero(quantity)) {
+      if (k !== undefined) held[k] = quantity
+      else heldOutside.push({ symbol: sym, quantity, price: outsidePrice.get(sym) })
     }
     if (!Dec.isZero(quantity)) {
       positionSymbols.push(sym)

@@ -363,12 +363,30 @@ const runViolations = (ctx: Context, orders: ReadonlyArray<OrderDraft>, book: Bo
   return found
 }
 
+/**
+ * The verdict is about client order ids, which a provider and the flow go by: orders that share one (a
+ * caller's mistake; the flow's ids are unique) share the violations of the last of them that has any, so
+ * an id is never both accepted and rejected.
+ */
+const byClientOrderId = (
+  orders: ReadonlyArray<OrderDraft>,
+  perOrder: Array<Array<RiskViolation> | undefined>
+): Array<Array<RiskViolation> | undefined> => {
+  let flagged: Map<ClientOrderId, Array<RiskViolation>> | undefined
+  for (let i = 0; i < orders.length; i++) {
+    const found = perOrder[i]
+    if (found !== undefined) (flagged ??= new Map()).set(orders[i]!.clientOrderId, found)
+  }
+  if (flagged === undefined) return perOrder
+  return orders.map((o) => flagged.get(o.clientOrderId))
+}
+
 /** Judges the orders of a run against the limits. */
 export const evaluate = (input: RiskInput): RiskVerdict => {
   const policy = input.policy ?? "block_run"
   const ctx = context(input)
   const book = bookAfter(ctx)
-  const perOrder = orderViolations(ctx, book)
+  const perOrder = byClientOrderId(input.orders, orderViolations(ctx, book))
   const dropping = policy === "drop_orders" && perOrder.some((found) => found !== undefined)
   const survivors = dropping ? input.orders.filter((_, i) => perOrder[i] === undefined) : input.orders
   const runWide = runViolations(ctx, survivors, dropping ? bookAfter(ctx, perOrder.map((found) => found === undefined)) : book)

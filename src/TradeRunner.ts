@@ -59,7 +59,10 @@ export interface TradeRunnerOptions {
   readonly onProgress?: (progress: RunProgress) => Effect.Effect<void>
 }
 
-/** Where an execution stands: orders built, then orders handed to the provider so far. */
+/**
+ * Where an execution stands: orders built, then orders handed to the provider so far (a batch's answers are
+ * written with the next batch, so the store may be a batch behind what this says was handed over).
+ */
 export type RunProgress =
   | { readonly runId: RunId; readonly phase: "built"; readonly orders: number }
   | { readonly runId: RunId; readonly phase: "submitting"; readonly done: number; readonly total: number }

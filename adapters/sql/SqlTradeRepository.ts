@@ -104,6 +104,25 @@ export const make = Effect.gen(function*() {
       if (rows.length === 0) return yield* new LeaseLost({ runId: holder.runId, owner: holder.owner })
     })
 
+  /**
+   * PostgreSQL: `effect` with the planner held to nested loops over an index, then its settings put back.
+   * Left to itself it hashes all of a run's orders to update a batch of them (its estimate of a join with
+   * an array is poor, and a table just filled has no statistics): at 50,000 orders that made the updates
+   * quadratic, 57 µs a row against 16 µs as key lookups (measured). The settings are the transaction's
+   * (`set_config(…, true)`), and a failure rolls them back with the rest.
+   */
+  const asKeyLookups = <A, E>(effect: Effect.Effect<A, E>) =>
+    !pg ? effect : Effect.gen(function*() {
+      const [before] = yield* sql<{ h: string; m: string; b: string }>`SELECT current_setting('enable_hashjoin') AS h,
+        current_setting('enable_mergejoin') AS m, current_setting('enable_bitmapscan') AS b`
+      yield* sql`SELECT set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+        set_config('enable_bitmapscan', 'off', true)`
+      const result = yield* effect
+      yield* sql`SELECT set_config('enable_hashjoin', ${before!.h}, true), set_config('enable_mergejoin', ${before!.m}, true),
+        set_config('enable_bitmapscan', ${before!.b}, true)`
+      return result
+    })
+
   const insertOrders = (orders: ReadonlyArray<TradeOrder>) =>
     bulk.insert("trade_orders", Rows.ORDER_COLUMNS, orders, Rows.orderValues)
 
@@ -254,9 +273,6 @@ export const make = Effect.gen(function*() {
           seen.add(order.clientOrderId)
         }
         yield* insertOrders(orders)
-        // PostgreSQL plans the updates of these orders from the table's statistics, which a table that
-        // just grew by thousands of rows does not have yet (autovacuum gets to it later).
-        if (pg) yield* sql`ANALYZE trade_orders`
         yield* sql`UPDATE trade_run_documents SET recorded = ${Rows.toJson(RunRecord, recorded)} WHERE run_id = ${holder.runId}`
       })),
 
@@ -308,20 +324,17 @@ export const make = Effect.gen(function*() {
           )
         }
         if (updates.length === 0) return
-        // PostgreSQL: a batch's updates are key lookups. Left to itself the planner hashes the whole run's
-        // orders for every batch (its estimate of a join with an array is poor), which made a 50,000-order
-        // run's updates quadratic (57 us a row against 16 us as lookups, measured); for the rest of this
-        // transaction it may only join by nested loop over an index.
-        if (pg) yield* sql.unsafe("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off; SET LOCAL enable_bitmapscan = off")
         const num = (column: string) => (pg ? `CAST(${column} AS numeric)` : column)
-        const moved = yield* bulk.withValues<OrderUpdate>(
+        // Every row joins the table on its whole primary key (run and client order id, both columns of the
+        // rows), so each update is one key lookup whatever the planner knows of the table.
+        const moved = yield* asKeyLookups(bulk.withValues<OrderUpdate>(
           "update trade_orders",
           `UPDATE trade_orders SET status = v.column3, filled_quantity = ${num("v.column4")},
             avg_fill_price = ${num("v.column5")}, commission = ${num("v.column6")}, reject_reason = v.column7,
             updated_at = v.column8 FROM`,
-          (at) => `WHERE trade_orders.run_id = ${at(0)} AND trade_orders.client_order_id = v.column1
+          () => `WHERE trade_orders.run_id = v.column9 AND trade_orders.client_order_id = v.column1
             AND trade_orders.status = v.column2`,
-          8,
+          9,
           updates,
           (out, u) => {
             out.push(
@@ -332,11 +345,12 @@ export const make = Effect.gen(function*() {
               u.avgFillPrice === undefined ? null : Dec.toString(u.avgFillPrice),
               Dec.toString(u.commission),
               u.rejectReason ?? null,
-              now
+              now,
+              holder.runId
             )
           },
-          [holder.runId]
-        )
+          []
+        ))
         // Compare-and-set: an order that was not in the status the update expects is not moved, and then
         // nothing of this call is. Which one it was is looked up only then.
         if (moved !== updates.length) {
