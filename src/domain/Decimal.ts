@@ -166,8 +166,12 @@ export interface Total {
 
 export const total = (): Total => ({ value: 0n, scale: 0, terms: 0, first: undefined })
 
+// As `add` would: a zero total takes the value as it is (its own scale), otherwise the larger scale.
 const addScaled = (t: Total, value: bigint, scale: number): void => {
-  if (scale === t.scale) t.value += value
+  if (t.value === 0n) {
+    t.value = value
+    t.scale = scale
+  } else if (scale === t.scale) t.value += value
   else if (scale < t.scale) t.value += value * pow10(t.scale - scale)
   else {
     t.value = t.value * pow10(scale - t.scale) + value
@@ -202,7 +206,7 @@ export const addAbsProduct = (t: Total, a: Decimal, b: Decimal): void => {
  * one fill): no new decimal to keep for every order of a large run.
  */
 export const valueOf = (t: Total): Decimal =>
-  t.terms === 0 ? ZERO : t.terms === 1 && t.first !== undefined && t.first.scale >= 0 ? t.first : BigDecimal.make(t.value, t.scale)
+  t.terms === 0 ? ZERO : t.terms === 1 && t.first !== undefined ? t.first : BigDecimal.make(t.value, t.scale)
 
 /**
  * A bound compared against many values (a risk limit against every order of a run): its integer at the

@@ -182,3 +182,33 @@ describe("decimal bounds", () => {
     )
   })
 })
+
+describe("decimal totals", () => {
+  it("sum to the very value and scale a chain of Dec.add gives, products included, at any scales", () => {
+    const decimal = fc.tuple(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.integer({ min: -4, max: 8 }))
+      .map(([value, scale]) => BigDecimal.make(value, scale))
+    const term = fc.oneof(
+      decimal.map((d) => ({ kind: "value" as const, d })),
+      fc.tuple(decimal, decimal).map(([a, b]) => ({ kind: "product" as const, a, b })),
+      decimal.map((d) => ({ kind: "value" as const, d: Dec.negate(d) }))
+    )
+    fc.assert(
+      fc.property(fc.array(term, { maxLength: 8 }), (terms) => {
+        const total = Dec.total()
+        let expected = Dec.ZERO
+        for (const t of terms) {
+          if (t.kind === "value") {
+            Dec.addTo(total, t.d)
+            expected = Dec.add(expected, t.d)
+          } else {
+            Dec.addProduct(total, t.a, t.b)
+            expected = Dec.add(expected, Dec.mul(t.a, t.b))
+          }
+        }
+        const got = Dec.valueOf(total)
+        expect([got.value, got.scale]).toEqual([expected.value, expected.scale])
+      }),
+      { numRuns: 3000 }
+    )
+  })
+})
