@@ -6,7 +6,7 @@
  * fits. The chain is global (one per database), so deleting a whole run's events is also detected.
  */
 import { Clock, Context, Effect, Layer, Schema } from "effect"
-import { canonicalJson, sha256Hex } from "../Digest.js"
+import { canonicalJson, framedDigest, sha256Hex } from "../Digest.js"
 import { Instant, optional } from "../domain/schema.js"
 import type { RepositoryError } from "./errors.js"
 import { transaction, write } from "./internal/memoryTransaction.js"
@@ -99,11 +99,14 @@ export const chainRows = (
       type = input.type
       typeText = `,"type":${JSON.stringify(type)}}`
     }
-    const payloadText = canonicalJson(input.payload ?? null)
     // Hashes this chain made are hex, whose JSON is the text between quotes; a head read from storage
     // is written as JSON would write whatever it holds.
     const prevHashText = seq === head.seq + 1 ? JSON.stringify(prevHash) : `"${prevHash}"`
-    const hash = sha256Hex(`${atText}${payloadText},"prevHash":${prevHashText}${runIdText}"seq":${seq}${typeText}`)
+    const [payloadText, hash] = framedDigest(
+      atText,
+      input.payload ?? null,
+      `,"prevHash":${prevHashText}${runIdText}"seq":${seq}${typeText}`
+    )
     out.push({ seq, at, type: input.type, runId: input.runId, payloadText, prevHash, hash })
     prevHash = hash
   }

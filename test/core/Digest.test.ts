@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
+import { BigDecimal } from "effect"
 import * as fc from "fast-check"
-import { canonicalJson, digestOf, sha256Hex } from "../../src/Digest.js"
+import { canonicalJson, digestOf, framedDigest, sha256Hex } from "../../src/Digest.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { Symbol } from "../../src/domain/Ids.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
@@ -28,6 +29,13 @@ describe("canonical JSON", () => {
         fc.string({ unit: "binary", maxLength: 8 }),
         fc.string({ unit: "binary-ascii", maxLength: 8 }),
         fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }).map((v) => Dec.fromBigInt(v)),
+        // Decimals at any scale, either side of the largest integer a number holds exactly.
+        fc.tuple(
+          fc.oneof(fc.bigInt({ min: -(10n ** 17n), max: 10n ** 17n }), fc.bigInt({ min: -100_000n, max: 100_000n })),
+          fc.integer({ min: -6, max: 14 })
+        ).map(([v, scale]) => BigDecimal.make(v, scale)),
+        fc.oneof(fc.double(), fc.integer(), fc.maxSafeInteger(), fc.constant(-0)).filter(Number.isFinite),
+        fc.bigInt(),
         fc.array(tie("value"), { maxLength: 4 }),
         fc.dictionary(fc.string({ unit: "binary", maxLength: 4 }), fc.option(tie("value"), { nil: undefined }), { maxKeys: 5 })
       )
@@ -36,8 +44,23 @@ describe("canonical JSON", () => {
       fc.property(withDecimals.value, (value) => {
         expect(canonicalJson(value)).toBe(reference(value))
       }),
-      { numRuns: 3000 }
+      { numRuns: 5000 }
     )
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), withDecimals.value, fc.string({ unit: "binary" }), (before, value, after) => {
+        expect(framedDigest(before, value, after)).toEqual([reference(value), sha256Hex(`${before}${reference(value)}${after}`)])
+      }),
+      { numRuns: 1000 }
+    )
+  })
+
+  it("writes text outside ASCII, and escapes, exactly as JSON.stringify does", () => {
+    for (const text of ["é", "日本", "😀", "\ud800", "a\udc00b", "\"", "\\", "\n\t\u0000", "\u007f", "~", ""]) {
+      expect(canonicalJson({ [text]: text, list: [text, `${text}${"x".repeat(70_000)}`] })).toBe(
+        reference({ [text]: text, list: [text, `${text}${"x".repeat(70_000)}`] })
+      )
+      expect(digestOf([text])).toBe(sha256Hex(reference([text])))
+    }
   })
 
   it("writes an array far larger than one chunk of text exactly as the reference does", () => {
