@@ -155,24 +155,33 @@ describePg("a PostgreSQL connection dropped mid-run", () => {
     const result = await child.result
     done = true
     await killer
-    // Either a typed error (the storage's, or the paper broker's whose book is in the same database, or a
-    // lease that could not be renewed), or the pool reconnected and the run completed.
-    const outcome = String(result.output?.error ?? result.output?.status)
-    expect(["RepositoryError", "ExecutionError", "LeaseLost", "done"], JSON.stringify(result.output) + result.stderr).toContain(outcome)
     expect(terminated).toBeGreaterThan(0)
-    await runtime.runPromise(resume(run.id))
-    expect(await runtime.runPromise(invariants(run.id))).toMatchObject({
-      status: "done",
+    // The process stopped on a typed error (the storage's, or a lease it could not renew) and the run
+    // resumes to its end; or the pool reconnected and the run completed; or the paper broker, whose book
+    // is in the same database, failed a request, which ends the run `failed` with the broker's error
+    // (DESIGN.md §6: any failure but a missing price), recorded, and a resume leaves it so.
+    const outcome = String(result.output?.error ?? result.output?.status)
+    expect(["RepositoryError", "ExecutionError", "LeaseLost", "done", "failed"], JSON.stringify(result.output) + result.stderr).toContain(outcome)
+    const settled = await runtime.runPromise(resume(run.id))
+    const end = await runtime.runPromise(invariants(run.id))
+    // Whatever the end: one order per client order id, here and at the broker; fills unique and summing
+    // up to what each order filled; nothing orphaned; the audit chain intact.
+    const consistent = {
       orders: 1500,
       distinctOrders: 1500,
-      fills: 1500,
-      distinctFills: 1500,
+      distinctFills: end.fills,
       filledEqualsFills: true,
-      brokerDistinct: 1500,
+      brokerDistinct: end.brokerOrders,
       orphanFills: 0,
       orphanOrders: 0,
       auditOk: true
-    })
+    }
+    if (settled.run.status === "failed") {
+      expect(settled.run.error).toMatch(/^ExecutionError: paper \w+ failed: paper book: /)
+      expect(end).toMatchObject({ ...consistent, status: "failed" })
+    } else {
+      expect(end).toMatchObject({ ...consistent, status: "done", fills: 1500, brokerDistinct: 1500 })
+    }
     await admin.dispose()
     await runtime.dispose()
   }, 180_000)
