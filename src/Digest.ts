@@ -67,7 +67,7 @@ const ZERO_TEXT = Buffer.from(`"0"`)
  * from the text of its parts made a string for every part and every join (a decimal alone made five),
  * the largest allocation of a run. A digest hashes the buffer each time it fills; text is decoded once,
  * at the end. Writes plain ASCII (keys, digits, the usual symbol and sector) byte by byte; anything that
- * JSON escapes or that is not ASCII goes through `JSON.stringify` and the UTF-8 encoder.
+ * JSON escapes, and anything outside printable ASCII, goes through `JSON.stringify` and the UTF-8 encoder.
  */
 class Writer {
   buf = Buffer.allocUnsafe(BUFFER_SIZE)
