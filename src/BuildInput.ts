@@ -365,8 +365,6 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
     if (!Dec.isZero(quantity)) {
       if (k !== undefined) held[k] = quantity
       else heldOutside.push({ symbol: sym, quantity, price: outsidePrice.get(sym) })
-    }
-    if (!Dec.isZero(quantity)) {
       positionSymbols.push(sym)
       positionQuantities.push(quantity)
       positionItems.push(k ?? -1)

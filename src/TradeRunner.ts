@@ -338,10 +338,6 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
         })
 
       /**
-       * Marks a batch SUBMITTED, then hands it over. The mark is written first, in a transaction fenced by the
-       * lease: a worker that lost the run cannot send anything, and after a crash the mark says "settle me".
-       */
-      /**
        * Hands a batch to the provider. Its orders are marked `SUBMITTED` first, fenced by the lease, in a
        * transaction that also records what the provider answered for the batch before (`previous`): a run
        * commits once a batch, not twice. Nothing is sent before its mark is written, and a batch whose
