@@ -159,7 +159,10 @@ describe("OrderBuilder properties", () => {
     fc.assert(
       fc.property(universe({ longOnly: true, oddPositions: true }), ({ input }) => {
         const first = built(input)
-        expect(first.trimmed).toEqual([])
+        // Weights summing to at most 1 leave cash for every buy, unless a sell was skipped (below the
+        // minimum notional) and its proceeds never came: only then may the buys be trimmed.
+        const held = new Set((input.positions ?? []).map((p) => String(p.symbol)))
+        if (!first.skipped.some((s) => held.has(s.symbol))) expect(first.trimmed).toEqual([])
         const positions = [...positionsAfter(input, first)].map(([symbol, quantity]) => ({ symbol, quantity }))
         const again = built({ ...input, positions })
         expect(again.orders).toEqual([])

@@ -160,6 +160,22 @@ describe("OrderBuilder", () => {
       expect(result.trimmed).toEqual([])
     })
 
+    it("counts no proceeds from a sell skipped below the minimum notional, and trims the buys to the cash there is", () => {
+      // holding 100 AAA @ 10 with 1000 cash; AAA target 90 → sell 10 = 100 < 150, skipped; BBB wants 110 × 10 = 1100
+      const result = build({
+        items: [{ symbol: "AAA", weight: "0.45" }, { symbol: "BBB", weight: "0.55" }],
+        prices: [{ symbol: "AAA", price: "10" }, { symbol: "BBB", price: "10" }],
+        positions: [{ symbol: "AAA", quantity: 100 }],
+        portfolioValue: 2000,
+        cashBufferRatio: 0,
+        minOrderNotional: 150,
+        lotSize: 1
+      })
+      expect(result.orders.map((o) => `${o.symbol} ${o.side} ${Dec.toString(o.quantity)}`)).toEqual(["BBB BUY 100"])
+      expect(result.skipped.map((s) => [s.symbol, s.reason])).toEqual([["AAA", "below_min_notional"]])
+      expect(result.trimmed.map((t) => [t.symbol, Dec.toString(t.requested), Dec.toString(t.quantity)])).toEqual([["BBB", "110", "100"]])
+    })
+
     it("skips a buy that the cash cannot pay for at all", () => {
       const input = {
         items: [{ symbol: "AAA", weight: "0.5" }],
