@@ -151,7 +151,10 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
         Effect.mapError(ioFailure(operation, `list ${dir}`))
       )
 
-    /** A file LEAN may be halfway through writing (it does not write atomically) is read again. */
+    /**
+     * A file LEAN may be halfway through writing (it truncates, then writes) is read again, backing off for
+     * up to about 1.3 s in all: a writer descheduled on a busy machine leaves the file empty that long.
+     */
     const readDecoded = <A>(
       operation: string,
       file: string,
@@ -162,7 +165,7 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
           Option.isNone(content) ? Effect.succeed(Option.none()) : Effect.map(decode(file, content.value), Option.some)
         ),
         Effect.retry({
-          schedule: Schedule.intersect(Schedule.recurs(3), Schedule.spaced(Duration.millis(25))),
+          schedule: Schedule.intersect(Schedule.recurs(7), Schedule.exponential(Duration.millis(10))),
           while: (e) => e instanceof LeanFormatError
         }),
         Effect.catchIf((e): e is LeanFormatError => e instanceof LeanFormatError, (e) => Effect.fail(failure(operation, e.message)))

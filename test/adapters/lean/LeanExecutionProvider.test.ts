@@ -326,6 +326,30 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         expect(reports.map((r) => [r.clientOrderId, r.status])).toEqual([["AAA-B-7", "FILLED"], ["BBB-B-7", "CANCELED"]])
       }))
 
+    it.scoped("reads a results file again while LEAN is halfway through writing it", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        // LEAN truncates, then writes: a reader in between sees an empty file.
+        fs.writeFileSync(path.join(dir, "algo.json"), "")
+        fs.writeFileSync(path.join(dir, "algo-order-events.json"), `[${event(1, 1, "filled", "2.0").slice(0, 40)}`)
+        yield* Effect.sync(() => {
+          fs.writeFileSync(path.join(dir, "algo.json"), `{"orders":{"1":{"id":1,"status":3,"quantity":2.0,"tag":"AAA-B-8"}}}`)
+          fs.writeFileSync(path.join(dir, "algo-order-events.json"), `[${event(1, 1, "filled", "2.0")}]`)
+        }).pipe(Effect.delay(Duration.millis(300)), Effect.forkScoped)
+        const provider = yield* Lean.make({ leanDir: dir, algorithmId: "algo" }).pipe(Effect.provide(Platform))
+        const reports = yield* provider.status(["AAA-B-8"] as Array<ClientOrderId>)
+        expect(reports.map((r) => [r.clientOrderId, r.status, r.fills.map((f) => f.executionId)])).toEqual([["AAA-B-8", "FILLED", ["algo-1-1"]]])
+      }))
+
+    it.scoped("fails naming the file and the place when a results file stays broken, rather than guess", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        fs.writeFileSync(path.join(dir, "algo.json"), `{"orders":{"1":{"id":1,`)
+        const provider = yield* Lean.make({ leanDir: dir, algorithmId: "algo" }).pipe(Effect.provide(Platform))
+        const error = yield* Effect.flip(provider.status(["AAA-B-9"] as Array<ClientOrderId>))
+        expect(error.message).toContain(`lean status failed: ${path.join(dir, "algo.json")}: invalid JSON at position`)
+      }))
+
     it.scoped("knows the orders of earlier deployments too, reads LEAN's dated event files, and cancels only in the running one", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
