@@ -42,11 +42,14 @@ const commandsFor = (dir: string, id: ClientOrderId) => received(dir).filter((c)
 const fillText = (report: ExecutionReport | undefined) =>
   (report?.fills ?? []).map((f) => `${f.executionId} ${f.side} ${Dec.toString(f.quantity)} @ ${Dec.toString(f.price)} fee ${Dec.toString(f.commission)}`)
 
-/** Asks `status` until LEAN knows the order. */
-const statusOnceKnown = (provider: ExecutionProvider["Type"], id: ClientOrderId) =>
+/**
+ * Asks `status` until LEAN reports the order filled: LEAN writes the order's status and its fill events
+ * in two files, so a report in between says SUBMITTED.
+ */
+const statusOnceFilled = (provider: ExecutionProvider["Type"], id: ClientOrderId) =>
   provider.status([id]).pipe(
-    Effect.filterOrFail((reports) => reports.length === 1, () => "unknown" as const),
-    Effect.retry({ schedule: Schedule.spaced(Duration.millis(20)), while: (e) => e === "unknown" }),
+    Effect.filterOrFail((reports) => reports.length === 1 && reports[0]!.status === "FILLED", () => "not yet" as const),
+    Effect.retry({ schedule: Schedule.spaced(Duration.millis(20)), while: (e) => e === "not yet" }),
     Effect.map((reports) => reports[0]!)
   )
 
@@ -292,10 +295,7 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         const [early] = yield* provider.submit([o])
         expect([early?.status, early?.fills]).toEqual(["SUBMITTED", []])
         yield* release(dir, o.clientOrderId)
-        const later = yield* statusOnceKnown(provider, o.clientOrderId).pipe(
-          Effect.filterOrFail((r) => r.status === "FILLED", () => "working" as const),
-          Effect.retry({ schedule: Schedule.spaced(Duration.millis(20)), while: (e) => e === "working" })
-        )
+        const later = yield* statusOnceFilled(provider, o.clientOrderId)
         expect(fillText(later)).toEqual([`${ALGORITHM_ID}-${leanOrderId(dir, o.clientOrderId)}-2 BUY 5 @ 100 fee 1`])
       }))
 
@@ -306,7 +306,7 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         const o = order("SLOW", "SELL", 4)
         expect(timeoutIds(yield* Effect.flip(provider.submit([o])))).toEqual([o.clientOrderId])
         yield* release(dir, o.clientOrderId)
-        const report = yield* statusOnceKnown(provider, o.clientOrderId)
+        const report = yield* statusOnceFilled(provider, o.clientOrderId)
         expect([report.status, fillText(report)]).toEqual(["FILLED", [`${ALGORITHM_ID}-${leanOrderId(dir, o.clientOrderId)}-2 SELL 4 @ 100 fee 1`]])
       }))
 
