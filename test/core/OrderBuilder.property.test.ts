@@ -159,8 +159,8 @@ describe("OrderBuilder properties", () => {
     fc.assert(
       fc.property(universe({ longOnly: true, oddPositions: true }), ({ input }) => {
         const first = built(input)
-        // Weights summing to at most 1 leave cash for every buy, unless a sell was skipped (below the
-        // minimum notional) and its proceeds never came: only then may the buys be trimmed.
+        // Weights summing to at most 1 leave cash for every buy, unless a held symbol was skipped: a sell
+        // skipped below the minimum notional brings no proceeds, and then the buys may be trimmed.
         const held = new Set((input.positions ?? []).map((p) => String(p.symbol)))
         if (!first.skipped.some((s) => held.has(s.symbol))) expect(first.trimmed).toEqual([])
         const positions = [...positionsAfter(input, first)].map(([symbol, quantity]) => ({ symbol, quantity }))
