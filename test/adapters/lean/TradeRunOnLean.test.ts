@@ -54,7 +54,7 @@ layer(SharedLean, { excludeTestServices: true })("a TradeRun executed through LE
   it.scoped("builds the orders, hands each to LEAN once, and records LEAN's fills, rejections and partial fills", () =>
     Effect.gen(function*() {
       const { dir } = yield* StandInLean
-      const lean = yield* leanProvider(dir, { settleTimeout: "1500 millis" })
+      const lean = yield* leanProvider(dir)
       const world = yield* makeWorld({
         quotes: [quote("AAA", 50), quote("PARTB", 25), quote("REJC", 10)],
         provider: () => lean

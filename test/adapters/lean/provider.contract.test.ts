@@ -9,9 +9,7 @@ const lean = Layer.scoped(
   Effect.gen(function*() {
     const dir = yield* leanDirectory
     yield* startStandIn(dir)
-    // Orders that never finish (resting, partial) wait this out; it is long because LEAN writes an order's
-    // status before its events, and a stall between the two writes on a busy host must not read as unfilled.
-    const provider = yield* leanProvider(dir, { settleTimeout: "1500 millis" })
+    const provider = yield* leanProvider(dir)
     const prefix = { fills: "FILL", partial: "PART", rejected: "REJ", resting: "REST" } as const
     let n = 0
     return ProviderUnderTest.of({

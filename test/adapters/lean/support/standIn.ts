@@ -116,7 +116,11 @@ const observedPlatform = (afterRead: (file: string) => Effect.Effect<void>) =>
     NodePath.layer
   )
 
-/** The provider over `leanDir`, polling every 20 ms. */
+/**
+ * The provider over `leanDir`, polling every 20 ms. Orders that never finish (resting, partial) wait out the
+ * settle time; it is seconds, not milliseconds, because LEAN writes an order's status before its events, and
+ * a stall between the two writes on a busy host must not read as an unfilled order.
+ */
 export const leanProvider = (leanDir: string, options: ProviderOptions = {}) =>
   Lean.make({
     leanDir,
