@@ -180,6 +180,21 @@ describe("trade-exec", () => {
     expect(worker.json().executed.map((s: any) => [s.runId, s.status])).toEqual([[first, "done"], [second, "done"]])
   })
 
+  it("prints a large run's document whole through a pipe", async () => {
+    // 2,000 orders: a document of over 1 MB, far more than a pipe holds at once (64 KiB).
+    const names = Array.from({ length: 2000 }, (_, i) => `S${String(i).padStart(4, "0")}`)
+    const dir = workspace({
+      "items.csv": ["symbol,weight", ...names.map((s) => `${s},0.0004`)].join("\n"),
+      "prices.csv": ["symbol,price", ...names.map((s, i) => `${s},${10 + (i % 90)}`)].join("\n")
+    })
+    const result = await cli(dir, ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "10000000", "--json"])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout.length).toBeGreaterThan(1_000_000)
+    expect(result.json().orders).toHaveLength(2000)
+    const shown = await cli(dir, ["show", result.json().run.id])
+    expect(shown.stdout.trimEnd().split("\n").length).toBeGreaterThan(2000)
+  })
+
   it("rebalances a later run from the paper account an earlier run left", async () => {
     const dir = origin()
     expect((await cli(dir, [...RUN])).code).toBe(0)
