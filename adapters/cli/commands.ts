@@ -54,12 +54,24 @@ const print = (report: RunReport, asJson: boolean, dryRun = false) =>
   Console.log(asJson ? JSON.stringify(Output.runDocument(report, dryRun), null, 2) : Output.renderRun(report, dryRun))
 
 /** Executes, then reports the run in full (the outcome alone is what a worker needs, not a person). */
-const executeAndReport = (runId: RunId, dryRun: boolean) =>
+/**
+ * Executes the run and reads its report. Interrupted (Ctrl-C, SIGTERM), the run stops at its next step and
+ * stays `running`, its lease given back: what was sent stays sent, and the next execute settles it with the
+ * broker before sending the rest.
+ */
+const executeAndReport = (runId: RunId, dryRun: boolean, db: string) =>
   Effect.gen(function*() {
     const runner = yield* TradeRunner
     const outcome = yield* runner.execute(runId, { dryRun })
     return { outcome, report: yield* runner.report(runId) }
-  })
+  }).pipe(
+    Effect.onInterrupt(() =>
+      Console.error(
+        `trade-exec: interrupted: run ${runId} is left running; orders already sent stand. ` +
+          `Resume it with: trade-exec execute ${runId}${db === "trade-exec.db" ? "" : ` --db ${db}`}`
+      )
+    )
+  )
 
 const endWith = (outcome: RunOutcome) => {
   const code = exitCodeOf(outcome)
@@ -201,7 +213,7 @@ const runCommand = Command.make(
           const snapshot = yield* repo.createSnapshot({ items, source: flags.items })
           return yield* repo.createRun({ snapshotId: snapshot.id, mode: "paper", params })
         }))
-        return yield* executeAndReport(run.id, flags.dryRun).pipe(Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices))))
+        return yield* executeAndReport(run.id, flags.dryRun, flags.db).pipe(Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices))))
       }).pipe(Effect.provide(DatabaseLive(flags.db)))
       yield* print(report, flags.json, outcome.dryRun)
       yield* endWith(outcome)
@@ -227,7 +239,7 @@ const executeCommand = Command.make(
       const venue = yield* venueFrom(flags, Dec.ZERO)
       const { outcome, report } = yield* Effect.gen(function*() {
         const run = yield* (yield* TradeRepository).getRun(flags.runId as RunId)
-        return yield* executeAndReport(run.id, flags.dryRun).pipe(
+        return yield* executeAndReport(run.id, flags.dryRun, flags.db).pipe(
           Effect.provide(runnerLayer(venue, feedFor(flags.prices, run.recorded?.prices ?? [])))
         )
       }).pipe(Effect.provide(DatabaseLive(flags.db)))

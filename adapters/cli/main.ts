@@ -5,7 +5,7 @@
  */
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
-import { Cause, ConfigError, Effect, Logger, Option } from "effect"
+import { Cause, ConfigError, Effect, Exit, Logger, Option } from "effect"
 import { root } from "./commands.js"
 
 const VERSION = "0.1.0"
@@ -58,6 +58,12 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.provide(NodeContext.layer)
 )
 
+// runMain turns the first SIGINT or SIGTERM into an interruption (a second one ends the process at once);
+// the shell's code for the signal tells a script the command was stopped, not that it succeeded.
+let signal: "SIGINT" | "SIGTERM" | undefined
+process.once("SIGINT", () => (signal ??= "SIGINT"))
+process.once("SIGTERM", () => (signal ??= "SIGTERM"))
+
 /**
  * Calls `then` once what was written to stdout and stderr has been handed to the OS. Writes to a pipe are
  * asynchronous, and `process.exit` drops what is still queued: the JSON document of a 48,229-order run
@@ -69,4 +75,9 @@ const whenFlushed = (then: () => void): void => {
 
 NodeRuntime.runMain(Effect.flatMap(program, (code) => Effect.async<never>(() => {
   whenFlushed(() => process.exit(code))
-})), { disableErrorReporting: true, disablePrettyLogger: true })
+})), {
+  disableErrorReporting: true,
+  disablePrettyLogger: true,
+  teardown: (exit, onExit) =>
+    whenFlushed(() => onExit(Exit.isInterrupted(exit) ? (signal === "SIGTERM" ? 143 : 130) : Exit.isFailure(exit) ? 1 : 0))
+})

@@ -8,7 +8,7 @@ import Database from "better-sqlite3"
 import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { build, cli, workspace } from "../support/cli.js"
+import { build, cli, start, workspace } from "../support/cli.js"
 
 beforeAll(() => build(), 120_000)
 
@@ -193,6 +193,71 @@ describe("trade-exec", () => {
     expect(result.json().orders).toHaveLength(2000)
     const shown = await cli(dir, ["show", result.json().run.id])
     expect(shown.stdout.trimEnd().split("\n").length).toBeGreaterThan(2000)
+  })
+
+  it("stops a run at its next step on Ctrl-C, exits 130, and a later execute sends the rest, each order once", async () => {
+    // Enough orders (40 batches) that the run is still sending when the signal comes.
+    const n = 20_000
+    const names = Array.from({ length: n }, (_, i) => `S${String(i).padStart(5, "0")}`)
+    const dir = workspace({
+      "items.csv": ["symbol,weight", ...names.map((s) => `${s},0.00004`)].join("\n"),
+      "prices.csv": ["symbol,price", ...names.map((s, i) => `${s},${10 + (i % 90)}`)].join("\n")
+    })
+    const running = start(dir, ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "100000000"])
+    // The signal once the first orders are out, as a person watching the progress would send it.
+    const sent = () => {
+      if (!existsSync(join(dir, "trade-exec.db"))) return 0
+      const conn = new Database(join(dir, "trade-exec.db"), { readonly: true })
+      try {
+        return (conn.prepare("SELECT count(*) AS n FROM trade_orders WHERE status <> 'NEW'").get() as { n: number }).n
+      } catch {
+        return 0 // the schema is not there yet
+      } finally {
+        conn.close()
+      }
+    }
+    while (sent() === 0 && running.child.exitCode === null) await new Promise((r) => setTimeout(r, 10))
+    running.child.kill("SIGINT")
+    const stopped = await running.result
+    expect(stopped.code, stopped.stderr).toBe(130)
+    const runId = /run (run_\w+) is left running/.exec(stopped.stderr)?.[1]
+    expect(runId, stopped.stderr).toBeDefined()
+    expect(stopped.stderr).toContain(`Resume it with: trade-exec execute ${runId}`)
+
+    const left = new Database(join(dir, "trade-exec.db"), { readonly: true })
+    const counts = () => left.prepare("SELECT status, count(*) AS n FROM trade_orders GROUP BY status").all()
+    try {
+      expect(left.prepare("SELECT status FROM trade_runs WHERE id = ?").get(runId)).toEqual({ status: "running" })
+      const statuses = Object.fromEntries(counts().map((r: any) => [r.status, r.n]))
+      expect(statuses.NEW, JSON.stringify(statuses)).toBeGreaterThan(0)
+
+      const resumed = await cli(dir, ["execute", runId!, "--json"])
+      expect(resumed.code, resumed.stderr).toBe(0)
+      // Its document (~13 MB) comes through the pipe whole: the command exits once stdout has drained.
+      expect(resumed.json().run.status).toBe("done")
+      expect(resumed.json().orders).toHaveLength(n)
+      expect(counts()).toEqual([{ status: "FILLED", n: n }])
+      // The paper broker was handed each order once, and each order has its one fill.
+      expect(left.prepare("SELECT count(*) AS n, count(DISTINCT client_order_id) AS ids FROM paper_orders").get()).toEqual({ n, ids: n })
+      expect(left.prepare("SELECT count(*) AS n, count(DISTINCT client_order_id) AS ids FROM trade_fills").get()).toEqual({ n, ids: n })
+    } finally {
+      left.close()
+    }
+    const audit = await cli(dir, ["audit", runId!, "--verify", "--json"])
+    expect(audit.json().verification.ok).toBe(true)
+    expect((await cli(dir, ["replay", runId!, "--json"])).json()).toMatchObject({ matches: true })
+  })
+
+  it("stops a waiting worker on SIGTERM with exit code 143", async () => {
+    const dir = origin()
+    await cli(dir, [...RUN, "--dry-run"]) // the database exists, its queue is empty once drained
+    expect((await cli(dir, ["worker", "--drain"])).code).toBe(0)
+    const worker = start(dir, ["worker"])
+    // Up and polling the empty queue: its handlers are installed before it first reads the database.
+    await new Promise((r) => setTimeout(r, 1500))
+    expect(worker.child.exitCode).toBeNull()
+    worker.child.kill("SIGTERM")
+    expect((await worker.result).code).toBe(143)
   })
 
   it("rebalances a later run from the paper account an earlier run left", async () => {

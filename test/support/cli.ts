@@ -24,12 +24,18 @@ export const workspace = (files: Record<string, string> = {}) => {
   return dir
 }
 
-export const cli = (dir: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<CliResult> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (c) => (stdout += c))
-    child.stderr.on("data", (c) => (stderr += c))
+/** The command started, for a test that signals it while it runs; `result` is its end. */
+export const start = (dir: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+  let stdout = ""
+  let stderr = ""
+  child.stdout.on("data", (c) => (stdout += c))
+  child.stderr.on("data", (c) => (stderr += c))
+  const result = new Promise<CliResult>((resolve) =>
     child.on("close", (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) }))
-  })
+  )
+  return { child, result }
+}
+
+export const cli = (dir: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<CliResult> =>
+  start(dir, args, env).result
