@@ -67,8 +67,10 @@ const executeAndReport = (runId: RunId, dryRun: boolean, db: string) =>
   }).pipe(
     Effect.onInterrupt(() =>
       Console.error(
-        `trade-exec: interrupted: run ${runId} is left running; orders already sent stand. ` +
-          `Resume it with: trade-exec execute ${runId}${db === "trade-exec.db" ? "" : ` --db ${db}`}`
+        dryRun
+          ? `trade-exec: interrupted: the dry run of ${runId} stopped before its end; nothing was sent.`
+          : `trade-exec: interrupted: run ${runId} is left running; orders already sent stand. ` +
+            `Resume it with: trade-exec execute ${runId}${db === "trade-exec.db" ? "" : ` --db ${db}`}`
       )
     )
   )

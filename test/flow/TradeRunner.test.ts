@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, TestClock } from "effect"
+import { stat } from "node:fs"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { RunId, Symbol } from "../../src/domain/Ids.js"
 import { ExecutionError } from "../../src/ports/errors.js"
@@ -212,6 +213,46 @@ describe("TradeRunner.execute", () => {
       // once the lease has expired, the run is resumed
       yield* TestClock.adjust("31 seconds")
       expect((yield* world.execute(run.id)).run.status).toBe("done")
+    }))
+
+  it.effect("gives the host's event loop a turn after building the orders and after every batch", () =>
+    Effect.gen(function*() {
+      // The memory world never waits on I/O: without the turns a run is one unbroken run of microtasks.
+      const symbols = Array.from({ length: 40 }, (_, i) => `S${String(i).padStart(2, "0")}`)
+      const world = yield* makeWorld({ quotes: symbols.map((s) => quote(s, 10)), mock: { cash: 100000 }, runner: { submitBatchSize: 10 } })
+      const run = yield* world.queueRun(symbols.map((s) => item(s, "0.02")), { portfolioValue: d(100000), positions: [] })
+      let turns = 0
+      let handle = setImmediate(function tick() {
+        turns++
+        handle = setImmediate(tick)
+      })
+      const report = yield* world.execute(run.id).pipe(Effect.ensuring(Effect.sync(() => clearImmediate(handle))))
+      expect(report.run.status).toBe("done")
+      expect(report.orders.map((o) => o.status)).toEqual(symbols.map(() => "FILLED"))
+      // A turn after the build and one after each of the four batches, at the least.
+      expect(turns).toBeGreaterThanOrEqual(5)
+    }))
+
+  it.effect("serves the host's I/O before it sends an order, even when it starts inside an I/O callback", () =>
+    Effect.gen(function*() {
+      const symbols = Array.from({ length: 2000 }, (_, i) => `S${String(i).padStart(4, "0")}`)
+      let submitted = 0
+      const world = yield* makeWorld({
+        quotes: symbols.map((s) => quote(s, 10)),
+        mock: { cash: 100000 },
+        runner: { submitBatchSize: 500 },
+        provider: (inner) => ({ ...inner, submit: (orders) => Effect.suspend(() => ((submitted += orders.length), inner.submit(orders))) })
+      })
+      const run = yield* world.queueRun(symbols.map((s) => item(s, "0.0004")), { portfolioValue: d(100000), positions: [] })
+      // Where the CLI is when it starts a run: in the callback of a file it has just read.
+      yield* Effect.async<void>((resume) => stat(".", () => resume(Effect.void)))
+      // An I/O completion (a signal, a socket, a file) that arrives while the orders are built.
+      let sentWhenServed: number | undefined
+      stat(".", () => (sentWhenServed = submitted))
+      const report = yield* world.execute(run.id)
+      expect(report.run.status).toBe("done")
+      expect(report.orders).toHaveLength(2000)
+      expect(sentWhenServed).toBe(0)
     }))
 
   it.effect("names an unknown run id", () =>
