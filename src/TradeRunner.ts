@@ -514,10 +514,11 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           let sent = 0
           let answered: ReadonlyArray<ExecutionReport> = []
           for (const ids of chunks(pending, batchSize)) {
+            // Before a batch, not after one: after the last, its answers go straight into the run's end.
+            if (sent > 0) yield* yieldToHost
             answered = yield* submitBatch(holder, ledger, ids.map((id) => ledger.orders.get(id)!), answered, snapshotPrices)
             sent += ids.length
             yield* progress({ runId: run.id, phase: "submitting", done: sent, total: pending.length })
-            yield* yieldToHost
           }
 
           // The last batch's answers are written with the run's end.
@@ -571,7 +572,9 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           const holder: LeaseHolder = { runId: claimed.id, owner: workerId }
           yield* Effect.raceFirst(proceed(holder, claimed, dryRun), heartbeat(holder)).pipe(
             Effect.catchIf(isRunFailure, (error) => failRun(holder, error, dryRun)),
-            Effect.ensuring(Effect.ignore(repo.releaseLease(holder)))
+            Effect.ensuring(Effect.ignore(repo.releaseLease(holder))),
+            // Stopped (a signal, a host shutting down): the run is resumable, and whoever stopped it is told which.
+            Effect.onInterrupt(() => Effect.logWarning("trade run interrupted; execute it again to resume").pipe(Effect.annotateLogs({ runId: claimed.id, dryRun })))
           )
           return yield* outcomeOf(claimed.id, dryRun)
         })

@@ -56,6 +56,8 @@ export class TradeWorker extends Context.Tag("trade-execution/TradeWorker")<Trad
       })
 
       const run = Effect.gen(function*() {
+        // A service's "ready": whoever supervises the worker can tell it is up before the first run comes.
+        yield* Effect.logInfo("trade worker waiting for queued runs")
         for (;;) {
           const next = yield* step
           if (next === undefined) yield* Effect.sleep(pollInterval)

@@ -53,27 +53,37 @@ const venueOptions = {
 const print = (report: RunReport, asJson: boolean, dryRun = false) =>
   Console.log(asJson ? JSON.stringify(Output.runDocument(report, dryRun), null, 2) : Output.renderRun(report, dryRun))
 
-/** Executes, then reports the run in full (the outcome alone is what a worker needs, not a person). */
+/** What an interrupted run was left as, in the words a person at the terminal needs next. */
+const interrupted = (runId: RunId, db: string) =>
+  Effect.gen(function*() {
+    const run = yield* (yield* TradeRepository).getRun(runId)
+    const again = `trade-exec execute ${runId}${Output.dbArgument(db)}`
+    return run.status === "running"
+      ? `run ${runId} is left running; orders already sent stand. Resume it with: ${again}`
+      : run.status === "queued"
+      ? `run ${runId} is still queued; nothing was sent. Execute it with: ${again}`
+      : `run ${runId} had already ended ${run.status}.`
+  }).pipe(
+    // The database may be what hangs: the user is not kept waiting for it.
+    Effect.timeout("2 seconds"),
+    Effect.orElseSucceed(() => `run ${runId} may be left unfinished; see: trade-exec show ${runId}${Output.dbArgument(db)}`),
+    Effect.flatMap((message) =>
+      // A progress line may be on the terminal, without its end of line.
+      Console.error(`${process.stderr.isTTY ? "\n" : ""}trade-exec: interrupted: ${message}`)
+    )
+  )
+
 /**
- * Executes the run and reads its report. Interrupted (Ctrl-C, SIGTERM), the run stops at its next step and
- * stays `running`, its lease given back: what was sent stays sent, and the next execute settles it with the
- * broker before sending the rest.
+ * Executes the run and reads its report. Interrupted (Ctrl-C, SIGTERM), the run stops at its next step:
+ * what was sent stays sent, the lease is given back, and the next execute settles it with the broker
+ * before sending the rest.
  */
 const executeAndReport = (runId: RunId, dryRun: boolean, db: string) =>
   Effect.gen(function*() {
     const runner = yield* TradeRunner
     const outcome = yield* runner.execute(runId, { dryRun })
     return { outcome, report: yield* runner.report(runId) }
-  }).pipe(
-    Effect.onInterrupt(() =>
-      Console.error(
-        dryRun
-          ? `trade-exec: interrupted: the dry run of ${runId} stopped before its end; nothing was sent.`
-          : `trade-exec: interrupted: run ${runId} is left running; orders already sent stand. ` +
-            `Resume it with: trade-exec execute ${runId}${db === "trade-exec.db" ? "" : ` --db ${db}`}`
-      )
-    )
-  )
+  }).pipe(Effect.onInterrupt(() => interrupted(runId, db)))
 
 const endWith = (outcome: RunOutcome) => {
   const code = exitCodeOf(outcome)

@@ -1,7 +1,8 @@
 /**
  * The `trade-exec` process: runs a command and turns its outcome into an exit code — 0 done (or dry run
  * completed), 3 blocked by risk, 4 run failed, 2 bad usage or invalid input (the message on stderr names
- * the file, row and column), 5 run held by another process, 1 anything unexpected.
+ * the file, row and column), 5 run held by another process, 1 anything unexpected; 130 after Ctrl-C
+ * (SIGINT) and 143 after SIGTERM, which stop a run at its next step and leave it for `execute` to resume.
  */
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
@@ -58,11 +59,18 @@ const program = Effect.suspend(() => cli(process.argv)).pipe(
   Effect.provide(NodeContext.layer)
 )
 
-// runMain turns the first SIGINT or SIGTERM into an interruption (a second one ends the process at once);
-// the shell's code for the signal tells a script the command was stopped, not that it succeeded.
+// runMain turns the first SIGINT or SIGTERM into an interruption and stops listening to both; so does
+// this, which only remembers which it was: a second signal of either kind then ends the process at once.
 let signal: "SIGINT" | "SIGTERM" | undefined
-process.once("SIGINT", () => (signal ??= "SIGINT"))
-process.once("SIGTERM", () => (signal ??= "SIGTERM"))
+const remember = (which: "SIGINT" | "SIGTERM") => () => {
+  signal ??= which
+  process.removeListener("SIGINT", onSigint)
+  process.removeListener("SIGTERM", onSigterm)
+}
+const onSigint = remember("SIGINT")
+const onSigterm = remember("SIGTERM")
+process.on("SIGINT", onSigint)
+process.on("SIGTERM", onSigterm)
 
 /**
  * Calls `then` once what was written to stdout and stderr has been handed to the OS. Writes to a pipe are
@@ -78,6 +86,10 @@ NodeRuntime.runMain(Effect.flatMap(program, (code) => Effect.async<never>(() => 
 })), {
   disableErrorReporting: true,
   disablePrettyLogger: true,
-  teardown: (exit, onExit) =>
-    whenFlushed(() => onExit(Exit.isInterrupted(exit) ? (signal === "SIGTERM" ? 143 : 130) : Exit.isFailure(exit) ? 1 : 0))
+  // Reached when a signal interrupted the command (every other end exits above), or on a defect.
+  teardown: (exit, onExit) => {
+    if (Exit.isFailure(exit) && !Cause.isInterruptedOnly(exit.cause)) process.stderr.write(`trade-exec: ${Cause.pretty(exit.cause)}\n`)
+    const code = Exit.isSuccess(exit) ? 0 : Cause.isInterruptedOnly(exit.cause) ? (signal === "SIGTERM" ? 143 : 130) : 1
+    whenFlushed(() => onExit(code))
+  }
 })

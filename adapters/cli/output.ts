@@ -176,3 +176,19 @@ export const renderReplay = (replay: ReplayReport): string => {
   for (const d of [...replay.auditDifferences, ...replay.fillDifferences]) lines.push(`  ${d}`)
   return lines.join("\n")
 }
+
+/** `--db` as the user would type it again: quoted for a shell, a URL's password left out. */
+export const dbArgument = (db: string): string => {
+  if (db === "trade-exec.db") return ""
+  let shown = db
+  if (db.includes("://")) {
+    try {
+      const url = new URL(db)
+      if (url.password !== "") url.password = "PASSWORD"
+      shown = url.toString()
+    } catch {
+      // Not a URL after all: shown as given.
+    }
+  }
+  return ` --db ${/^[\w@%+=:,./-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, "'\\''")}'`}`
+}

@@ -8,6 +8,7 @@ import Database from "better-sqlite3"
 import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
+import { dbArgument } from "../../adapters/cli/output.js"
 import { build, cli, start, workspace } from "../support/cli.js"
 
 beforeAll(() => build(), 120_000)
@@ -248,14 +249,26 @@ describe("trade-exec", () => {
     expect((await cli(dir, ["replay", runId!, "--json"])).json()).toMatchObject({ matches: true })
   })
 
+  it("names the database in a resume command as a shell takes it, without a URL's password", () => {
+    expect(dbArgument("trade-exec.db")).toBe("")
+    expect(dbArgument("runs/today.db")).toBe(" --db runs/today.db")
+    expect(dbArgument("my runs/it's.db")).toBe(` --db 'my runs/it'\\''s.db'`)
+    expect(dbArgument("postgres://trader:s3cret@db:5432/trades")).toBe(" --db postgres://trader:PASSWORD@db:5432/trades")
+    expect(dbArgument("postgres://db/trades?sslmode=require")).toBe(" --db 'postgres://db/trades?sslmode=require'")
+  })
+
   it("stops a waiting worker on SIGTERM with exit code 143", async () => {
     const dir = origin()
     await cli(dir, [...RUN, "--dry-run"]) // the database exists, its queue is empty once drained
     expect((await cli(dir, ["worker", "--drain"])).code).toBe(0)
     const worker = start(dir, ["worker"])
-    // Up and polling the empty queue: its handlers are installed before it first reads the database.
-    await new Promise((r) => setTimeout(r, 1500))
-    expect(worker.child.exitCode).toBeNull()
+    // It says when it is up (its signal handlers are installed before it says anything).
+    let stderr = ""
+    worker.child.stderr.on("data", (c) => (stderr += c))
+    while (!stderr.includes("trade worker waiting for queued runs") && worker.child.exitCode === null) {
+      await new Promise((r) => setTimeout(r, 20))
+    }
+    expect(worker.child.exitCode, stderr).toBeNull()
     worker.child.kill("SIGTERM")
     expect((await worker.result).code).toBe(143)
   })
