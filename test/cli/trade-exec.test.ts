@@ -181,13 +181,18 @@ describe("trade-exec", () => {
     expect(worker.json().executed.map((s: any) => [s.runId, s.status])).toEqual([[first, "done"], [second, "done"]])
   })
 
-  it("prints a large run's document whole through a pipe", async () => {
-    // 2,000 orders: a document of over 1 MB, far more than a pipe holds at once (64 KiB).
-    const names = Array.from({ length: 2000 }, (_, i) => `S${String(i).padStart(4, "0")}`)
-    const dir = workspace({
-      "items.csv": ["symbol,weight", ...names.map((s) => `${s},0.0004`)].join("\n"),
+  /** A decision of `n` names, each of `weight`, priced 10 to 99. */
+  const decisionOf = (n: number, weight: string) => {
+    const names = Array.from({ length: n }, (_, i) => `S${String(i).padStart(5, "0")}`)
+    return workspace({
+      "items.csv": ["symbol,weight", ...names.map((s) => `${s},${weight}`)].join("\n"),
       "prices.csv": ["symbol,price", ...names.map((s, i) => `${s},${10 + (i % 90)}`)].join("\n")
     })
+  }
+
+  it("prints a large run's document whole through a pipe", async () => {
+    // 2,000 orders: a document of over 1 MB, far more than a pipe holds at once (64 KiB).
+    const dir = decisionOf(2000, "0.0004")
     const result = await cli(dir, ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "10000000", "--json"])
     expect(result.code, result.stderr).toBe(0)
     expect(result.stdout.length).toBeGreaterThan(1_000_000)
@@ -199,11 +204,7 @@ describe("trade-exec", () => {
   it("stops a run at its next step on Ctrl-C, exits 130, and a later execute sends the rest, each order once", async () => {
     // Enough orders (40 batches) that the run is still sending when the signal comes.
     const n = 20_000
-    const names = Array.from({ length: n }, (_, i) => `S${String(i).padStart(5, "0")}`)
-    const dir = workspace({
-      "items.csv": ["symbol,weight", ...names.map((s) => `${s},0.00004`)].join("\n"),
-      "prices.csv": ["symbol,price", ...names.map((s, i) => `${s},${10 + (i % 90)}`)].join("\n")
-    })
+    const dir = decisionOf(n, "0.00004")
     const running = start(dir, ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "100000000"])
     // The signal once the first orders are out, as a person watching the progress would send it.
     const sent = () => {
@@ -263,12 +264,10 @@ describe("trade-exec", () => {
     expect((await cli(dir, ["worker", "--drain"])).code).toBe(0)
     const worker = start(dir, ["worker"])
     // It says when it is up (its signal handlers are installed before it says anything).
-    let stderr = ""
-    worker.child.stderr.on("data", (c) => (stderr += c))
-    while (!stderr.includes("trade worker waiting for queued runs") && worker.child.exitCode === null) {
+    while (!worker.stderr().includes("trade worker waiting for queued runs") && worker.child.exitCode === null) {
       await new Promise((r) => setTimeout(r, 20))
     }
-    expect(worker.child.exitCode, stderr).toBeNull()
+    expect(worker.child.exitCode, worker.stderr()).toBeNull()
     worker.child.kill("SIGTERM")
     expect((await worker.result).code).toBe(143)
   })

@@ -215,7 +215,7 @@ describe("TradeRunner.execute", () => {
       expect((yield* world.execute(run.id)).run.status).toBe("done")
     }))
 
-  it.effect("gives the host's event loop a turn after building the orders and after every batch", () =>
+  it.effect("gives the host's event loop a turn after building the orders and between batches", () =>
     Effect.gen(function*() {
       // The memory world never waits on I/O: without the turns a run is one unbroken run of microtasks.
       const symbols = Array.from({ length: 40 }, (_, i) => `S${String(i).padStart(2, "0")}`)
@@ -229,7 +229,7 @@ describe("TradeRunner.execute", () => {
       const report = yield* world.execute(run.id).pipe(Effect.ensuring(Effect.sync(() => clearImmediate(handle))))
       expect(report.run.status).toBe("done")
       expect(report.orders.map((o) => o.status)).toEqual(symbols.map(() => "FILLED"))
-      // A turn after the build and one after each of the four batches, at the least.
+      // Four turns of two timer hops each (after the build, between the four batches): at least one loop pass each.
       expect(turns).toBeGreaterThanOrEqual(5)
     }))
 

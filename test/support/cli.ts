@@ -24,7 +24,7 @@ export const workspace = (files: Record<string, string> = {}) => {
   return dir
 }
 
-/** The command started, for a test that signals it while it runs; `result` is its end. */
+/** The command started, for a test that signals it while it runs: `stderr()` so far, and `result`, its end. */
 export const start = (dir: string, args: ReadonlyArray<string>, env: Record<string, string> = {}) => {
   const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
   let stdout = ""
@@ -34,7 +34,7 @@ export const start = (dir: string, args: ReadonlyArray<string>, env: Record<stri
   const result = new Promise<CliResult>((resolve) =>
     child.on("close", (code) => resolve({ code, stdout, stderr, json: () => JSON.parse(stdout) }))
   )
-  return { child, result }
+  return { child, result, stderr: () => stderr }
 }
 
 export const cli = (dir: string, args: ReadonlyArray<string>, env: Record<string, string> = {}): Promise<CliResult> =>
