@@ -13,6 +13,7 @@ import type { Security } from "./domain/Market.js"
 import type { OrderType } from "./domain/Order.js"
 import type { BuilderSettings } from "./domain/Run.js"
 import type { SnapshotItem } from "./domain/Snapshot.js"
+import * as SymbolIndex from "./internal/SymbolIndex.js"
 
 /** `row` is the 1-based data row to name in errors; by default the position in the array. */
 export interface ItemInput {
@@ -308,32 +309,45 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
 
   // In every table a row's symbol is judged first — invalid, then seen before — and then its values.
 
-  // Items, in row order.
+  // Items, in row order. In symbol order (the usual case) no symbol can repeat, and no table is made:
+  // the joins below are merges. The table by symbol is made only once a row breaks the order.
   const items: Array<SnapshotItem> = []
-  const itemIndex = new Map<Symbol, number>()
+  const itemSymbols: Array<Symbol> = []
+  let itemIndex: Map<Symbol, number> | undefined
   rowsOf(src.items, input.items, (row, n, sym) => {
-    const before = itemIndex.size
-    itemIndex.set(sym, items.length)
-    if (itemIndex.size === before) duplicate(src.items, input.items, row, n, sym)
+    const k = items.length
+    if (itemIndex === undefined && k > 0 && !(itemSymbols[k - 1]! < sym)) {
+      itemIndex = new Map(itemSymbols.map((s, i) => [s, i] as const))
+    }
+    if (itemIndex !== undefined) {
+      if (itemIndex.has(sym)) duplicate(src.items, input.items, row, n, sym)
+      itemIndex.set(sym, k)
+    }
+    itemSymbols.push(sym)
     items.push(itemOf(src.items, row, n, sym))
   })
+  /** A lookup of items by symbol, for one join (each walks on from its own last match). */
+  const itemLookup = (): ((sym: Symbol) => number | undefined) => {
+    if (itemIndex === undefined) return SymbolIndex.ascending(itemSymbols).indexOf
+    const table = itemIndex
+    return (sym) => table.get(sym)
+  }
 
   // Prices: joined to the items as they come. In the items' order (the usual case) a row is the next
-  // item's, and no lookup is made; otherwise the item is found by symbol.
+  // item's, found by a step of the merge; otherwise the item is looked up.
   const itemPrice: Array<Dec.Decimal | undefined> = new Array(items.length).fill(undefined)
   const outsidePrice = new Map<Symbol, Dec.Decimal>()
   // The rows in their order, for the table by symbol if one is asked for.
   const priceSymbols: Array<Symbol> = []
   const priceValues: Array<Dec.Decimal> = []
-  let next = 0
+  const priceItem = itemLookup()
   rowsOf(src.prices, input.prices ?? [], (row, n, sym) => {
-    const k = next < items.length && items[next]!.symbol === sym ? next : itemIndex.get(sym)
+    const k = priceItem(sym)
     if (k !== undefined ? itemPrice[k] !== undefined : outsidePrice.has(sym)) duplicate(src.prices, input.prices!, row, n, sym)
     const price = optionalDecimal(src.prices, n, "price", row.price, positive) ??
       reject(src.prices, n, "price", row.price, "is empty")
     if (k !== undefined) {
       itemPrice[k] = price
-      next = k + 1
     } else {
       outsidePrice.set(sym, price)
     }
@@ -350,8 +364,9 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
   const positionSymbols: Array<Symbol> = []
   const positionQuantities: Array<Dec.Decimal> = []
   const positionItems: Array<number> = []
+  const positionItem = itemLookup()
   rowsOf(src.positions, input.positions ?? [], (row, n, sym) => {
-    const k = itemIndex.get(sym)
+    const k = positionItem(sym)
     if (k !== undefined) {
       if (heldSeen[k]) duplicate(src.positions, input.positions!, row, n, sym)
       heldSeen[k] = true
