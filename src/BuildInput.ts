@@ -333,21 +333,23 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
     return (sym) => table.get(sym)
   }
 
-  // Prices: joined to the items as they come. In the items' order (the usual case) a row is the next
-  // item's, found by a step of the merge; otherwise the item is looked up.
+  // Prices: joined to the items as they come. In the items' order (the usual case, whatever that order
+  // is: the flow asks the feed for the items' symbols) a row is the next item's; otherwise it is looked up.
   const itemPrice: Array<Dec.Decimal | undefined> = new Array(items.length).fill(undefined)
   const outsidePrice = new Map<Symbol, Dec.Decimal>()
   // The rows in their order, for the table by symbol if one is asked for.
   const priceSymbols: Array<Symbol> = []
   const priceValues: Array<Dec.Decimal> = []
   const priceItem = itemLookup()
+  let next = 0
   rowsOf(src.prices, input.prices ?? [], (row, n, sym) => {
-    const k = priceItem(sym)
+    const k = next < itemSymbols.length && itemSymbols[next] === sym ? next : priceItem(sym)
     if (k !== undefined ? itemPrice[k] !== undefined : outsidePrice.has(sym)) duplicate(src.prices, input.prices!, row, n, sym)
     const price = optionalDecimal(src.prices, n, "price", row.price, positive) ??
       reject(src.prices, n, "price", row.price, "is empty")
     if (k !== undefined) {
       itemPrice[k] = price
+      next = k + 1
     } else {
       outsidePrice.set(sym, price)
     }
