@@ -4,8 +4,9 @@
  * weight × portfolio value × (1 − buffer) ÷ (price × lot) is a whole number.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { BigDecimal, Either } from "effect"
+import { BigDecimal, Either, Equal, Hash } from "effect"
 import * as fc from "fast-check"
+import { inspect } from "node:util"
 import * as Dec from "../../src/domain/Decimal.js"
 import * as OrderBuilder from "../../src/OrderBuilder.js"
 
@@ -118,6 +119,26 @@ describe("decimal text", () => {
         expect(Dec.eq(Dec.unsafe(Dec.toString(d)), d)).toBe(true)
       }),
       { numRuns: 2000 }
+    )
+  })
+})
+
+describe("decimal values", () => {
+  it("are effect's own BigDecimal to its functions, to Equal, Hash, JSON and inspection", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: -8, max: 40 }), (value, scale) => {
+        const ours = Dec.add(Dec.fromBigInt(value), Dec.make(0n, scale))
+        const effects = BigDecimal.sum(BigDecimal.make(value, 0), BigDecimal.make(0n, scale))
+        expect(BigDecimal.isBigDecimal(ours)).toBe(true)
+        expect(Object.getPrototypeOf(ours)).toBe(Object.getPrototypeOf(effects))
+        expect(Equal.equals(ours, effects)).toBe(true)
+        expect(Hash.hash(ours)).toBe(Hash.hash(effects))
+        expect(BigDecimal.format(ours)).toBe(BigDecimal.format(effects))
+        expect(JSON.stringify(ours)).toBe(JSON.stringify(BigDecimal.make(ours.value, ours.scale)))
+        expect(inspect(ours)).toBe(inspect(BigDecimal.make(ours.value, ours.scale)))
+        expect(Dec.toString(BigDecimal.normalize(ours))).toBe(Dec.toString(ours))
+      }),
+      { numRuns: 1000 }
     )
   })
 })
