@@ -15,6 +15,7 @@ import type { ClientOrderId, Symbol } from "./domain/Ids.js"
 import type { Position, Quote } from "./domain/Market.js"
 import type { OrderDraft } from "./domain/Order.js"
 import type { RiskLimits, RiskPolicy, RiskRule, RiskVerdict, RiskViolation } from "./domain/Risk.js"
+import * as SymbolIndex from "./internal/SymbolIndex.js"
 
 export interface RiskInput {
   readonly orders: ReadonlyArray<OrderDraft>
@@ -97,43 +98,125 @@ interface Context {
   readonly maxNetValue: Dec.Decimal | undefined
 }
 
-const context = (input: RiskInput): Context => {
+/** The slots of a run's symbols, the slot of each order, and a symbol's slot index. */
+interface Slots {
+  readonly slots: Array<Slot>
+  readonly orderSlots: Array<Slot>
+  readonly find: (symbol: Symbol) => number | undefined
+}
+
+const newSlot = (symbol: Symbol, index: number): Slot => ({
+  symbol,
+  index,
+  pre: Dec.ZERO,
+  order: undefined,
+  avgCost: undefined,
+  quote: undefined,
+  restricted: false
+})
+
+const addPosition = (slot: Slot, p: Position) => {
+  slot.pre = Dec.add(slot.pre, p.quantity)
+  if (p.avgCost !== undefined) slot.avgCost = p.avgCost
+}
+
+const addOrder = (slot: Slot, o: OrderDraft) => {
+  if (slot.order === undefined) {
+    slot.order = o
+    slot.pre = o.currentQuantity
+  }
+}
+
+const isAscending = (rows: ReadonlyArray<{ readonly symbol: Symbol }>, from: number, to: number): boolean => {
+  for (let i = from + 1; i < to; i++) if (rows[i]!.symbol < rows[i - 1]!.symbol) return false
+  return true
+}
+
+/** Where the orders' second ascending run starts (their length for one run), or `undefined` for more runs. */
+const secondRun = (orders: ReadonlyArray<OrderDraft>): number | undefined => {
+  let split = orders.length
+  for (let i = 1; i < orders.length; i++) {
+    if (orders[i]!.symbol < orders[i - 1]!.symbol) {
+      split = i
+      break
+    }
+  }
+  return isAscending(orders, split, orders.length) ? split : undefined
+}
+
+/**
+ * The slots, made by merging positions and orders that come in symbol order: the builder's orders are two
+ * runs in it (sells, then buys) and the flow's positions are in it, and then no table of symbols is made
+ * (at 50,000 names a table's lookups were a sixth of the core's time, mostly cache misses). `undefined`
+ * when the inputs are in no such order.
+ */
+const mergedSlots = (input: RiskInput): Slots | undefined => {
+  const { positions, orders } = input
+  if (!isAscending(positions, 0, positions.length)) return undefined
+  const split = secondRun(orders)
+  if (split === undefined) return undefined
+  const slots: Array<Slot> = []
+  const orderSlots: Array<Slot> = new Array(orders.length)
+  let p = 0
+  let a = 0
+  let b = split
+  while (p < positions.length || a < split || b < orders.length) {
+    let symbol: Symbol | undefined = p < positions.length ? positions[p]!.symbol : undefined
+    if (a < split && (symbol === undefined || orders[a]!.symbol < symbol)) symbol = orders[a]!.symbol
+    if (b < orders.length && (symbol === undefined || orders[b]!.symbol < symbol)) symbol = orders[b]!.symbol
+    const slot = newSlot(symbol!, slots.length)
+    slots.push(slot)
+    for (; p < positions.length && positions[p]!.symbol === symbol; p++) addPosition(slot, positions[p]!)
+    // The first run holds the lower indices, so the first order of a symbol is met first.
+    for (; a < split && orders[a]!.symbol === symbol; a++) {
+      addOrder(slot, orders[a]!)
+      orderSlots[a] = slot
+    }
+    for (; b < orders.length && orders[b]!.symbol === symbol; b++) {
+      addOrder(slot, orders[b]!)
+      orderSlots[b] = slot
+    }
+  }
+  return { slots, orderSlots, find: SymbolIndex.ascending(slots.map((s) => s.symbol)).indexOf }
+}
+
+/** The slots through a table of symbols, for inputs in any order. */
+const hashedSlots = (input: RiskInput): Slots => {
   const bySymbol = new Map<Symbol, Slot>()
   const slots: Array<Slot> = []
   const slotOf = (symbol: Symbol): Slot => {
     let slot = bySymbol.get(symbol)
     if (slot === undefined) {
-      slot = { symbol, index: slots.length, pre: Dec.ZERO, order: undefined, avgCost: undefined, quote: undefined, restricted: false }
+      slot = newSlot(symbol, slots.length)
       bySymbol.set(symbol, slot)
       slots.push(slot)
     }
     return slot
   }
-  for (const p of input.positions) {
-    const slot = slotOf(p.symbol)
-    slot.pre = Dec.add(slot.pre, p.quantity)
-    if (p.avgCost !== undefined) slot.avgCost = p.avgCost
-  }
+  for (const p of input.positions) addPosition(slotOf(p.symbol), p)
   const orderSlots: Array<Slot> = []
   for (const o of input.orders) {
     const slot = slotOf(o.symbol)
-    if (slot.order === undefined) {
-      slot.order = o
-      slot.pre = o.currentQuantity
-    }
+    addOrder(slot, o)
     orderSlots.push(slot)
   }
-  // Quotes join the symbols already there (held or traded); a quote of anything else plays no part.
+  return { slots, orderSlots, find: (symbol) => bySymbol.get(symbol)?.index }
+}
+
+const context = (input: RiskInput): Context => {
+  const { slots, orderSlots, find } = mergedSlots(input) ?? hashedSlots(input)
+  // Quotes and restricted symbols join the symbols already there (held or traded); any other plays no
+  // part. Merged slots are in symbol order, and a feed's quotes usually are too: then a walk, not a table.
   const join = (q: Quote, symbol: Symbol) => {
-    const slot = bySymbol.get(symbol)
-    if (slot !== undefined) slot.quote = q
+    const at = find(symbol)
+    if (at !== undefined) slots[at]!.quote = q
   }
   const quotes = input.quotes
   if (Array.isArray(quotes)) for (const q of quotes as ReadonlyArray<Quote>) join(q, q.symbol)
   else (quotes as ReadonlyMap<Symbol, Quote> | undefined)?.forEach(join)
   for (const symbol of input.limits.restrictedSymbols ?? []) {
-    const slot = bySymbol.get(symbol)
-    if (slot !== undefined) slot.restricted = true
+    const at = find(symbol)
+    if (at !== undefined) slots[at]!.restricted = true
   }
   const pv = input.portfolioValue
   const money = (limit: Dec.Decimal | undefined) => (limit === undefined ? undefined : Dec.mul(limit, pv))

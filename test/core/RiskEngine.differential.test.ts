@@ -1,8 +1,8 @@
 /**
  * The risk engine against the reference (the engine as it was before it was rewritten for speed): on
  * random books — orders of any side and size, positions held with and without orders, two orders of one
- * symbol, quotes old and new, every limit set near where orders fall, both policies — both give the same
- * verdict, violation by violation.
+ * symbol, quotes old and new, every limit set near where orders fall, both policies, inputs in symbol
+ * order and in none — both give the same verdict, violation by violation.
  */
 import { describe, expect, it } from "@effect/vitest"
 import fc from "fast-check"
@@ -98,8 +98,26 @@ const atBoundary = (os: ReadonlyArray<OrderDraft>, limits: RiskLimits, pick: Rea
   }
 }
 
+/** Stable sort by symbol, as a feed or a positions file in symbol order would give them. */
+const bySymbol = <A extends { readonly symbol: string }>(rows: ReadonlyArray<A>): Array<A> =>
+  [...rows].sort((a, b) => (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0))
+
+/**
+ * The arrangements the engine merges instead of tabling: positions and quotes in symbol order, and orders
+ * in one run of symbol order or two (the builder's: sells, then buys).
+ */
+type Arrangement = "any" | "one_run" | "sells_then_buys"
+
+const arrange = (arrangement: Arrangement, os: ReadonlyArray<OrderDraft>): ReadonlyArray<OrderDraft> =>
+  arrangement === "any"
+    ? os
+    : arrangement === "one_run"
+    ? bySymbol(os)
+    : [...bySymbol(os.filter((o) => o.side === "SELL")), ...bySymbol(os.filter((o) => o.side === "BUY"))]
+
 const book = fc.record({
   orders,
+  arrangement: fc.constantFrom<Arrangement>("any", "one_run", "sells_then_buys"),
   boundary: fc.option(fc.array(fc.nat(50), { minLength: 8, maxLength: 8 }), { nil: undefined }),
   positions: fc.array(
     fc.record({ symbol: fc.constantFrom(...SYMBOLS), quantity: dec(-3000, 3000, 0), avgCost: sometimes(dec(100, 50_000, 2)) }),
@@ -121,21 +139,23 @@ describe("RiskEngine against its reference", () => {
     let blocked = 0
     fc.assert(
       fc.property(book, (b) => {
-        const positions: Array<Position> = b.positions.map((p) => ({
+        const sorted = b.arrangement !== "any"
+        const positions: Array<Position> = (sorted ? bySymbol(b.positions) : b.positions).map((p) => ({
           symbol: p.symbol,
           quantity: p.quantity,
           ...(p.avgCost === undefined ? {} : { avgCost: p.avgCost })
         }))
         // Possibly two quotes of a symbol: the later one wins, in the list as in the table made from it.
-        const list: Array<Quote> = b.quotes.map((q) => ({
+        const list: Array<Quote> = (sorted ? bySymbol(b.quotes) : b.quotes).map((q) => ({
           symbol: q.symbol,
           price: q.price,
           ...(q.age === undefined ? {} : { time: new Date(AS_OF - q.age).toISOString() })
         }))
         const quotes = new Map<Symbol, Quote>(list.map((q) => [q.symbol, q]))
+        const orders = arrange(b.arrangement, b.orders)
         const input: RiskEngine.RiskInput = {
-          orders: b.orders,
-          limits: b.boundary === undefined ? b.limits : atBoundary(b.orders, b.limits, b.boundary),
+          orders,
+          limits: b.boundary === undefined ? b.limits : atBoundary(orders, b.limits, b.boundary),
           ...(b.policy === undefined ? {} : { policy: b.policy }),
           portfolioValue: b.portfolioValue,
           cash: b.cash,
