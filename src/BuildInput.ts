@@ -111,6 +111,8 @@ export interface BuildPlan {
  * most of the join is a walk.
  */
 export interface Joined {
+  /** True when the items are in ascending symbol order (then no symbol repeats). */
+  readonly ascending: boolean
   readonly price: ReadonlyArray<Dec.Decimal | undefined>
   readonly held: ReadonlyArray<Dec.Decimal | undefined>
   /** In row order, each with the price the prices table gives it, if any. */
@@ -441,7 +443,7 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
       modelVersion
     },
     items,
-    joined: { price: itemPrice, held, heldOutside },
+    joined: { ascending: itemIndex === undefined, price: itemPrice, held, heldOutside },
     securities,
     get itemsBySymbol() {
       return itemsBySymbol ??= new Map(items.map((item) => [item.symbol, item] as const))

@@ -237,13 +237,14 @@ export const buildPlan = (plan: BuildInput.BuildPlan): BuildResult => {
     candidates.push(candidate)
   }
 
-  // The items in symbol order, by index into the join (a decision already in symbol order is not sorted).
+  // The items in symbol order, by index into the join: a decision already in symbol order is taken as it
+  // is, with no list of indices made and sorted.
   const { items, joined } = plan
-  const order = Array.from({ length: items.length }, (_, k) => k)
-  let sorted = true
-  for (let k = 1; k < items.length && sorted; k++) sorted = items[k - 1]!.symbol < items[k]!.symbol
-  if (!sorted) order.sort((a, b) => bySymbol(items[a]!, items[b]!))
-  for (const k of order) {
+  const order = joined.ascending
+    ? undefined
+    : Array.from({ length: items.length }, (_, k) => k).sort((a, b) => bySymbol(items[a]!, items[b]!))
+  for (let n = 0; n < items.length; n++) {
+    const k = order === undefined ? n : order[n]!
     const item = items[k]!
     const price = joined.price[k] ?? item.price
     if (price === undefined) {
