@@ -67,63 +67,65 @@ export const reducesPosition = (order: OrderDraft): boolean => {
 }
 
 /**
- * One symbol the rules look at (held, traded, or both): its position before the orders (an order's own
- * `currentQuantity` is the position it was built from, so the first order of a symbol wins over the
- * positions list), the price it is valued at, and its sector. Every symbol is looked up by name once,
- * when the book is set up; the rules then walk arrays, which at tens of thousands of names is most of
- * the difference (a hash lookup on a large table costs more than the arithmetic of a rule).
+ * The symbols the rules look at (held, traded, or both), by slot index: each one's position before the
+ * orders (an order's own `currentQuantity` is the position it was built from, so the first order of a
+ * symbol wins over the positions list), what it is valued at, and whether it is restricted. Every symbol
+ * is placed once, when the book is set up; the rules then walk arrays, which at tens of thousands of names
+ * is most of the difference (a hash lookup on a large table costs more than the arithmetic of a rule).
+ * Columns, not an object a symbol: at 50,000 names those were 75,000 more objects for the young
+ * generation's collector to copy, where arrays this long are allocated in a space it does not copy.
  */
-interface Slot {
-  readonly symbol: Symbol
-  readonly index: number
-  pre: Dec.Decimal
-  order: OrderDraft | undefined
-  avgCost: Dec.Decimal | undefined
-  quote: Quote | undefined
-  restricted: boolean
+interface Slots {
+  readonly symbol: Array<Symbol>
+  readonly pre: Array<Dec.Decimal>
+  readonly order: Array<OrderDraft | undefined>
+  readonly avgCost: Array<Dec.Decimal | undefined>
+  readonly quote: Array<Quote | undefined>
+  readonly restricted: Uint8Array
+  /** The slot of `input.orders[i]`. */
+  readonly ofOrder: Int32Array
 }
 
 /**
- * What every rule needs, computed once: the slots (and the slot of each order), and each ratio limit turned
- * into an amount of money (limit × portfolio value), so that a check is one comparison and no division.
+ * What every rule needs, computed once: the slots, and each ratio limit turned into an amount of money
+ * (limit × portfolio value), so that a check is one comparison and no division.
  */
 interface Context {
   readonly input: RiskInput
-  readonly slots: ReadonlyArray<Slot>
-  /** The slot of `input.orders[i]`. */
-  readonly orderSlots: ReadonlyArray<Slot>
+  readonly slots: Slots
   readonly maxPositionValue: Dec.Decimal | undefined
   readonly maxSectorValue: Dec.Decimal | undefined
   readonly maxGrossValue: Dec.Decimal | undefined
   readonly maxNetValue: Dec.Decimal | undefined
 }
 
-/** The slots of a run's symbols, the slot of each order, and a symbol's slot index. */
-interface Slots {
-  readonly slots: Array<Slot>
-  readonly orderSlots: Array<Slot>
-  readonly find: (symbol: Symbol) => number | undefined
-}
-
-const newSlot = (symbol: Symbol, index: number): Slot => ({
-  symbol,
-  index,
-  pre: Dec.ZERO,
-  order: undefined,
-  avgCost: undefined,
-  quote: undefined,
-  restricted: false
-})
-
-const addPosition = (slot: Slot, p: Position) => {
-  slot.pre = Dec.add(slot.pre, p.quantity)
-  if (p.avgCost !== undefined) slot.avgCost = p.avgCost
-}
-
-const addOrder = (slot: Slot, o: OrderDraft) => {
-  if (slot.order === undefined) {
-    slot.order = o
-    slot.pre = o.currentQuantity
+/** Slots being placed: the columns known once every symbol has its slot come after. */
+class Placing {
+  readonly symbol: Array<Symbol> = []
+  readonly pre: Array<Dec.Decimal> = []
+  readonly order: Array<OrderDraft | undefined> = []
+  readonly avgCost: Array<Dec.Decimal | undefined> = []
+  readonly ofOrder: Int32Array
+  constructor(orders: number) {
+    this.ofOrder = new Int32Array(orders)
+  }
+  add(symbol: Symbol): number {
+    this.symbol.push(symbol)
+    this.pre.push(Dec.ZERO)
+    this.order.push(undefined)
+    this.avgCost.push(undefined)
+    return this.symbol.length - 1
+  }
+  position(at: number, p: Position): void {
+    this.pre[at] = Dec.add(this.pre[at]!, p.quantity)
+    if (p.avgCost !== undefined) this.avgCost[at] = p.avgCost
+  }
+  orderAt(at: number, i: number, o: OrderDraft): void {
+    this.ofOrder[i] = at
+    if (this.order[at] === undefined) {
+      this.order[at] = o
+      this.pre[at] = o.currentQuantity
+    }
   }
 }
 
@@ -145,18 +147,18 @@ const secondRun = (orders: ReadonlyArray<OrderDraft>): number | undefined => {
 }
 
 /**
- * The slots, made by merging positions and orders that come in symbol order: the builder's orders are two
- * runs in it (sells, then buys) and the flow's positions are in it, and then no table of symbols is made
- * (at 50,000 names a table's lookups were a sixth of the core's time, mostly cache misses). `undefined`
- * when the inputs are in no such order.
+ * The slots, placed by merging positions and orders that come in symbol order: the builder's orders are
+ * two runs of it (sells, then buys) and the flow's positions are in it, and then no table of symbols is
+ * made (at 50,000 names a table's lookups were a sixth of the core's time, mostly cache misses). The slots
+ * are then in symbol order too, and a symbol's slot is found by a walk. `undefined` when the inputs are in
+ * no such order.
  */
-const mergedSlots = (input: RiskInput): Slots | undefined => {
+const merged = (input: RiskInput): { placing: Placing; find: (symbol: Symbol) => number | undefined } | undefined => {
   const { positions, orders } = input
   if (!isAscending(positions, 0, positions.length)) return undefined
   const split = secondRun(orders)
   if (split === undefined) return undefined
-  const slots: Array<Slot> = []
-  const orderSlots: Array<Slot> = new Array(orders.length)
+  const placing = new Placing(orders.length)
   let p = 0
   let a = 0
   let b = split
@@ -164,66 +166,55 @@ const mergedSlots = (input: RiskInput): Slots | undefined => {
     let symbol: Symbol | undefined = p < positions.length ? positions[p]!.symbol : undefined
     if (a < split && (symbol === undefined || orders[a]!.symbol < symbol)) symbol = orders[a]!.symbol
     if (b < orders.length && (symbol === undefined || orders[b]!.symbol < symbol)) symbol = orders[b]!.symbol
-    const slot = newSlot(symbol!, slots.length)
-    slots.push(slot)
-    for (; p < positions.length && positions[p]!.symbol === symbol; p++) addPosition(slot, positions[p]!)
+    const at = placing.add(symbol!)
+    for (; p < positions.length && positions[p]!.symbol === symbol; p++) placing.position(at, positions[p]!)
     // The first run holds the lower indices, so the first order of a symbol is met first.
-    for (; a < split && orders[a]!.symbol === symbol; a++) {
-      addOrder(slot, orders[a]!)
-      orderSlots[a] = slot
-    }
-    for (; b < orders.length && orders[b]!.symbol === symbol; b++) {
-      addOrder(slot, orders[b]!)
-      orderSlots[b] = slot
-    }
+    for (; a < split && orders[a]!.symbol === symbol; a++) placing.orderAt(at, a, orders[a]!)
+    for (; b < orders.length && orders[b]!.symbol === symbol; b++) placing.orderAt(at, b, orders[b]!)
   }
-  return { slots, orderSlots, find: SymbolIndex.ascending(slots.map((s) => s.symbol)).indexOf }
+  return { placing, find: SymbolIndex.ascending(placing.symbol).indexOf }
 }
 
-/** The slots through a table of symbols, for inputs in any order. */
-const hashedSlots = (input: RiskInput): Slots => {
-  const bySymbol = new Map<Symbol, Slot>()
-  const slots: Array<Slot> = []
-  const slotOf = (symbol: Symbol): Slot => {
-    let slot = bySymbol.get(symbol)
-    if (slot === undefined) {
-      slot = newSlot(symbol, slots.length)
-      bySymbol.set(symbol, slot)
-      slots.push(slot)
-    }
-    return slot
+/** The slots placed through a table of symbols, for inputs in any order. */
+const hashed = (input: RiskInput): { placing: Placing; find: (symbol: Symbol) => number | undefined } => {
+  const bySymbol = new Map<Symbol, number>()
+  const placing = new Placing(input.orders.length)
+  const slotOf = (symbol: Symbol): number => {
+    let at = bySymbol.get(symbol)
+    if (at === undefined) bySymbol.set(symbol, at = placing.add(symbol))
+    return at
   }
-  for (const p of input.positions) addPosition(slotOf(p.symbol), p)
-  const orderSlots: Array<Slot> = []
-  for (const o of input.orders) {
-    const slot = slotOf(o.symbol)
-    addOrder(slot, o)
-    orderSlots.push(slot)
-  }
-  return { slots, orderSlots, find: (symbol) => bySymbol.get(symbol)?.index }
+  for (const p of input.positions) placing.position(slotOf(p.symbol), p)
+  const orders = input.orders
+  for (let i = 0; i < orders.length; i++) placing.orderAt(slotOf(orders[i]!.symbol), i, orders[i]!)
+  return { placing, find: (symbol) => bySymbol.get(symbol) }
 }
 
 const context = (input: RiskInput): Context => {
-  const { slots, orderSlots, find } = mergedSlots(input) ?? hashedSlots(input)
+  const { placing, find } = merged(input) ?? hashed(input)
   // Quotes and restricted symbols join the symbols already there (held or traded); any other plays no
   // part. Merged slots are in symbol order, and a feed's quotes usually are too: then a walk, not a table.
+  const count = placing.symbol.length
+  const quote: Array<Quote | undefined> = new Array(count).fill(undefined)
+  const restricted = new Uint8Array(count)
   const join = (q: Quote, symbol: Symbol) => {
     const at = find(symbol)
-    if (at !== undefined) slots[at]!.quote = q
+    if (at !== undefined) quote[at] = q
   }
   const quotes = input.quotes
   if (Array.isArray(quotes)) for (const q of quotes as ReadonlyArray<Quote>) join(q, q.symbol)
   else (quotes as ReadonlyMap<Symbol, Quote> | undefined)?.forEach(join)
   for (const symbol of input.limits.restrictedSymbols ?? []) {
     const at = find(symbol)
-    if (at !== undefined) slots[at]!.restricted = true
+    if (at !== undefined) restricted[at] = 1
   }
+  const { symbol, pre, order, avgCost, ofOrder } = placing
+  const slots: Slots = { symbol, pre, order, avgCost, quote, restricted, ofOrder }
   const pv = input.portfolioValue
   const money = (limit: Dec.Decimal | undefined) => (limit === undefined ? undefined : Dec.mul(limit, pv))
   return {
     input,
     slots,
-    orderSlots,
     maxPositionValue: money(input.limits.maxPositionRatio),
     maxSectorValue: money(input.limits.maxSectorWeight),
     maxGrossValue: money(input.limits.maxGrossExposure),
@@ -231,12 +222,12 @@ const context = (input: RiskInput): Context => {
   }
 }
 
-/** The price a symbol is valued at: its order's reference price, else the feed's, else its average cost. */
-const markOf = (slot: Slot): Dec.Decimal | undefined =>
-  slot.order?.referencePrice ?? slot.quote?.price ?? slot.avgCost
+/** The price a slot is valued at: its order's reference price, else the feed's, else its average cost. */
+const markOf = (slots: Slots, at: number): Dec.Decimal | undefined =>
+  slots.order[at]?.referencePrice ?? slots.quote[at]?.price ?? slots.avgCost[at]
 
-const sectorOf = (input: RiskInput, slot: Slot): string | undefined =>
-  slot.order?.sector ?? input.sectors?.get(slot.symbol)
+const sectorOf = (input: RiskInput, slots: Slots, at: number): string | undefined =>
+  slots.order[at]?.sector ?? input.sectors?.get(slots.symbol[at]!)
 
 /**
  * The book after `orders`, valued in one pass: positions, gross and net value before and after, and the
@@ -255,13 +246,13 @@ interface Book {
 
 /** `orders` are given by their index in `ctx.input.orders`, or all of them. */
 const bookAfter = (ctx: Context, included?: ReadonlyArray<boolean>): Book => {
-  const { input, slots, orderSlots } = ctx
-  const post: Array<Dec.Decimal> = slots.map((s) => s.pre)
+  const { input, slots } = ctx
+  const post: Array<Dec.Decimal> = slots.pre.slice()
   const orders = input.orders
   for (let i = 0; i < orders.length; i++) {
     if (included !== undefined && !included[i]) continue
     const o = orders[i]!
-    const index = orderSlots[i]!.index
+    const index = slots.ofOrder[i]!
     post[index] = o.side === "BUY" ? Dec.add(post[index]!, o.quantity) : Dec.sub(post[index]!, o.quantity)
   }
   const wantsExposure = ctx.maxGrossValue !== undefined || ctx.maxNetValue !== undefined
@@ -274,13 +265,13 @@ const bookAfter = (ctx: Context, included?: ReadonlyArray<boolean>): Book => {
   if (wantsExposure || wantsSectors) {
     const sectors = new Map<string, Dec.Total>()
     const sectorOfSlot: Array<string | undefined> = []
-    for (const slot of slots) {
-      const mark = markOf(slot)
-      const sector = wantsSectors ? sectorOf(input, slot) : undefined
+    for (let at = 0; at < slots.symbol.length; at++) {
+      const mark = markOf(slots, at)
+      const sector = wantsSectors ? sectorOf(input, slots, at) : undefined
       sectorOfSlot.push(sector)
       if (mark === undefined) continue
-      const before = slot.pre
-      const after = post[slot.index]!
+      const before = slots.pre[at]!
+      const after = post[at]!
       if (wantsExposure) {
         Dec.addProduct(netBefore, before, mark)
         Dec.addAbsProduct(grossBefore, before, mark)
@@ -338,7 +329,7 @@ const flag = (found: Array<RiskViolation> | undefined, v: RiskViolation): Array<
 
 /** The violations each order commits on its own (including its share of a sector breach), by order index. */
 const orderViolations = (ctx: Context, book: Book): Array<Array<RiskViolation> | undefined> => {
-  const { input, orderSlots } = ctx
+  const { input, slots } = ctx
   const { limits } = input
   const out: Array<Array<RiskViolation> | undefined> = []
   const maxAge = limits.maxPriceAgeSeconds === undefined ? undefined : ageLimitMillis(limits.maxPriceAgeSeconds)
@@ -353,10 +344,10 @@ const orderViolations = (ctx: Context, book: Book): Array<Array<RiskViolation> |
 
   for (let i = 0; i < input.orders.length; i++) {
     const o = input.orders[i]!
-    const slot = orderSlots[i]!
+    const slot = slots.ofOrder[i]!
     let found: Array<RiskViolation> | undefined
     const reduces = reducesPosition(o)
-    const after = book.post[slot.index]!
+    const after = book.post[slot]!
 
     if (maxNotional !== undefined && maxNotional.compareProduct(o.quantity, o.referencePrice) > 0) {
       found = flag(found, violation("max_order_notional", o.symbol, text(maxNotional.decimal), text(Dec.mul(o.quantity, o.referencePrice))))
@@ -372,16 +363,16 @@ const orderViolations = (ctx: Context, book: Book): Array<Array<RiskViolation> |
       found = flag(found, violation("max_name_weight", o.symbol, text(maxName.decimal), text(Dec.abs(o.targetWeight))))
     }
     if (!reduces && ctx.maxSectorValue !== undefined) {
-      const gross = book.sectorBreach[slot.index]
+      const gross = book.sectorBreach[slot]
       if (gross !== undefined) {
-        const sector = sectorOf(input, slot)
+        const sector = sectorOf(input, slots, slot)
         found = flag(found, violation("max_sector_weight", o.symbol, text(limits.maxSectorWeight!), ratio(gross, input.portfolioValue), sector))
       }
     }
     if (!reduces && minNotional !== undefined && minNotional.compareProduct(o.quantity, o.referencePrice) < 0) {
       found = flag(found, violation("min_order_notional", o.symbol, text(minNotional.decimal), text(Dec.mul(o.quantity, o.referencePrice))))
     }
-    if (slot.restricted) {
+    if (slots.restricted[slot] === 1) {
       found = flag(found, violation("restricted_symbol", o.symbol, "restricted", `${o.side} ${text(o.quantity)}`))
     }
     if (!reduces && limits.longOnly === true && Dec.isNegative(after)) {
@@ -395,7 +386,7 @@ const orderViolations = (ctx: Context, book: Book): Array<Array<RiskViolation> |
       }
     }
     if (maxAge !== undefined) {
-      const time = slot.quote?.time
+      const time = slots.quote[slot]?.time
       const age = time === undefined || input.asOf === undefined ? undefined : input.asOf - parseTime(time)
       if (age === undefined || Number.isNaN(age) || age > maxAge) {
         found = flag(found, violation(
