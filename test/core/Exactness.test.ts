@@ -127,16 +127,26 @@ describe("decimal values", () => {
   it("are effect's own BigDecimal to its functions, to Equal, Hash, JSON and inspection", () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: -8, max: 40 }), (value, scale) => {
-        const ours = Dec.add(Dec.fromBigInt(value), Dec.make(0n, scale))
-        const effects = BigDecimal.sum(BigDecimal.make(value, 0), BigDecimal.make(0n, scale))
-        expect(BigDecimal.isBigDecimal(ours)).toBe(true)
-        expect(Object.getPrototypeOf(ours)).toBe(Object.getPrototypeOf(effects))
-        expect(Equal.equals(ours, effects)).toBe(true)
-        expect(Hash.hash(ours)).toBe(Hash.hash(effects))
-        expect(BigDecimal.format(ours)).toBe(BigDecimal.format(effects))
-        expect(JSON.stringify(ours)).toBe(JSON.stringify(BigDecimal.make(ours.value, ours.scale)))
-        expect(inspect(ours)).toBe(inspect(BigDecimal.make(ours.value, ours.scale)))
-        expect(Dec.toString(BigDecimal.normalize(ours))).toBe(Dec.toString(ours))
+        // Made directly and by arithmetic (a product, at the sum of the scales); effect's own of the same
+        // integer and scale is the reference.
+        for (const ours of [Dec.make(value, scale), Dec.mul(Dec.make(value, scale), Dec.make(3n, 1))]) {
+          const effects = BigDecimal.make(ours.value, ours.scale)
+          expect(BigDecimal.isBigDecimal(ours)).toBe(true)
+          expect(Object.getPrototypeOf(ours)).toBe(Object.getPrototypeOf(effects))
+          expect(Object.keys(ours)).toEqual(Object.keys(effects))
+          expect(Equal.equals(ours, effects)).toBe(true)
+          expect(Hash.hash(ours)).toBe(Hash.hash(effects))
+          expect(BigDecimal.format(ours)).toBe(BigDecimal.format(effects))
+          expect(JSON.stringify(ours)).toBe(JSON.stringify(effects))
+          expect(inspect(ours)).toBe(inspect(effects))
+          expect(Dec.toString(BigDecimal.normalize(ours))).toBe(Dec.toString(ours))
+        }
+        expect(
+          Equal.equals(
+            Dec.mul(Dec.make(value, scale), Dec.make(3n, 1)),
+            BigDecimal.multiply(BigDecimal.make(value, scale), BigDecimal.make(3n, 1))
+          )
+        ).toBe(true)
       }),
       { numRuns: 1000 }
     )
