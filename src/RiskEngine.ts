@@ -99,7 +99,7 @@ interface Context {
   readonly maxNetValue: Dec.Decimal | undefined
 }
 
-/** Slots being placed: the columns known once every symbol has its slot come after. */
+/** The slots while symbols are placed; quotes and restrictions are filled in once every symbol has one. */
 class Placing {
   readonly symbol: Array<Symbol> = []
   readonly pre: Array<Dec.Decimal> = []
@@ -148,7 +148,7 @@ const secondRun = (orders: ReadonlyArray<OrderDraft>): number | undefined => {
 
 /**
  * The slots, placed by merging positions and orders that come in symbol order: the builder's orders are
- * two runs of it (sells, then buys) and the flow's positions are in it, and then no table of symbols is
+ * two runs of it (sells, then buys), positions listed by symbol are one, and then no table of symbols is
  * made (at 50,000 names a table's lookups were a sixth of the core's time, mostly cache misses). The slots
  * are then in symbol order too, and a symbol's slot is found by a walk. `undefined` when the inputs are in
  * no such order.
