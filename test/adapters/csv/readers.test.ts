@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal, Either, Schema } from "effect"
+import fc from "fast-check"
 import {
   parseInstant,
   parseItems,
@@ -180,6 +181,8 @@ describe("CSV readers: the four input files into typed domain values", () => {
       // symbols
       ["a duplicate symbol (after trimming and upper-casing)", parseItems, `${ITEMS}\nAAA,0.1\nBBB,0.1\n aaa ,0.2`, 4, "symbol", "appears twice (first on row 2)", "aaa"],
       ["a duplicate symbol in prices", parsePrices, "symbol,price\nAAA,1\n\nAAA,2", 4, "symbol", "appears twice (first on row 2)", "AAA"],
+      ["a duplicate symbol after rows in symbol order", parsePrices, "symbol,price\nAAA,1\nBBB,1\nCCC,1\nBBB,2", 5, "symbol", "appears twice (first on row 3)", "BBB"],
+      ["a duplicate symbol after the order broke", parsePositions, "symbol,quantity\nBBB,1\nAAA,1\nCCC,1\nDDD,1\nCCC,2", 6, "symbol", "appears twice (first on row 4)", "CCC"],
       ["an empty symbol", parseItems, `${ITEMS}\nAAA,0.1\n,0.2`, 3, "symbol", "is empty", ""],
       ["a quoted blank symbol", parsePositions, `symbol,quantity\n"  ",5`, 2, "symbol", "is empty", "  "],
       ["a symbol with forbidden characters", parseSecurities, "symbol\nAA$", 2, "symbol", "is not a valid symbol", "AA$"],
@@ -242,6 +245,29 @@ describe("CSV readers: the four input files into typed domain values", () => {
       )
       expect(refused(parsePrices, "Symbol,Last\nAAA,1\n", "prices.csv").message).toBe(
         `prices.csv row 1, price: required column is missing (columns found: "Symbol", "Last")`
+      )
+    })
+
+    it("refuses a repeated symbol at its second row, naming its first, in files in symbol order and in none", () => {
+      const symbols = fc.array(fc.constantFrom("AAA", "BBB", "CCC", "DDD", "EEE", "FFF", "GGG"), { maxLength: 9 })
+      fc.assert(
+        fc.property(symbols, fc.boolean(), (list, sorted) => {
+          const rows = sorted ? [...list].sort() : list
+          const text = ["symbol,price", ...rows.map((sym) => `${sym},1`)].join("\n")
+          const repeat = rows.findIndex((sym, i) => rows.indexOf(sym) < i)
+          const read = parsePrices(text, "prices.csv")
+          if (repeat === -1) {
+            expect(Either.isRight(read)).toBe(true)
+          } else {
+            const error = refused(parsePrices, text, "prices.csv")
+            expect([error.row, error.field, error.reason]).toEqual([
+              repeat + 2,
+              "symbol",
+              `appears twice (first on row ${rows.indexOf(rows[repeat]!) + 2})`
+            ])
+          }
+        }),
+        { numRuns: 2000 }
       )
     })
 
