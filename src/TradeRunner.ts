@@ -256,6 +256,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
               params: `run ${run.id} params`
             }
           })
+          yield* yieldToHost
           const now = yield* nowIso
           const fresh = { runId: run.id, status: "NEW", filledQuantity: Dec.ZERO, commission: Dec.ZERO, createdAt: now, updatedAt: now } as const
           const orders: Array<TradeOrder> = built.orders.map((draft) => tradeOrder(draft, fresh))
@@ -443,7 +444,12 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
        */
       const prepare = (holder: LeaseHolder, claimed: TradeRun, dryRun: boolean) =>
         Effect.gen(function*() {
+          // A turn for the host between the steps that hold the thread longest on a synchronous driver
+          // (at 50,000 names each of them for a few hundred milliseconds or more): what the host did before
+          // the claim, reading the snapshot back, building, saving the orders, and each batch.
+          yield* yieldToHost
           const snapshot = yield* loadSnapshot(claimed)
+          yield* yieldToHost
           let run = claimed
           let orders = yield* repo.listOrders(run.id)
           if (orders.length === 0 || run.recorded === undefined) {
@@ -515,7 +521,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           let answered: ReadonlyArray<ExecutionReport> = []
           for (const ids of chunks(pending, batchSize)) {
             // Before a batch, not after one: after the last, its answers go straight into the run's end.
-            if (sent > 0) yield* yieldToHost
+            yield* yieldToHost
             answered = yield* submitBatch(holder, ledger, ids.map((id) => ledger.orders.get(id)!), answered, snapshotPrices)
             sent += ids.length
             yield* progress({ runId: run.id, phase: "submitting", done: sent, total: pending.length })

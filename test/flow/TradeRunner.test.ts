@@ -233,6 +233,44 @@ describe("TradeRunner.execute", () => {
       expect(turns).toBeGreaterThanOrEqual(5)
     }))
 
+  it.effect("gives the host's event loop a turn between the claim, reading the snapshot, saving the orders and the first batch", () =>
+    Effect.gen(function*() {
+      // At 50,000 names each of these steps holds the thread for a few hundred milliseconds on SQLite.
+      const steps: Array<string> = []
+      const symbols = Array.from({ length: 20 }, (_, i) => `S${String(i).padStart(2, "0")}`)
+      const world = yield* makeWorld({
+        quotes: symbols.map((s) => quote(s, 10)),
+        mock: { cash: 100000 },
+        runner: { submitBatchSize: 10 },
+        repository: (inner) => ({
+          ...inner,
+          claimRun: (runId, options) => Effect.tap(inner.claimRun(runId, options), () => Effect.sync(() => steps.push("run claimed"))),
+          getSnapshot: (id) => Effect.tap(inner.getSnapshot(id), () => Effect.sync(() => steps.push("snapshot read"))),
+          saveOrders: (holder, orders, recorded) =>
+            Effect.suspend(() => (steps.push("orders saved"), inner.saveOrders(holder, orders, recorded)))
+        }),
+        provider: (inner) => ({ ...inner, submit: (orders) => Effect.suspend(() => (steps.push("batch sent"), inner.submit(orders))) })
+      })
+      const run = yield* world.queueRun(symbols.map((s) => item(s, "0.04")), { portfolioValue: d(100000), positions: [] })
+      let handle = setImmediate(function tick() {
+        if (steps.at(-1) !== "turn") steps.push("turn")
+        handle = setImmediate(tick)
+      })
+      const report = yield* world.execute(run.id).pipe(Effect.ensuring(Effect.sync(() => clearImmediate(handle))))
+      expect(report.run.status).toBe("done")
+      expect(steps.slice(steps.indexOf("run claimed"))).toEqual([
+        "run claimed",
+        "turn",
+        "snapshot read",
+        "turn",
+        "orders saved",
+        "turn",
+        "batch sent",
+        "turn",
+        "batch sent"
+      ])
+    }))
+
   it.effect("serves the host's I/O before it sends an order, even when it starts inside an I/O callback", () =>
     Effect.gen(function*() {
       const symbols = Array.from({ length: 2000 }, (_, i) => `S${String(i).padStart(4, "0")}`)
@@ -330,6 +368,10 @@ describe("TradeRunner.execute", () => {
       })
       const run = yield* world.queueRun([item("AAA", "0.2"), item("BBB", "0.1")], { portfolioValue: d(10000) })
       const fiber = yield* Effect.fork(world.execute(run.id))
+      // The run gives the host's event loop turns on its way (real timers): the clock moves once the
+      // broker has the orders and the run waits for its answer.
+      const realTick = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
+      yield* Effect.repeat(realTick, { until: () => submitted.length > 0 })
       yield* TestClock.adjust("6 seconds")
       const report = yield* Fiber.join(fiber)
       expect(report.run.status).toBe("done")

@@ -33,6 +33,8 @@ export interface WorldOptions {
   readonly runner?: TradeRunnerOptions
   /** Wraps the paper broker, e.g. to inject faults. */
   readonly provider?: (inner: ExecutionProvider["Type"]) => ExecutionProvider["Type"]
+  /** Wraps the repository the runner is given (the world's own handle stays unwrapped), e.g. to watch it. */
+  readonly repository?: (inner: TradeRepository["Type"]) => TradeRepository["Type"]
 }
 
 export const makeWorld = (options: WorldOptions = {}) =>
@@ -43,7 +45,7 @@ export const makeWorld = (options: WorldOptions = {}) =>
     const venue = yield* Mock.make(options.mock ?? {}).pipe(Effect.provideService(PriceFeed, feed.service))
     const provider = options.provider?.(venue.provider) ?? venue.provider
     const services = Layer.mergeAll(
-      Layer.succeed(TradeRepository, repo.service),
+      Layer.succeed(TradeRepository, options.repository?.(repo.service) ?? repo.service),
       Layer.succeed(AuditLog, audit.service),
       Layer.succeed(PriceFeed, feed.service),
       Layer.succeed(ExecutionProvider, provider)
