@@ -12,7 +12,7 @@
  * - Typed failures (bad input, a changed snapshot, a provider error) fail the run with the error recorded;
  *   a lost lease or an unreachable database leaves it for the next execute to resume.
  */
-import { Config, Context, Duration, Effect, Either, Layer, Option, Random, Schedule, Scheduler } from "effect"
+import { Config, Context, Duration, Effect, Either, Layer, Option, Random, Schedule } from "effect"
 import * as Dec from "./domain/Decimal.js"
 import { type IllegalTransition, InvalidInput } from "./domain/errors.js"
 import type { ClientOrderId, RunId, Symbol } from "./domain/Ids.js"
@@ -23,6 +23,7 @@ import type { OrderCounts, RunRecord, RunStatus, RunSummary, Skip, TradeRun } fr
 import type { DecisionSnapshot } from "./domain/Snapshot.js"
 import * as Ledger from "./ExecutionLedger.js"
 import { chunks } from "./internal/chunks.js"
+import { yieldToHost } from "./internal/yieldToHost.js"
 import * as OrderBuilder from "./OrderBuilder.js"
 import { AuditLog, type AuditEventInput, nowIso } from "./ports/AuditLog.js"
 import {
@@ -86,16 +87,6 @@ export interface RunOutcome {
   readonly dryRun: boolean
 }
 
-/**
- * A turn for the host's event loop, between the steps of a run. On SQLite (a synchronous driver) with the
- * paper broker a run never waits on I/O, and Effect's scheduler resumes fibers in microtasks: without
- * this, a 50,000-order run held the thread for its 3.5 s, the host's timers and sockets waited, and
- * Ctrl-C was handled only once every order had been sent. Two timer hops, because signals and sockets are
- * served in the loop's poll phase: a timer set from an I/O callback (a file just read) is already due at
- * the next timers phase, which comes before the poll; the second is not, so the poll runs first. About
- * 1 ms a batch.
- */
-const yieldToHost = Effect.yieldNow().pipe(Effect.zipRight(Effect.yieldNow()), Effect.withScheduler(Scheduler.timer(0)))
 
 export type ExecuteError = RunNotFound | RunHeld | LeaseLost | RepositoryError
 

@@ -1,10 +1,13 @@
 import * as SqlClient from "@effect/sql/SqlClient"
-import { afterAll } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PgLive, SqliteLive, type Storage } from "../../../adapters/sql/layers.js"
+import * as Dec from "../../../src/domain/Decimal.js"
+import type { Symbol } from "../../../src/domain/Ids.js"
+import { TradeRepository } from "../../../src/ports/TradeRepository.js"
 import { repositoryContract, Tamper } from "../../contract/repository.contract.js"
 import { describePg, freshSchema, pgAvailable } from "../../support/postgres.js"
 
@@ -24,6 +27,26 @@ const dir = mkdtempSync(join(tmpdir(), "trade-exec-contract-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 repositoryContract("TradeRepository + AuditLog contract: SQLite file", withTamper(SqliteLive({ filename: join(dir, "contract.db") })))
+
+describe("SQLite, a synchronous driver", () => {
+  it.effect("gives the host's event loop turns while one transaction writes thousands of rows", () =>
+    Effect.gen(function*() {
+      const repo = yield* TradeRepository
+      const items = Array.from({ length: 20_000 }, (_, i) => ({
+        symbol: `S${String(i).padStart(5, "0")}` as Symbol,
+        weight: Dec.unsafe("0.00004")
+      }))
+      let turns = 0
+      let handle = setImmediate(function tick() {
+        turns++
+        handle = setImmediate(tick)
+      })
+      const snapshot = yield* repo.createSnapshot({ items }).pipe(Effect.ensuring(Effect.sync(() => clearImmediate(handle))))
+      // A turn after every 4,096 rows of the items' insert.
+      expect(turns).toBeGreaterThanOrEqual(4)
+      expect((yield* repo.getSnapshot(snapshot.id)).items.map((i) => i.symbol)).toEqual(items.map((i) => i.symbol))
+    }).pipe(Effect.provide(SqliteLive({ filename: join(dir, "turns.db") }))))
+})
 
 const schema = pgAvailable || process.env.CI ? await freshSchema("contract") : undefined
 if (schema !== undefined) afterAll(() => schema.drop())
