@@ -1,12 +1,12 @@
 import * as SqlClient from "@effect/sql/SqlClient"
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect, Exit, Fiber, Layer } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { PgLive, SqliteLive, type Storage } from "../../../adapters/sql/layers.js"
 import * as Dec from "../../../src/domain/Decimal.js"
-import type { Symbol } from "../../../src/domain/Ids.js"
+import type { SnapshotId, Symbol } from "../../../src/domain/Ids.js"
 import { TradeRepository } from "../../../src/ports/TradeRepository.js"
 import { repositoryContract, Tamper } from "../../contract/repository.contract.js"
 import { describePg, freshSchema, pgAvailable } from "../../support/postgres.js"
@@ -46,6 +46,22 @@ describe("SQLite, a synchronous driver", () => {
       expect(turns).toBeGreaterThanOrEqual(4)
       expect((yield* repo.getSnapshot(snapshot.id)).items.map((i) => i.symbol)).toEqual(items.map((i) => i.symbol))
     }).pipe(Effect.provide(SqliteLive({ filename: join(dir, "turns.db") }))))
+
+  it.effect("leaves nothing of such a write when it is interrupted at one of those turns", () =>
+    Effect.gen(function*() {
+      const repo = yield* TradeRepository
+      const sql = yield* SqlClient.SqlClient
+      const items = Array.from({ length: 20_000 }, (_, i) => ({ symbol: `S${String(i).padStart(5, "0")}` as Symbol, weight: Dec.unsafe("0.00004") }))
+      const id = "snap_interrupted" as SnapshotId
+      const fiber = yield* Effect.fork(repo.createSnapshot({ id, items }))
+      // The host's turn comes while the items are being written (Ctrl-C is handled in such a turn).
+      yield* Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      const exit = yield* Fiber.interrupt(fiber)
+      expect(Exit.isInterrupted(exit)).toBe(true)
+      expect((yield* Effect.flip(repo.getSnapshot(id)))._tag).toBe("SnapshotNotFound")
+      const [left] = yield* sql<{ n: number }>`SELECT count(*) AS n FROM snapshot_items WHERE snapshot_id = ${id}`
+      expect(Number(left!.n)).toBe(0)
+    }).pipe(Effect.provide(SqliteLive({ filename: join(dir, "interrupted.db") }))))
 })
 
 const schema = pgAvailable || process.env.CI ? await freshSchema("contract") : undefined
