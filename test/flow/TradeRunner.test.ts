@@ -246,6 +246,9 @@ describe("TradeRunner.execute", () => {
           ...inner,
           claimRun: (runId, options) => Effect.tap(inner.claimRun(runId, options), () => Effect.sync(() => steps.push("run claimed"))),
           getSnapshot: (id) => Effect.tap(inner.getSnapshot(id), () => Effect.sync(() => steps.push("snapshot read"))),
+          // Called between two of the turns each, so that every turn is seen on its own.
+          listOrders: (runId) => Effect.tap(inner.listOrders(runId), () => Effect.sync(() => steps.push("orders listed"))),
+          listFills: (runId) => Effect.tap(inner.listFills(runId), () => Effect.sync(() => steps.push("fills listed"))),
           saveOrders: (holder, orders, recorded) =>
             Effect.suspend(() => (steps.push("orders saved"), inner.saveOrders(holder, orders, recorded)))
         }),
@@ -258,17 +261,23 @@ describe("TradeRunner.execute", () => {
       })
       const report = yield* world.execute(run.id).pipe(Effect.ensuring(Effect.sync(() => clearImmediate(handle))))
       expect(report.run.status).toBe("done")
-      expect(steps.slice(steps.indexOf("run claimed"))).toEqual([
+      const expected = [
         "run claimed",
         "turn",
         "snapshot read",
         "turn",
+        "orders listed",
+        "turn",
         "orders saved",
+        "turn",
+        "fills listed",
         "turn",
         "batch sent",
         "turn",
         "batch sent"
-      ])
+      ]
+      const from = steps.indexOf("run claimed")
+      expect(steps.slice(from, from + expected.length)).toEqual(expected)
     }))
 
   it.effect("serves the host's I/O before it sends an order, even when it starts inside an I/O callback", () =>
@@ -371,7 +380,7 @@ describe("TradeRunner.execute", () => {
       // The run gives the host's event loop turns on its way (real timers): the clock moves once the
       // broker has the orders and the run waits for its answer.
       const realTick = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1)))
-      yield* Effect.repeat(realTick, { until: () => submitted.length > 0 })
+      yield* Effect.repeat(realTick, { until: () => submitted.length > 0, times: 5000 })
       yield* TestClock.adjust("6 seconds")
       const report = yield* Fiber.join(fiber)
       expect(report.run.status).toBe("done")
