@@ -53,11 +53,19 @@ const venueOptions = {
 const print = (report: RunReport, asJson: boolean, dryRun = false) =>
   Console.log(asJson ? JSON.stringify(Output.runDocument(report, dryRun), null, 2) : Output.renderRun(report, dryRun))
 
-/** What an interrupted run was left as, in the words a person at the terminal needs next. */
-const interrupted = (runId: RunId, db: string) =>
+const sayInterrupted = (message: string) =>
+  // A progress line may be on the terminal, without its end of line.
+  Console.error(`${process.stderr.isTTY ? "\n" : ""}trade-exec: interrupted: ${message}`)
+
+/**
+ * What an interrupted run was left as, in the words a person at the terminal needs next. A run stopped
+ * before its orders were built recorded no prices, so the command that resumes it names the prices file.
+ */
+const interrupted = (runId: RunId, db: string, pricesFile: Option.Option<string>) =>
   Effect.gen(function*() {
     const run = yield* (yield* TradeRepository).getRun(runId)
-    const again = `trade-exec execute ${runId}${Output.dbArgument(db)}`
+    const prices = run.recorded !== undefined ? "" : Output.pricesArgument(Option.getOrElse(pricesFile, () => "PRICES.csv"))
+    const again = `trade-exec execute ${runId}${prices}${Output.dbArgument(db)}`
     return run.status === "running"
       ? `run ${runId} is left running; orders already sent stand. Resume it with: ${again}`
       : run.status === "queued"
@@ -67,10 +75,7 @@ const interrupted = (runId: RunId, db: string) =>
     // The database may be what hangs: the user is not kept waiting for it.
     Effect.timeout("2 seconds"),
     Effect.orElseSucceed(() => `run ${runId} may be left unfinished; see: trade-exec show ${runId}${Output.dbArgument(db)}`),
-    Effect.flatMap((message) =>
-      // A progress line may be on the terminal, without its end of line.
-      Console.error(`${process.stderr.isTTY ? "\n" : ""}trade-exec: interrupted: ${message}`)
-    )
+    Effect.flatMap(sayInterrupted)
   )
 
 /**
@@ -78,12 +83,12 @@ const interrupted = (runId: RunId, db: string) =>
  * what was sent stays sent, the lease is given back, and the next execute settles it with the broker
  * before sending the rest.
  */
-const executeAndReport = (runId: RunId, dryRun: boolean, db: string) =>
+const executeAndReport = (runId: RunId, dryRun: boolean, db: string, pricesFile: Option.Option<string>) =>
   Effect.gen(function*() {
     const runner = yield* TradeRunner
     const outcome = yield* runner.execute(runId, { dryRun })
     return { outcome, report: yield* runner.report(runId) }
-  }).pipe(Effect.onInterrupt(() => interrupted(runId, db)))
+  }).pipe(Effect.onInterrupt(() => interrupted(runId, db, pricesFile)))
 
 const endWith = (outcome: RunOutcome) => {
   const code = exitCodeOf(outcome)
@@ -224,8 +229,13 @@ const runCommand = Command.make(
         const run = yield* repo.withTransaction(Effect.gen(function*() {
           const snapshot = yield* repo.createSnapshot({ items, source: flags.items })
           return yield* repo.createRun({ snapshotId: snapshot.id, mode: "paper", params })
-        }))
-        return yield* executeAndReport(run.id, flags.dryRun, flags.db).pipe(Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices))))
+        })).pipe(
+          // A large snapshot is written in steps that give Ctrl-C its turn; the transaction is then undone.
+          Effect.onInterrupt(() => sayInterrupted("before the run was created; nothing was written"))
+        )
+        return yield* executeAndReport(run.id, flags.dryRun, flags.db, Option.some(flags.prices)).pipe(
+          Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices)))
+        )
       }).pipe(Effect.provide(DatabaseLive(flags.db)))
       yield* print(report, flags.json, outcome.dryRun)
       yield* endWith(outcome)
@@ -251,7 +261,7 @@ const executeCommand = Command.make(
       const venue = yield* venueFrom(flags, Dec.ZERO)
       const { outcome, report } = yield* Effect.gen(function*() {
         const run = yield* (yield* TradeRepository).getRun(flags.runId as RunId)
-        return yield* executeAndReport(run.id, flags.dryRun, flags.db).pipe(
+        return yield* executeAndReport(run.id, flags.dryRun, flags.db, flags.prices).pipe(
           Effect.provide(runnerLayer(venue, feedFor(flags.prices, run.recorded?.prices ?? [])))
         )
       }).pipe(Effect.provide(DatabaseLive(flags.db)))

@@ -177,6 +177,12 @@ export const renderReplay = (replay: ReplayReport): string => {
   return lines.join("\n")
 }
 
+/** A word as a shell takes it back: quoted when it holds anything but the plainest characters. */
+const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`)
+
+/** `--prices` as the user would type it again. */
+export const pricesArgument = (file: string): string => ` --prices ${shellWord(file)}`
+
 /** `--db` as the user would type it again: quoted for a shell, a URL's password left out. */
 export const dbArgument = (db: string): string => {
   if (db === "trade-exec.db") return ""
@@ -190,5 +196,5 @@ export const dbArgument = (db: string): string => {
       // Not a URL after all: shown as given.
     }
   }
-  return ` --db ${/^[\w@%+=:,./-]+$/.test(shown) ? shown : `'${shown.replace(/'/g, "'\\''")}'`}`
+  return ` --db ${shellWord(shown)}`
 }

@@ -8,7 +8,7 @@ import Database from "better-sqlite3"
 import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { dbArgument } from "../../adapters/cli/output.js"
+import { dbArgument, pricesArgument } from "../../adapters/cli/output.js"
 import { build, cli, start, workspace } from "../support/cli.js"
 
 beforeAll(() => build(), 120_000)
@@ -250,7 +250,50 @@ describe("trade-exec", () => {
     expect((await cli(dir, ["replay", runId!, "--json"])).json()).toMatchObject({ matches: true })
   })
 
-  it("names the database in a resume command as a shell takes it, without a URL's password", () => {
+  it("stops a run on Ctrl-C before its orders are saved, and the command it prints resumes it", async () => {
+    const n = 20_000
+    const dir = decisionOf(n, "0.00004")
+    const running = start(dir, ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "100000000"])
+    // The signal once the run is claimed and before its orders are in: it is reading its snapshot back,
+    // building, or saving (a save is undone when it is interrupted).
+    const db = join(dir, "trade-exec.db")
+    const state = () => {
+      if (!existsSync(db)) return undefined
+      const conn = new Database(db, { readonly: true })
+      try {
+        const run = conn.prepare("SELECT status FROM trade_runs").get() as { status: string } | undefined
+        const orders = (conn.prepare("SELECT count(*) AS n FROM trade_orders").get() as { n: number }).n
+        return { status: run?.status, orders }
+      } catch {
+        return undefined // the schema is not there yet
+      } finally {
+        conn.close()
+      }
+    }
+    while (state()?.status !== "running" && running.child.exitCode === null) await new Promise((r) => setTimeout(r, 5))
+    running.child.kill("SIGINT")
+    const stopped = await running.result
+    expect(stopped.code, stopped.stderr).toBe(130)
+    expect(state()).toEqual({ status: "running", orders: 0 })
+    // Nothing recorded its prices yet: the command names the file.
+    const command = /Resume it with: trade-exec (execute .*)$/m.exec(stopped.stderr)?.[1]
+    expect(command, stopped.stderr).toMatch(/^execute run_\w+ --prices prices\.csv$/)
+
+    const resumed = await cli(dir, [...command!.split(" "), "--json"])
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.json().run.status).toBe("done")
+    expect(resumed.json().orders).toHaveLength(n)
+    const left = new Database(db, { readonly: true })
+    try {
+      expect(left.prepare("SELECT count(*) AS n, count(DISTINCT client_order_id) AS ids FROM paper_orders").get()).toEqual({ n, ids: n })
+    } finally {
+      left.close()
+    }
+  })
+
+  it("names the database and the prices in a resume command as a shell takes them, without a URL's password", () => {
+    expect(pricesArgument("prices.csv")).toBe(" --prices prices.csv")
+    expect(pricesArgument("in/today's prices.csv")).toBe(` --prices 'in/today'\\''s prices.csv'`)
     expect(dbArgument("trade-exec.db")).toBe("")
     expect(dbArgument("runs/today.db")).toBe(" --db runs/today.db")
     expect(dbArgument("my runs/it's.db")).toBe(` --db 'my runs/it'\\''s.db'`)
