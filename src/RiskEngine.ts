@@ -129,6 +129,12 @@ class Placing {
   }
 }
 
+/** The slots placed, and how to find a symbol's slot among them. */
+interface Placed {
+  readonly placing: Placing
+  readonly find: (symbol: Symbol) => number | undefined
+}
+
 const isAscending = (rows: ReadonlyArray<{ readonly symbol: Symbol }>, from: number, to: number): boolean => {
   for (let i = from + 1; i < to; i++) if (rows[i]!.symbol < rows[i - 1]!.symbol) return false
   return true
@@ -153,7 +159,7 @@ const secondRun = (orders: ReadonlyArray<OrderDraft>): number | undefined => {
  * are then in symbol order too, and a symbol's slot is found by a walk. `undefined` when the inputs are in
  * no such order.
  */
-const merged = (input: RiskInput): { placing: Placing; find: (symbol: Symbol) => number | undefined } | undefined => {
+const merged = (input: RiskInput): Placed | undefined => {
   const { positions, orders } = input
   if (!isAscending(positions, 0, positions.length)) return undefined
   const split = secondRun(orders)
@@ -176,7 +182,7 @@ const merged = (input: RiskInput): { placing: Placing; find: (symbol: Symbol) =>
 }
 
 /** The slots placed through a table of symbols, for inputs in any order. */
-const hashed = (input: RiskInput): { placing: Placing; find: (symbol: Symbol) => number | undefined } => {
+const hashed = (input: RiskInput): Placed => {
   const bySymbol = new Map<Symbol, number>()
   const placing = new Placing(input.orders.length)
   const slotOf = (symbol: Symbol): number => {

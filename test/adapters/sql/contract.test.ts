@@ -29,13 +29,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }))
 repositoryContract("TradeRepository + AuditLog contract: SQLite file", withTamper(SqliteLive({ filename: join(dir, "contract.db") })))
 
 describe("SQLite, a synchronous driver", () => {
+  /** Enough rows for several of a bulk write's turns (one every 4,096 rows). */
+  const items = Array.from({ length: 20_000 }, (_, i) => ({ symbol: `S${String(i).padStart(5, "0")}` as Symbol, weight: Dec.unsafe("0.00004") }))
+
   it.effect("gives the host's event loop turns while one transaction writes thousands of rows", () =>
     Effect.gen(function*() {
       const repo = yield* TradeRepository
-      const items = Array.from({ length: 20_000 }, (_, i) => ({
-        symbol: `S${String(i).padStart(5, "0")}` as Symbol,
-        weight: Dec.unsafe("0.00004")
-      }))
       let turns = 0
       let handle = setImmediate(function tick() {
         turns++
@@ -51,7 +50,6 @@ describe("SQLite, a synchronous driver", () => {
     Effect.gen(function*() {
       const repo = yield* TradeRepository
       const sql = yield* SqlClient.SqlClient
-      const items = Array.from({ length: 20_000 }, (_, i) => ({ symbol: `S${String(i).padStart(5, "0")}` as Symbol, weight: Dec.unsafe("0.00004") }))
       const id = "snap_interrupted" as SnapshotId
       const fiber = yield* Effect.fork(repo.createSnapshot({ id, items }))
       // The host's turn comes while the items are being written (Ctrl-C is handled in such a turn).
