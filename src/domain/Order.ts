@@ -12,6 +12,13 @@ export type OrderSide = typeof OrderSide.Type
 export const OrderType = Schema.Literal("MKT", "LMT")
 export type OrderType = typeof OrderType.Type
 
+/**
+ * How long the venue keeps an order working: `DAY` until the session's close (then the venue expires it),
+ * `GTC` until it fills or is canceled.
+ */
+export const TimeInForce = Schema.Literal("DAY", "GTC")
+export type TimeInForce = typeof TimeInForce.Type
+
 /** The lifecycle of an order; see `OrderState.ts` for the legal transitions. */
 export const OrderStatus = Schema.Literal("NEW", "SUBMITTED", "PARTIAL", "FILLED", "CANCELED", "REJECTED")
 export type OrderStatus = typeof OrderStatus.Type

@@ -14,7 +14,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import type * as Dec from "../domain/Decimal.js"
 import type { ClientOrderId, RunId, Symbol } from "../domain/Ids.js"
 import type { Account } from "../domain/Market.js"
-import type { Fill, OrderSide, OrderType } from "../domain/Order.js"
+import type { Fill, OrderSide, OrderType, TimeInForce } from "../domain/Order.js"
 import type { ExecutionError, ExecutionTimeout } from "./errors.js"
 import { type FillDecision, makeVenue, type Venue } from "./internal/venue.js"
 
@@ -26,6 +26,8 @@ export interface SubmitOrder {
   readonly quantity: Dec.Decimal
   readonly orderType: OrderType
   readonly limitPrice?: Dec.Decimal
+  /** How long the venue keeps the order working; `DAY` when absent. */
+  readonly timeInForce?: TimeInForce
   /** The price the order was built at (the feed's, when it was built). */
   readonly referencePrice: Dec.Decimal
   /** The decision snapshot's own price for the symbol, if it had one. */
