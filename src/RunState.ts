@@ -3,14 +3,15 @@
  *
  * A run may also fail straight from `queued` when it cannot start at all (its snapshot changed after it
  * was frozen, its input is invalid): there is nothing to run, and leaving it queued would invite retries.
- * `done`, `failed` and `blocked` are terminal.
+ * A queued run canceled before it started ends `done` with nothing sent: `done` means final, every order of
+ * the run settled (its orders say why they ended). `done`, `failed` and `blocked` are terminal.
  */
 import { Either } from "effect"
 import { IllegalTransition } from "./domain/errors.js"
 import type { RunStatus } from "./domain/Run.js"
 
 export const transitions: { readonly [S in RunStatus]: ReadonlyArray<RunStatus> } = {
-  queued: ["running", "failed"],
+  queued: ["running", "failed", "done"],
   running: ["done", "failed", "blocked"],
   done: [],
   failed: [],

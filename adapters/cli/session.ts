@@ -33,7 +33,9 @@ export const terminalProgress = (progress: RunProgress): Effect.Effect<void> =>
     if (!process.stderr.isTTY) return
     const line = progress.phase === "built"
       ? `built ${progress.orders} orders`
-      : `submitted ${progress.done}/${progress.total} orders`
+      : progress.phase === "submitting"
+      ? `submitted ${progress.done}/${progress.total} orders`
+      : `${progress.working} orders working`
     const end = progress.phase === "submitting" && progress.done === progress.total ? "\n" : ""
     process.stderr.write(`\r\x1b[2K${line}${end}`)
   })

@@ -25,6 +25,7 @@ import {
   type ClaimRequest,
   countOrders,
   type LeaseHolder,
+  type NextRun,
   type OrderUpdate,
   queuedRun,
   snapshotDigest,
@@ -126,40 +127,83 @@ export const make = Effect.gen(function*() {
   const insertOrders = (orders: ReadonlyArray<TradeOrder>) =>
     bulk.insert("trade_orders", Rows.ORDER_COLUMNS, orders, Rows.orderValues)
 
+  /**
+   * PostgreSQL: claims that may start a run take one transaction-scoped lock first, so two of them never both
+   * find the account free. SQLite's transactions are serialized already (BEGIN IMMEDIATE).
+   */
+  const accountLock = pg ? sql`SELECT pg_advisory_xact_lock(7240317001)` : Effect.void
+
+  /** The running run other than `except`, if any. */
+  const runningOtherThan = (except: string) =>
+    Effect.map(
+      sql<{ id: RunId }>`SELECT id FROM trade_runs WHERE status = 'running' AND id <> ${except} ORDER BY started_at, id LIMIT 1`,
+      (rows) => rows[0]?.id
+    )
+
   const claimRun = (id: RunId, request: ClaimRequest) =>
     atomically("claimRun", Effect.gen(function*() {
       const now = yield* nowIso
       const expiresAt = plus(now, request.leaseMillis)
+      if (request.start && request.exclusive === true) {
+        yield* accountLock
+        const [current] = yield* sql<{ status: string }>`SELECT status FROM trade_runs WHERE id = ${id}`
+        const working = current?.status === "queued" ? yield* runningOtherThan(id) : undefined
+        if (working !== undefined) {
+          return { _tag: "AccountBusy", run: yield* getRun(id), workingRunId: working } satisfies Claim
+        }
+      }
       const start = request.start
         ? sql`status = 'running',
             started_at = CASE WHEN status = 'queued' THEN ${now} ELSE started_at END,
             attempts = attempts + CASE WHEN status = 'queued' OR lease_owner IS NULL OR lease_owner <> ${request.owner}
               THEN 1 ELSE 0 END,`
         : sql``
+      const statuses = request.settle === true ? sql`` : sql`AND status IN ('queued', 'running')`
       const claimed = yield* sql`UPDATE trade_runs SET ${start}
-          lease_owner = ${request.owner}, lease_expires_at = ${expiresAt}, updated_at = ${now}
-        WHERE id = ${id} AND status IN ('queued', 'running')
+          lease_owner = ${request.owner}, lease_expires_at = ${expiresAt}, next_check_at = NULL, updated_at = ${now}
+        WHERE id = ${id} ${statuses}
           AND (lease_owner IS NULL OR lease_owner = ${request.owner} OR lease_expires_at <= ${now})
         RETURNING id`
       const run = yield* getRun(id)
       if (claimed.length > 0) return { _tag: "Claimed", run } satisfies Claim
-      if (RunState.isTerminal(run.status)) return { _tag: "Finished", run } satisfies Claim
+      if (RunState.isTerminal(run.status) && request.settle !== true) return { _tag: "Finished", run } satisfies Claim
       return { _tag: "Held", run, lease: run.lease! } satisfies Claim
     }))
 
-  const claimNextQueued = (request: Omit<ClaimRequest, "start">) =>
-    atomically("claimNextQueued", Effect.gen(function*() {
+  const claimNext = (request: Omit<ClaimRequest, "start" | "settle">) =>
+    atomically("claimNext", Effect.gen(function*() {
       const now = yield* nowIso
-      // PostgreSQL: workers racing for the queue each skip the rows another has locked.
+      const expiresAt = plus(now, request.leaseMillis)
+      // PostgreSQL: workers racing for runs each skip the rows another has locked.
       const lock = sql.literal(pg ? "FOR UPDATE SKIP LOCKED" : "")
+      // A running run whose holder died, or that nobody holds and whose next check has come.
+      const due = sql`status = 'running' AND (lease_expires_at <= ${now}
+        OR (lease_owner IS NULL AND (next_check_at IS NULL OR next_check_at <= ${now})))`
+      const [candidate] = yield* sql<{ id: RunId; lease_owner: string | null }>`SELECT id, lease_owner FROM trade_runs
+        WHERE ${due} ORDER BY started_at, id LIMIT 1 ${lock}`
+      const [resumed] = candidate === undefined ? [] : yield* sql<{ id: RunId }>`UPDATE trade_runs SET
+          attempts = attempts + 1, lease_owner = ${request.owner}, lease_expires_at = ${expiresAt},
+          next_check_at = NULL, updated_at = ${now}
+        WHERE id = ${candidate.id} AND ${due}
+        RETURNING id`
+      if (resumed !== undefined) {
+        const run = yield* Effect.catchTag(getRun(resumed.id), "RunNotFound", Effect.die)
+        return { run, started: false, previousOwner: candidate!.lease_owner ?? undefined } satisfies NextRun
+      }
+      if (request.exclusive === true) {
+        yield* accountLock
+        const [working] = yield* sql`SELECT id FROM trade_runs WHERE status = 'running' LIMIT 1`
+        if (working !== undefined) return undefined
+      }
       const claimable = sql`status = 'queued' AND (lease_owner IS NULL OR lease_expires_at <= ${now})`
       const [row] = yield* sql<{ id: RunId }>`UPDATE trade_runs SET status = 'running', started_at = ${now},
           attempts = attempts + 1, lease_owner = ${request.owner},
-          lease_expires_at = ${plus(now, request.leaseMillis)}, updated_at = ${now}
+          lease_expires_at = ${expiresAt}, updated_at = ${now}
         WHERE id = (SELECT id FROM trade_runs WHERE ${claimable} ORDER BY created_at, id LIMIT 1 ${lock})
           AND ${claimable}
         RETURNING id`
-      return row === undefined ? undefined : yield* Effect.catchTag(getRun(row.id), "RunNotFound", Effect.die)
+      if (row === undefined) return undefined
+      return { run: yield* Effect.catchTag(getRun(row.id), "RunNotFound", Effect.die), started: true } satisfies NextRun
     }))
 
   const service = TradeRepository.of({
@@ -237,7 +281,8 @@ export const make = Effect.gen(function*() {
       }),
 
     claimRun,
-    claimNextQueued,
+    claimNext,
+    accountHolder: query("accountHolder", runningOtherThan("")),
 
     renewLease: (holder, leaseMillis) =>
       atomically("renewLease", Effect.gen(function*() {
@@ -247,11 +292,12 @@ export const make = Effect.gen(function*() {
         if (rows.length === 0) return yield* new LeaseLost({ runId: holder.runId, owner: holder.owner })
       })),
 
-    releaseLease: (holder) =>
+    releaseLease: (holder, nextCheckAt) =>
       query(
         "releaseLease",
         Effect.flatMap(nowIso, (now) =>
-          sql`UPDATE trade_runs SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ${now}
+          sql`UPDATE trade_runs SET lease_owner = NULL, lease_expires_at = NULL, next_check_at = ${nextCheckAt ?? null},
+            updated_at = ${now}
             WHERE id = ${holder.runId} AND lease_owner = ${holder.owner}`)
       ).pipe(Effect.asVoid),
 
@@ -387,6 +433,7 @@ export const make = Effect.gen(function*() {
         const changes: Record<string, unknown> = { updated_at: now }
         if (update.status !== undefined) changes.status = update.status.to
         if (update.error !== undefined) changes.error = update.error
+        if (update.cancelRequestedAt !== undefined) changes.cancel_requested_at = update.cancelRequestedAt
         if (finished) changes.finished_at = now
         yield* sql`UPDATE trade_runs SET ${sql.update(changes)} WHERE id = ${holder.runId}`
         if (update.risk !== undefined) {
@@ -397,7 +444,8 @@ export const make = Effect.gen(function*() {
     summarize: (runId) =>
       Effect.gen(function*() {
         const [row] = yield* sql<Rows.RunRow>`SELECT id, snapshot_id, status, mode, error, attempts, lease_owner,
-          lease_expires_at, created_at, updated_at, started_at, finished_at FROM trade_runs WHERE id = ${runId}`
+          lease_expires_at, next_check_at, cancel_requested_at, created_at, updated_at, started_at, finished_at
+          FROM trade_runs WHERE id = ${runId}`
         if (row === undefined) return yield* new RunNotFound({ runId })
         const byStatus = yield* sql<{ status: OrderStatus; n: number | string }>`SELECT status, COUNT(*) AS n
           FROM trade_orders WHERE run_id = ${runId} GROUP BY status`

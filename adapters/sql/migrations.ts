@@ -174,12 +174,23 @@ const orderFillfactor = Effect.gen(function*() {
   })
 })
 
+/**
+ * A run that follows its orders: when its next check is due (a running run with working orders, nobody
+ * holding it), and when someone asked for its working orders to be canceled.
+ */
+const runFollowing = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE trade_runs ADD COLUMN next_check_at TEXT`
+  yield* sql`ALTER TABLE trade_runs ADD COLUMN cancel_requested_at TEXT`
+})
+
 export const migrations = {
   "1_initial": initial,
   "2_indexes": indexes,
   "3_paper_broker": paperBroker,
   "4_run_documents": runDocuments,
-  "5_order_fillfactor": orderFillfactor
+  "5_order_fillfactor": orderFillfactor,
+  "6_run_following": runFollowing
 } as const
 
 export const MIGRATIONS_TABLE = "trade_execution_migrations"

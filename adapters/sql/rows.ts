@@ -118,6 +118,8 @@ export type RunRow = {
   readonly attempts: number
   readonly lease_owner: Nullable<string>
   readonly lease_expires_at: Nullable<string>
+  readonly next_check_at: Nullable<string>
+  readonly cancel_requested_at: Nullable<string>
   readonly created_at: string
   readonly updated_at: string
   readonly started_at: Nullable<string>
@@ -135,6 +137,8 @@ export const summaryFromRow = (row: Omit<RunRow, "params" | "recorded" | "risk">
   ...(row.lease_owner === null || row.lease_expires_at === null
     ? {}
     : { lease: { owner: row.lease_owner, expiresAt: row.lease_expires_at } }),
+  ...(row.next_check_at === null || row.next_check_at === undefined ? {} : { nextCheckAt: row.next_check_at }),
+  ...(row.cancel_requested_at === null || row.cancel_requested_at === undefined ? {} : { cancelRequestedAt: row.cancel_requested_at }),
   createdAt: row.created_at,
   updatedAt: row.updated_at,
   ...(row.started_at === null ? {} : { startedAt: row.started_at }),

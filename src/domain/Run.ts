@@ -5,7 +5,7 @@
 import { Schema } from "effect"
 import { RunId, SnapshotId, Symbol } from "./Ids.js"
 import { Position, Quote, Security } from "./Market.js"
-import { OrderType } from "./Order.js"
+import { OrderType, TimeInForce } from "./Order.js"
 import { RiskLimits, RiskPolicy, RiskVerdict } from "./Risk.js"
 import { Decimal, Instant, optional } from "./schema.js"
 
@@ -55,7 +55,14 @@ export const RunParams = Schema.Struct({
   positions: optional(Schema.Array(Position)),
   securities: optional(Schema.Array(Security)),
   risk: optional(RiskLimits),
-  riskPolicy: optional(RiskPolicy)
+  riskPolicy: optional(RiskPolicy),
+  /** How long the venue keeps the run's orders working. Default `DAY`. */
+  timeInForce: optional(TimeInForce),
+  /**
+   * How long after the run started its orders may work: past it, the next check cancels what still works
+   * (fills kept). Absent: no deadline (a DAY order still ends at the venue's close).
+   */
+  cancelAfter: optional(Schema.DurationFromMillis)
 })
 export type RunParams = typeof RunParams.Type
 
@@ -107,6 +114,10 @@ export const TradeRun = Schema.Struct({
   error: optional(Schema.String),
   attempts: Schema.Int,
   lease: optional(Lease),
+  /** A running run with working orders: when its next check is due. */
+  nextCheckAt: optional(Instant),
+  /** When someone asked for its working orders to be canceled (`TradeRunner.cancel`). */
+  cancelRequestedAt: optional(Instant),
   createdAt: Instant,
   updatedAt: Instant,
   startedAt: optional(Instant),

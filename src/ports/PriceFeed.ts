@@ -2,10 +2,16 @@
  * Where prices come from: the last price (with optional bid, ask, volume and time) of a set of symbols.
  * A symbol the feed does not know is simply absent from the answer.
  */
-import { Context, Effect, Layer, Ref } from "effect"
+import { Context, Effect, FiberRef, Layer, Ref } from "effect"
 import type { Symbol } from "../domain/Ids.js"
 import type { Quote } from "../domain/Market.js"
 import type { PriceFeedError } from "./errors.js"
+
+/**
+ * The quotes the run being executed recorded when it built its orders; the TradeRunner sets it around the
+ * sending and following of each run, for `PriceFeed.layerRecorded`.
+ */
+export const RecordedQuotes: FiberRef.FiberRef<ReadonlyArray<Quote>> = FiberRef.unsafeMake<ReadonlyArray<Quote>>([])
 
 export class PriceFeed extends Context.Tag("trade-execution/PriceFeed")<PriceFeed, {
   readonly quotes: (symbols: ReadonlyArray<Symbol>) => Effect.Effect<ReadonlyMap<Symbol, Quote>, PriceFeedError>
@@ -44,6 +50,20 @@ export class PriceFeed extends Context.Tag("trade-execution/PriceFeed")<PriceFee
           })
       }
     })
+
+  /** The run's own recorded quotes as the market: execute or follow a run on the prices it was built at. */
+  static readonly RecordedQuotes = RecordedQuotes
+
+  static readonly layerRecorded: Layer.Layer<PriceFeed> = Layer.succeed(
+    PriceFeed,
+    PriceFeed.of({
+      quotes: (symbols) =>
+        Effect.map(FiberRef.get(RecordedQuotes), (recorded) => {
+          const wanted = new Set(symbols)
+          return new Map(recorded.filter((q) => wanted.has(q.symbol)).map((q) => [q.symbol, q] as const))
+        })
+    })
+  )
 
   static readonly layerMemory = (quotes: Iterable<Quote> = []): Layer.Layer<PriceFeed> =>
     Layer.effect(PriceFeed, Effect.map(PriceFeed.makeMemory(quotes), ({ service }) => service))

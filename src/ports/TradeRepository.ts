@@ -76,12 +76,29 @@ export type Claim =
   | { readonly _tag: "Claimed"; readonly run: TradeRun }
   | { readonly _tag: "Held"; readonly run: TradeRun; readonly lease: Lease }
   | { readonly _tag: "Finished"; readonly run: TradeRun }
+  /** The run would start while another run holds the account: one account, one run trading at a time. */
+  | { readonly _tag: "AccountBusy"; readonly run: TradeRun; readonly workingRunId: RunId }
+
+/** A run a worker took: a queued one it started, or a running one it resumed (due, or its holder died). */
+export interface NextRun {
+  readonly run: TradeRun
+  readonly started: boolean
+  /** Who held a resumed run before (a holder that died), if anyone. */
+  readonly previousOwner?: string | undefined
+}
 
 export interface ClaimRequest {
   readonly owner: string
   readonly leaseMillis: number
-  /** True to start the run (`queued → running`); false to hold it as it is (a dry run). */
+  /** True to start the run (`queued → running`); false to hold it as it is (a dry run, a cancel). */
   readonly start: boolean
+  /**
+   * Start it only while no other run is `running`: one account, one run trading at a time, so that two runs
+   * never size from the same cash or buy one target twice (the runner always asks this).
+   */
+  readonly exclusive?: boolean
+  /** Also a finished run, to settle its orders with the venue (reconcile); its status is not changed. */
+  readonly settle?: boolean
 }
 
 /** A change to one order; `from` must be its current status. */
@@ -112,7 +129,14 @@ export interface RunUpdate {
   readonly status?: { readonly from: RunStatus; readonly to: RunStatus }
   readonly risk?: RiskVerdict
   readonly error?: string
+  /** When someone asked for the run's working orders to be canceled. */
+  readonly cancelRequestedAt?: string
 }
+
+/** A run is due for a check when it is running, nobody holds it (or its holder died) and its time has come. */
+export const isDue = (run: Pick<TradeRun, "status" | "lease" | "nextCheckAt">, now: string): boolean =>
+  run.status === "running" && (run.lease === undefined || run.lease.expiresAt <= now) &&
+  (run.nextCheckAt === undefined || run.nextCheckAt <= now || run.lease !== undefined)
 
 export interface RunFilter {
   readonly status?: RunStatus
@@ -130,11 +154,20 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
   readonly listRuns: (filter?: RunFilter) => Effect.Effect<ReadonlyArray<TradeRun>, RepositoryError>
   /** Atomically takes the run's lease (and starts it when asked); refused while another lease holds. */
   readonly claimRun: (id: RunId, request: ClaimRequest) => Effect.Effect<Claim, RunNotFound | RepositoryError>
-  /** The oldest queued run nobody holds, claimed and started; `undefined` when there is none. */
-  readonly claimNextQueued: (request: Omit<ClaimRequest, "start">) => Effect.Effect<TradeRun | undefined, RepositoryError>
+  /**
+   * The next run a worker should take, claimed: first a running run that is due (its holder died, or its
+   * working orders are due for a check), oldest first; else the oldest queued run nobody holds, started
+   * (with `exclusive`, only while no run is `running`). `undefined` when there is none.
+   */
+  readonly claimNext: (request: Omit<ClaimRequest, "start" | "settle">) => Effect.Effect<NextRun | undefined, RepositoryError>
+  /** The run that holds the account (the one `running`), if any. */
+  readonly accountHolder: Effect.Effect<RunId | undefined, RepositoryError>
   readonly renewLease: (holder: LeaseHolder, leaseMillis: number) => Effect.Effect<void, LeaseLost | RepositoryError>
-  /** Gives the lease up; a lease already lost is left to its new owner. */
-  readonly releaseLease: (holder: LeaseHolder) => Effect.Effect<void, RepositoryError>
+  /**
+   * Gives the lease up; a lease already lost is left to its new owner. `nextCheckAt`: when a run that still
+   * has working orders is due for its next check (absent: due at once).
+   */
+  readonly releaseLease: (holder: LeaseHolder, nextCheckAt?: string) => Effect.Effect<void, RepositoryError>
   /** Persists a run's orders (status NEW) with what they were built from, all or nothing. */
   readonly saveOrders: (
     holder: LeaseHolder,
@@ -205,12 +238,19 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
     const leaseUntil = (leaseMillis: number) =>
       Effect.map(nowIso, (now) => ({ now, expiresAt: new Date(Date.parse(now) + leaseMillis).toISOString() }))
 
+    const accountHolder = (except?: RunId) => {
+      for (const run of store.runs.values()) if (run.status === "running" && run.id !== except) return run.id
+      return undefined
+    }
+
     const claimNow = (run: TradeRun, request: ClaimRequest, now: string, expiresAt: string): Claim => {
-      if (RunState.isTerminal(run.status)) return { _tag: "Finished", run }
+      if (RunState.isTerminal(run.status) && request.settle !== true) return { _tag: "Finished", run }
       if (run.lease !== undefined && run.lease.owner !== request.owner && run.lease.expiresAt > now) {
         return { _tag: "Held", run, lease: run.lease }
       }
       const starting = request.start && run.status === "queued"
+      const working = starting && request.exclusive === true ? accountHolder(run.id) : undefined
+      if (working !== undefined) return { _tag: "AccountBusy", run, workingRunId: working }
       return {
         _tag: "Claimed",
         run: {
@@ -286,29 +326,38 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
           if (claim._tag === "Claimed") yield* setRun(claim.run)
           return claim
         })),
-      claimNextQueued: (request) =>
+      claimNext: (request) =>
         atomically(Effect.gen(function*() {
           const { now, expiresAt } = yield* leaseUntil(request.leaseMillis)
-          const next = [...store.runs.values()]
-            .filter((r) => r.status === "queued" && (r.lease === undefined || r.lease.expiresAt <= now))
-            .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1))[0]
+          const oldestFirst = (a: TradeRun, b: TradeRun) =>
+            a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1
+          const runs = [...store.runs.values()]
+          const next = runs.filter((r) => isDue(r, now)).sort(oldestFirst)[0] ??
+            (request.exclusive === true && accountHolder() !== undefined
+              ? undefined
+              : runs.filter((r) => r.status === "queued" && (r.lease === undefined || r.lease.expiresAt <= now)).sort(oldestFirst)[0])
           if (next === undefined) return undefined
           const claim = claimNow(next, { ...request, start: true }, now, expiresAt)
           if (claim._tag !== "Claimed") return undefined
-          return yield* setRun(claim.run)
+          return {
+            run: yield* setRun(claim.run),
+            started: next.status === "queued",
+            previousOwner: next.lease?.owner
+          } satisfies NextRun
         })),
+      accountHolder: Effect.sync(() => accountHolder()),
       renewLease: (holder, leaseMillis) =>
         atomically(Effect.gen(function*() {
           const run = yield* fenced(holder)
           const { now, expiresAt } = yield* leaseUntil(leaseMillis)
           yield* setRun({ ...run, lease: { owner: holder.owner, expiresAt }, updatedAt: now })
         })),
-      releaseLease: (holder) =>
+      releaseLease: (holder, nextCheckAt) =>
         atomically(Effect.gen(function*() {
           const run = store.runs.get(holder.runId)
           if (run?.lease?.owner !== holder.owner) return
-          const { lease: _, ...rest } = run
-          yield* setRun({ ...rest, updatedAt: yield* nowIso })
+          const { lease: _, nextCheckAt: _n, ...rest } = run
+          yield* setRun({ ...rest, ...(nextCheckAt === undefined ? {} : { nextCheckAt }), updatedAt: yield* nowIso })
         })),
       saveOrders: (holder, orders, recorded) =>
         atomically(Effect.gen(function*() {
@@ -391,6 +440,7 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
             ...(update.status === undefined ? {} : { status: update.status.to }),
             ...(update.risk === undefined ? {} : { risk: update.risk }),
             ...(update.error === undefined ? {} : { error: update.error }),
+            ...(update.cancelRequestedAt === undefined ? {} : { cancelRequestedAt: update.cancelRequestedAt }),
             ...(finished ? { finishedAt: now } : {}),
             updatedAt: now
           })

@@ -54,6 +54,20 @@ export class RunHeld extends Schema.TaggedError<RunHeld>()("RunHeld", {
   }
 }
 
+/**
+ * The run would start trading while another run on the same account still works (one account, one run
+ * trading at a time, so two runs never size from the same cash or buy one target twice). Nothing was sent.
+ */
+export class AccountBusy extends Schema.TaggedError<AccountBusy>()("AccountBusy", {
+  runId: Schema.String,
+  workingRunId: Schema.String
+}) {
+  override get message(): string {
+    return `trade run ${this.runId} cannot start: run ${this.workingRunId} is trading on the account; ` +
+      `it starts once that run is final (or cancel that run)`
+  }
+}
+
 /** This worker's lease on the run was taken over; it must stop writing. */
 export class LeaseLost extends Schema.TaggedError<LeaseLost>()("LeaseLost", {
   runId: Schema.String,

@@ -179,16 +179,17 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
       Effect.gen(function*() {
         const repo = yield* TradeRepository
         // drain what other tests left queued, so this test sees only its own runs
-        while ((yield* repo.claimNextQueued({ owner: "drain", ...lease })) !== undefined) { /* drained */ }
+        while ((yield* repo.claimNext({ owner: "drain", ...lease })) !== undefined) { /* drained */ }
         const older = yield* queued()
         yield* TestClock.adjust("1 second")
         const newer = yield* queued()
-        const first = yield* repo.claimNextQueued({ owner: "w1", ...lease })
-        expect(first?.id).toBe(older.id)
-        expect(first?.status).toBe("running")
-        const second = yield* repo.claimNextQueued({ owner: "w2", ...lease })
-        expect(second?.id).toBe(newer.id)
-        expect(yield* repo.claimNextQueued({ owner: "w3", ...lease })).toBeUndefined()
+        const first = yield* repo.claimNext({ owner: "w1", ...lease })
+        expect(first?.run.id).toBe(older.id)
+        expect(first?.run.status).toBe("running")
+        expect(first?.started).toBe(true)
+        const second = yield* repo.claimNext({ owner: "w2", ...lease })
+        expect(second?.run.id).toBe(newer.id)
+        expect(yield* repo.claimNext({ owner: "w3", ...lease })).toBeUndefined()
       }))
 
     it.effect("fences every write by the lease: a worker that lost it writes nothing", () =>

@@ -9,7 +9,8 @@ import * as RunState from "../../src/RunState.js"
 const pairs = <S extends string>(states: ReadonlyArray<S>) => states.flatMap((from) => states.map((to) => [from, to] as const))
 
 describe("TradeRun state machine", () => {
-  const legal = new Set(["queued→running", "queued→failed", "running→done", "running→failed", "running→blocked"])
+  // queued → done: a queued run canceled before it started
+  const legal = new Set(["queued→running", "queued→failed", "queued→done", "running→done", "running→failed", "running→blocked"])
   const all = pairs(RunStatus.literals)
 
   it.each(all.filter(([f, t]) => legal.has(`${f}→${t}`)))("allows %s → %s", (from, to) => {
