@@ -1,9 +1,9 @@
 /**
- * A worker: takes queued runs one at a time through `TradeRunner.executeNext` (the repository hands each
- * run to one worker only: `FOR UPDATE SKIP LOCKED` in PostgreSQL, compare-and-set in SQLite) and executes
- * them, until stopped.
- * Several workers on one database execute each run exactly once; a worker that dies leaves its run to
- * be resumed by whichever worker executes it after the lease expires.
+ * A worker: takes runs one at a time through `TradeRunner.executeNext` and executes them, until stopped.
+ * What it takes, in this order: a running run whose worker died (its lease expired), a running run whose
+ * working orders are due for a check, else the oldest queued run (while no other run trades on the account).
+ * The repository hands each run to one worker at a time (`FOR UPDATE SKIP LOCKED` in PostgreSQL, BEGIN
+ * IMMEDIATE in SQLite), so several workers on one database never hold one run at once.
  */
 import { Context, Duration, Effect, Layer } from "effect"
 import type { RunId } from "./domain/Ids.js"
@@ -21,11 +21,14 @@ export interface WorkerStep {
 }
 
 export class TradeWorker extends Context.Tag("trade-execution/TradeWorker")<TradeWorker, {
-  /** Claims and executes the next queued run; `undefined` when the queue is empty. */
+  /** Takes and executes (or checks) the next run; `undefined` when none is queued, orphaned or due. */
   readonly step: Effect.Effect<WorkerStep | undefined, RepositoryError>
-  /** Executes queued runs until none is left; returns what it executed. */
+  /**
+   * Takes runs until none is queued, orphaned or due now; returns what it did. A run whose orders still work
+   * is left `running` with its next check due later (a worker that keeps running takes it then).
+   */
   readonly drain: Effect.Effect<ReadonlyArray<WorkerStep>, RepositoryError>
-  /** Executes queued runs as they come, until interrupted. */
+  /** Takes runs as they come and as their checks fall due, until interrupted. */
   readonly run: Effect.Effect<never, RepositoryError>
 }>() {
   static readonly make = (options: TradeWorkerOptions = {}) =>

@@ -3,15 +3,15 @@
  * so bad input leaves no partial state behind; then it opens the database and runs the flow.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Config, Console, Effect, Either, Option, Schema } from "effect"
+import { Config, Console, Duration, Effect, Either, Option, Schema } from "effect"
 import * as BuildInput from "../../src/BuildInput.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import { InvalidInput } from "../../src/domain/errors.js"
 import type { RunId } from "../../src/domain/Ids.js"
-import type { Quote } from "../../src/domain/Market.js"
 import type { RiskLimits } from "../../src/domain/Risk.js"
 import type { RunParams } from "../../src/domain/Run.js"
 import { AuditLog } from "../../src/ports/AuditLog.js"
+import { AccountBusy } from "../../src/ports/errors.js"
 import { PriceFeed } from "../../src/ports/PriceFeed.js"
 import { TradeRepository } from "../../src/ports/TradeRepository.js"
 import { type RunOutcome, type RunReport, TradeRunner } from "../../src/TradeRunner.js"
@@ -20,16 +20,22 @@ import * as CsvPriceFeed from "../csv/CsvPriceFeed.js"
 import { readItems, readPositions, readPrices, readSecurities } from "../csv/readers.js"
 import { commissionFromName } from "../mock/MockExecutionProvider.js"
 import { DatabaseLive } from "../sql/layers.js"
-import { COMMAND_LINE, decimalFlag, nonNegative, positive, readRiskFile } from "./input.js"
+import { COMMAND_LINE, decimalFlag, durationFlag, nonNegative, positive, readRiskFile } from "./input.js"
 import * as Output from "./output.js"
-import { paperSeed, recordedFeed, runnerLayer, type Venue } from "./session.js"
+import { paperSeed, runnerLayer, type Venue } from "./session.js"
 
 /** A command that did its job but must end with this exit code (3 blocked, 4 failed, 1 not verified). */
 export class ExitWith extends Schema.TaggedError<ExitWith>()("ExitWith", { code: Schema.Number }) {}
 
-/** 0 done (or dry run completed), 3 blocked by risk, 4 failed. */
+/** 0 done (or dry run completed), 3 blocked by risk, 4 failed, 6 still running with orders working. */
 export const exitCodeOf = (outcome: RunOutcome): number =>
-  outcome.run.status === "blocked" ? 3 : outcome.run.status === "failed" ? 4 : 0
+  outcome.run.status === "blocked"
+    ? 3
+    : outcome.run.status === "failed"
+    ? 4
+    : outcome.run.status === "running" && !outcome.dryRun
+    ? 6
+    : 0
 
 const db = Options.text("db").pipe(
   Options.withDescription("SQLite file or postgres:// URL (default ./trade-exec.db, or env TRADE_EXEC_DB)"),
@@ -43,12 +49,35 @@ const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.optional, Options.withDescription(description))
 
 const venueOptions = {
+  provider: Options.choice("provider", ["paper", "lean"]).pipe(
+    Options.withDefault("paper" as const),
+    Options.withDescription(
+      "who carries the orders out: paper (the paper broker, its book in the database; default) or lean " +
+        "(a LEAN instance over its file-command bridge, configured by the TRADE_EXEC_LEAN_* environment variables)"
+    )
+  ),
   commission: Options.text("commission").pipe(
     Options.withDefault("none"),
     Options.withDescription("paper broker commission schedule: ib-fixed, ib-tiered or none")
   ),
   slippageBps: optionalText("slippage-bps", "paper broker slippage against the order, in basis points")
 }
+
+const wait = optionalText(
+  "wait",
+  "how long to follow orders that still work before returning with the run running, e.g. 30s, 15m, 6h (default 0s)"
+)
+
+/** What a person needs when a run returns with orders still working: how many, and the commands that follow. */
+const sayWorking = (outcome: RunOutcome, db: string, provider: string) =>
+  outcome.run.status !== "running" || outcome.dryRun
+    ? Effect.void
+    : Console.error(
+      `trade-exec: run ${outcome.run.id} is running: ${outcome.working} order${outcome.working === 1 ? "" : "s"} still ` +
+        `work at the venue. Follow them with: trade-exec execute ${outcome.run.id}${Output.providerArgument(provider)}` +
+        `${Output.dbArgument(db)} [--wait 15m]; cancel them with: trade-exec cancel ${outcome.run.id}` +
+        `${Output.providerArgument(provider)}${Output.dbArgument(db)}`
+    )
 
 const print = (report: RunReport, asJson: boolean, dryRun = false) =>
   Console.log(asJson ? JSON.stringify(Output.runDocument(report, dryRun), null, 2) : Output.renderRun(report, dryRun))
@@ -83,10 +112,16 @@ const interrupted = (runId: RunId, db: string, pricesFile: Option.Option<string>
  * what was sent stays sent, the lease is given back, and the next execute settles it with the broker
  * before sending the rest.
  */
-const executeAndReport = (runId: RunId, dryRun: boolean, db: string, pricesFile: Option.Option<string>) =>
+const executeAndReport = (
+  runId: RunId,
+  dryRun: boolean,
+  db: string,
+  pricesFile: Option.Option<string>,
+  wait: Duration.Duration
+) =>
   Effect.gen(function*() {
     const runner = yield* TradeRunner
-    const outcome = yield* runner.execute(runId, { dryRun })
+    const outcome = yield* runner.execute(runId, { dryRun, wait })
     return { outcome, report: yield* runner.report(runId) }
   }).pipe(Effect.onInterrupt(() => interrupted(runId, db, pricesFile)))
 
@@ -102,7 +137,10 @@ const optionalDecimal = (flag: string, raw: Option.Option<string>, check?: (d: D
     onSome: (text) => decimalFlag(flag, text, check)
   })
 
-const venueFrom = (options: { readonly commission: string; readonly slippageBps: Option.Option<string> }, seed: Dec.Decimal) =>
+const venueFrom = (
+  options: { readonly provider: "paper" | "lean"; readonly commission: string; readonly slippageBps: Option.Option<string> },
+  seed: Dec.Decimal
+) =>
   Effect.gen(function*() {
     const slippageBps = yield* optionalDecimal("slippage-bps", options.slippageBps, nonNegative)
     const commission = commissionFromName(options.commission)
@@ -110,6 +148,7 @@ const venueFrom = (options: { readonly commission: string; readonly slippageBps:
       return yield* new InvalidInput({ source: COMMAND_LINE, field: "--commission", value: options.commission, reason: "must be ib-fixed, ib-tiered or none" })
     }
     return {
+      provider: options.provider,
       commission,
       slippageBps,
       seedCash: yield* paperSeed(seed)
@@ -142,6 +181,15 @@ const runCommand = Command.make(
     maxSectorWeight: optionalText("max-sector-weight", "largest post-trade sector value / portfolio value"),
     maxGrossExposure: optionalText("max-gross-exposure", "largest post-trade gross exposure / portfolio value"),
     longOnly: Options.boolean("long-only").pipe(Options.withDescription("no post-trade short positions")),
+    timeInForce: Options.choice("time-in-force", ["day", "gtc"]).pipe(
+      Options.withDefault("day" as const),
+      Options.withDescription("how long the venue keeps the orders working: day (until the session closes; default) or gtc")
+    ),
+    cancelAfter: optionalText(
+      "cancel-after",
+      "deadline after the run starts, e.g. 90s, 15m, 6h: the first check past it cancels what still works (fills kept)"
+    ),
+    wait,
     ...venueOptions,
     db,
     dryRun,
@@ -175,6 +223,8 @@ const runCommand = Command.make(
         return yield* new InvalidInput({ source: COMMAND_LINE, field: "--model-version", value: modelVersion, reason: "is empty" })
       }
       const venue = yield* venueFrom(flags, portfolioValue)
+      const waitFor = yield* durationFlag("wait", flags.wait)
+      const cancelAfter = Option.isSome(flags.cancelAfter) ? yield* durationFlag("cancel-after", flags.cancelAfter) : undefined
 
       const items = yield* readItems(flags.items)
       if (items.length === 0) {
@@ -202,7 +252,9 @@ const runCommand = Command.make(
         ...(positions === undefined ? {} : { positions }),
         ...(securities === undefined ? {} : { securities }),
         risk: limits,
-        ...(riskFile?.policy === undefined ? {} : { riskPolicy: riskFile.policy })
+        ...(riskFile?.policy === undefined ? {} : { riskPolicy: riskFile.policy }),
+        timeInForce: flags.timeInForce === "gtc" ? "GTC" : "DAY",
+        ...(cancelAfter === undefined ? {} : { cancelAfter })
       }
 
       // The whole build, checked before anything is written (the paper account's positions, when used,
@@ -227,30 +279,38 @@ const runCommand = Command.make(
       const { outcome, report } = yield* Effect.gen(function*() {
         const repo = yield* TradeRepository
         const run = yield* repo.withTransaction(Effect.gen(function*() {
+          // One account, one run trading: refused before anything is written while another run works.
+          const working = flags.dryRun ? undefined : yield* repo.accountHolder
+          if (working !== undefined) return yield* new AccountBusy({ runId: "(new run)", workingRunId: working })
           const snapshot = yield* repo.createSnapshot({ items, source: flags.items })
           return yield* repo.createRun({ snapshotId: snapshot.id, mode: "paper", params })
         })).pipe(
           // A large snapshot is written in steps that give Ctrl-C its turn; the transaction is then undone.
           Effect.onInterrupt(() => sayInterrupted("before the run was created; nothing was written"))
         )
-        return yield* executeAndReport(run.id, flags.dryRun, flags.db, Option.some(flags.prices)).pipe(
+        return yield* executeAndReport(run.id, flags.dryRun, flags.db, Option.some(flags.prices), waitFor).pipe(
           Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices)))
         )
       }).pipe(Effect.provide(DatabaseLive(flags.db)))
       yield* print(report, flags.json, outcome.dryRun)
+      yield* sayWorking(outcome, flags.db, flags.provider)
       yield* endWith(outcome)
     })
 ).pipe(Command.withDescription("freeze a decision from CSV files, create a run and execute it"))
 
-/** The feed for a run executed later: a prices file if given, else the prices the run recorded. */
-const feedFor = (pricesFile: Option.Option<string>, recorded: ReadonlyArray<Quote>) =>
-  Option.match(pricesFile, { onNone: () => recordedFeed(recorded), onSome: CsvPriceFeed.layer })
+/**
+ * The feed for a run executed later: a prices file if given, else the prices each run recorded when it built
+ * its orders (a run that has not built them needs the file).
+ */
+const feedFor = (pricesFile: Option.Option<string>) =>
+  Option.match(pricesFile, { onNone: () => PriceFeed.layerRecorded, onSome: CsvPriceFeed.layer })
 
 const executeCommand = Command.make(
   "execute",
   {
     runId,
     prices: optionalText("prices", "prices CSV (default: the prices the run recorded)"),
+    wait,
     ...venueOptions,
     db,
     dryRun,
@@ -259,16 +319,63 @@ const executeCommand = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const venue = yield* venueFrom(flags, Dec.ZERO)
+      const waitFor = yield* durationFlag("wait", flags.wait)
       const { outcome, report } = yield* Effect.gen(function*() {
-        const run = yield* (yield* TradeRepository).getRun(flags.runId as RunId)
-        return yield* executeAndReport(run.id, flags.dryRun, flags.db, flags.prices).pipe(
-          Effect.provide(runnerLayer(venue, feedFor(flags.prices, run.recorded?.prices ?? [])))
+        const run = yield* (yield* TradeRepository).summarize(flags.runId as RunId)
+        return yield* executeAndReport(run.run.id, flags.dryRun, flags.db, flags.prices, waitFor).pipe(
+          Effect.provide(runnerLayer(venue, feedFor(flags.prices)))
         )
       }).pipe(Effect.provide(DatabaseLive(flags.db)))
       yield* print(report, flags.json, outcome.dryRun)
+      yield* sayWorking(outcome, flags.db, flags.provider)
       yield* endWith(outcome)
     })
-).pipe(Command.withDescription("execute a queued run (again): finished runs are reported as they are"))
+).pipe(Command.withDescription(
+  "execute a queued run, resume an interrupted one, or check a running run's working orders (again); finished runs are reported as they are"
+))
+
+const cancelCommand = Command.make(
+  "cancel",
+  { runId, prices: optionalText("prices", "prices CSV for the paper broker (default: the prices the run recorded)"), ...venueOptions, db, json },
+  (flags) =>
+    Effect.gen(function*() {
+      const venue = yield* venueFrom(flags, Dec.ZERO)
+      const report = yield* Effect.gen(function*() {
+        const runner = yield* TradeRunner
+        yield* runner.cancel(flags.runId as RunId)
+        return yield* runner.report(flags.runId as RunId)
+      }).pipe(Effect.provide(runnerLayer(venue, feedFor(flags.prices))), Effect.provide(DatabaseLive(flags.db)))
+      yield* print(report, flags.json)
+      if (report.run.status === "running") {
+        yield* Console.error(`trade-exec: the venue has not confirmed every cancel yet; run ${report.run.id} ends at its next check: trade-exec execute ${report.run.id}${Output.dbArgument(flags.db)}`)
+      }
+    })
+).pipe(Command.withDescription(
+  "cancel a run: a queued run ends with nothing sent; a running run's working orders are canceled at the venue (fills kept); a finished run is reported unchanged"
+))
+
+const reconcileCommand = Command.make(
+  "reconcile",
+  {
+    runId: Args.text({ name: "RUN_ID" }).pipe(Args.optional),
+    prices: optionalText("prices", "prices CSV for the paper broker (default: the prices each run recorded)"),
+    ...venueOptions,
+    db,
+    json
+  },
+  (flags) =>
+    Effect.gen(function*() {
+      const venue = yield* venueFrom(flags, Dec.ZERO)
+      const result = yield* Effect.flatMap(TradeRunner, (runner) => runner.reconcile(Option.getOrUndefined(flags.runId) as RunId | undefined)).pipe(
+        Effect.provide(runnerLayer(venue, feedFor(flags.prices))),
+        Effect.provide(DatabaseLive(flags.db))
+      )
+      yield* Console.log(flags.json ? JSON.stringify(Output.reconcileDocument(result), null, 2) : Output.renderReconcile(result))
+      if (result.breaks.length > 0) yield* new ExitWith({ code: 7 })
+    })
+).pipe(Command.withDescription(
+  "settle every order in flight (of RUN_ID, or of all runs, failed ones included) with the venue, then compare positions with the venue: exit 7 on a break"
+))
 
 const showCommand = Command.make("show", { runId, db, json }, (flags) =>
   Effect.gen(function*() {
@@ -321,8 +428,8 @@ const workerCommand = Command.make(
   "worker",
   {
     db,
-    prices: optionalText("prices", "prices CSV for runs that have not built their orders (default: snapshot prices)"),
-    drain: Options.boolean("drain").pipe(Options.withDescription("stop when the queue is empty")),
+    prices: optionalText("prices", "prices CSV (default: the prices each run recorded when it built its orders)"),
+    drain: Options.boolean("drain").pipe(Options.withDescription("stop when no run is queued, orphaned or due for a check")),
     ...venueOptions,
     json
   },
@@ -331,16 +438,28 @@ const workerCommand = Command.make(
       const venue = yield* venueFrom(flags, Dec.ZERO)
       const steps = yield* Effect.flatMap(TradeWorker, (worker) => (flags.drain ? worker.drain : worker.run)).pipe(
         Effect.provide(TradeWorker.layer()),
-        Effect.provide(runnerLayer(venue, feedFor(flags.prices, []))),
+        Effect.provide(runnerLayer(venue, feedFor(flags.prices))),
         Effect.provide(DatabaseLive(flags.db))
       )
       yield* Console.log(
         flags.json ? JSON.stringify({ executed: steps }, null, 2) : steps.map((s) => `${s.runId}  ${s.status}`).join("\n") || "queue empty"
       )
     })
-).pipe(Command.withDescription("execute queued runs as they come (several workers may share one database)"))
+).pipe(Command.withDescription(
+  "execute queued runs as they come, follow running runs' working orders when due, and resume runs whose worker died (several workers may share one database)"
+))
 
 export const root = Command.make("trade-exec").pipe(
   Command.withDescription("frozen decisions → orders → pre-trade risk → paper execution, exact and idempotent"),
-  Command.withSubcommands([runCommand, executeCommand, showCommand, runsCommand, auditCommand, replayCommand, workerCommand])
+  Command.withSubcommands([
+    runCommand,
+    executeCommand,
+    cancelCommand,
+    reconcileCommand,
+    showCommand,
+    runsCommand,
+    auditCommand,
+    replayCommand,
+    workerCommand
+  ])
 )

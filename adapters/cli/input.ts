@@ -2,7 +2,7 @@
  * Reading what the command line hands over: decimal flags (exactly, never through a double) and the
  * `--risk` JSON file, with errors that name the flag or the file and the field.
  */
-import { Effect, Either, ParseResult, Schema } from "effect"
+import { Duration, Effect, Either, Option, ParseResult, Schema } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
 import { InvalidInput } from "../../src/domain/errors.js"
 import { RiskLimits, RiskPolicy } from "../../src/domain/Risk.js"
@@ -16,6 +16,27 @@ export const decimalFlag = (flag: string, raw: string, check?: (d: Dec.Decimal) 
     const problem = check?.(value)
     return problem === undefined ? Either.right(value) : Either.left(problem)
   }).pipe(Either.mapLeft((reason) => new InvalidInput({ source: COMMAND_LINE, field: `--${flag}`, value: raw, reason })))
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/**
+ * A duration flag: a whole number and a unit (`ms`, `s`, `m`, `h`, `d`), e.g. `90s`, `15m`, `6h`; at most
+ * 366 days. Absent: zero.
+ */
+export const durationFlag = (flag: string, raw: Option.Option<string>) => {
+  if (Option.isNone(raw)) return Either.right(Duration.zero)
+  const text = raw.value.trim()
+  const match = /^(\d{1,12})(ms|s|m|h|d)$/.exec(text)
+  const millis = match === null ? Number.NaN : Number(match[1]) * DURATION_UNITS[match[2]!]!
+  return Number.isFinite(millis) && millis <= 366 * DURATION_UNITS.d!
+    ? Either.right(Duration.millis(millis))
+    : Either.left(new InvalidInput({
+      source: COMMAND_LINE,
+      field: `--${flag}`,
+      value: raw.value,
+      reason: "must be a whole number with a unit ms, s, m, h or d (e.g. 90s, 15m, 6h), at most 366d"
+    }))
+}
 
 export const positive = (d: Dec.Decimal) => (Dec.isPositive(d) ? undefined : "must be greater than zero")
 export const nonNegative = (d: Dec.Decimal) => (Dec.isNegative(d) ? "must not be negative" : undefined)

@@ -1,7 +1,8 @@
 /**
  * The `trade-exec` process: runs a command and turns its outcome into an exit code — 0 done (or dry run
- * completed), 3 blocked by risk, 4 run failed, 2 bad usage or invalid input (the message on stderr names
- * the file, row and column), 5 run held by another process, 1 anything unexpected; 130 after Ctrl-C
+ * completed), 3 blocked by risk, 4 run failed, 6 run still running with orders working, 7 reconcile found a
+ * break, 2 bad usage or invalid input (the message on stderr names the file, row and column) or a run refused
+ * while another trades on the account, 5 run held by another process, 1 anything unexpected; 130 after Ctrl-C
  * (SIGINT) and 143 after SIGTERM, which stop a run at its next step and leave it for `execute` to resume.
  */
 import { Command, ValidationError } from "@effect/cli"
@@ -33,6 +34,8 @@ const classify = (error: unknown): { readonly code: number; readonly message?: s
     case "RunNotFound":
     case "SnapshotNotFound":
       return { code: 2, message: String(tagged.message ?? error) }
+    case "AccountBusy":
+      return { code: 2, message: String(tagged.message) }
     case "RunHeld":
       return { code: 5, message: `${tagged.message}; the run has not failed — execute it again once the lease is released` }
     case "RepositoryError":

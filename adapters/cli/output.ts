@@ -8,7 +8,7 @@ import type { TradeOrder } from "../../src/domain/Order.js"
 import { RunParams } from "../../src/domain/Run.js"
 import type { AuditEvent, AuditVerification } from "../../src/ports/AuditLog.js"
 import type { ReplayReport } from "../../src/Replay.js"
-import type { RunReport } from "../../src/TradeRunner.js"
+import type { ReconcileReport, RunReport } from "../../src/TradeRunner.js"
 
 const text = (d: Dec.Decimal | undefined): string | null => (d === undefined ? null : Dec.toString(d))
 
@@ -184,6 +184,32 @@ const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? tex
 export const pricesArgument = (file: string): string => ` --prices ${shellWord(file)}`
 
 /** `--db` as the user would type it again: quoted for a shell, a URL's password left out. */
+/** `--provider lean` when the command was given it (paper is the default). */
+export const providerArgument = (provider: string): string => (provider === "paper" ? "" : ` --provider ${provider}`)
+
+/** The JSON document of `trade-exec reconcile`. */
+export const reconcileDocument = (report: ReconcileReport) => ({
+  provider: report.provider,
+  runs: report.runs,
+  breaks: report.breaks.map((b) => ({ symbol: b.symbol, ours: Dec.toString(b.ours), venue: Dec.toString(b.venue) }))
+})
+
+/** `trade-exec reconcile` for people: what was settled, then every break or that there is none. */
+export const renderReconcile = (report: ReconcileReport): string => {
+  const lines = report.runs.map((r) =>
+    `${r.runId}  ${r.status}  ${r.changed} order${r.changed === 1 ? "" : "s"} settled, ${r.working} still working` +
+    (r.heldBy === undefined ? "" : ` (held by ${r.heldBy}: not settled now)`)
+  )
+  if (report.runs.length === 0) lines.push("no order in flight")
+  if (report.breaks.length === 0) {
+    lines.push(`positions agree with the ${report.provider} venue`)
+  } else {
+    lines.push(`${report.breaks.length} break${report.breaks.length === 1 ? "" : "s"} against the ${report.provider} venue:`)
+    lines.push(table(["symbol", "ours", "venue"], report.breaks.map((b) => [b.symbol, Dec.toString(b.ours), Dec.toString(b.venue)]), [false, true, true]))
+  }
+  return lines.join("\n")
+}
+
 export const dbArgument = (db: string): string => {
   if (db === "trade-exec.db") return ""
   let shown = db

@@ -2,9 +2,10 @@
  * The layers a command runs on, over the database named by `--db`: the paper broker with its book in that
  * database, a price feed, and the TradeRunner (lease length from `TRADE_EXEC_LEASE_SECONDS`).
  */
-import { Config, Effect, Layer, Option } from "effect"
+import type { SqlClient } from "@effect/sql/SqlClient"
+import { Config, type ConfigError, Effect, Layer, Option } from "effect"
+import type { ExecutionError } from "../../src/ports/errors.js"
 import * as Dec from "../../src/domain/Decimal.js"
-import type { Quote } from "../../src/domain/Market.js"
 import { ExecutionProvider } from "../../src/ports/ExecutionProvider.js"
 import { PriceFeed } from "../../src/ports/PriceFeed.js"
 import { type RunProgress, TradeRunner } from "../../src/TradeRunner.js"
@@ -12,8 +13,12 @@ import type * as Commission from "../mock/Commission.js"
 import type { MockConfig } from "../mock/MockExecutionProvider.js"
 import type { InvalidInput } from "../../src/domain/errors.js"
 import * as SqlPaperBook from "../sql/SqlPaperBook.js"
+import * as Lean from "../lean/LeanExecutionProvider.js"
+import { NodeContext } from "@effect/platform-node"
 
 export interface Venue {
+  /** `paper`: the paper broker, its book in the database; `lean`: LEAN, configured from the environment. */
+  readonly provider: "paper" | "lean"
   readonly commission: Commission.Commission
   readonly slippageBps: Dec.Decimal | undefined
   /** Cash of a paper account opened for the first time. */
@@ -45,8 +50,10 @@ export const terminalProgress = (progress: RunProgress): Effect.Effect<void> =>
  * commands that only read, an in-memory venue that never writes.
  */
 export const runnerLayer = <R>(venue: Venue | undefined, feed: Layer.Layer<PriceFeed, InvalidInput, R>) => {
-  const broker = venue === undefined
+  const broker: Layer.Layer<ExecutionProvider, InvalidInput | ConfigError.ConfigError | ExecutionError, SqlClient | R> = venue === undefined
     ? ExecutionProvider.layerMemory()
+    : venue.provider === "lean"
+    ? Lean.layerConfig.pipe(Layer.provide(NodeContext.layer))
     : SqlPaperBook.layer({
       cash: venue.seedCash,
       commission: venue.commission,
@@ -54,6 +61,3 @@ export const runnerLayer = <R>(venue: Venue | undefined, feed: Layer.Layer<Price
     } satisfies MockConfig).pipe(Layer.provide(feed))
   return TradeRunner.layerConfig({ onProgress: terminalProgress }).pipe(Layer.provideMerge(Layer.merge(broker, feed)))
 }
-
-/** A feed over the prices a run recorded when it built its orders. */
-export const recordedFeed = (quotes: ReadonlyArray<Quote>) => PriceFeed.layerMemory(quotes)
