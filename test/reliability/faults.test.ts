@@ -159,7 +159,7 @@ describePg("a PostgreSQL connection dropped mid-run", () => {
     // The process stopped on a typed error (the storage's, or a lease it could not renew) and the run
     // resumes to its end; or the pool reconnected and the run completed; or the paper broker, whose book
     // is in the same database, failed a request, which ends the run `failed` with the broker's error
-    // (DESIGN.md §6: any failure but a missing price), recorded, and a resume leaves it so.
+    // (any failure but a missing price), recorded, and a resume leaves it so.
     const outcome = String(result.output?.error ?? result.output?.status)
     expect(["RepositoryError", "ExecutionError", "LeaseLost", "done", "failed"], JSON.stringify(result.output) + result.stderr).toContain(outcome)
     const settled = await runtime.runPromise(resume(run.id))

@@ -4,7 +4,7 @@
  * Targets + current positions + prices → orders. Pure and deterministic: the same input gives the same
  * output, byte for byte.
  *
- * The rules (DESIGN.md §4):
+ * The rules (docs/ARCHITECTURE.md and the README, "Order building rules"):
  * - `target = round_toward_zero(weight × portfolio_value × (1 − cash_buffer) / (price × lot)) × lot`, signed,
  *   computed exactly: decimal inputs as written, one integer division, no floating point.
  * - `order = target − current`, and an order is whole lots: a trade that adds exposure rounds down (never past
