@@ -243,8 +243,11 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
 
   static readonly layer = (options: TradeRunnerOptions = {}) => Layer.effect(TradeRunner, TradeRunner.make(options))
 
-  /** Options from the environment: `TRADE_EXEC_LEASE_SECONDS`, `TRADE_EXEC_WORKER_ID`. */
-  static readonly layerConfig = (options: Omit<TradeRunnerOptions, "leaseSeconds" | "workerId"> = {}) =>
+  /**
+   * Options from the environment: `TRADE_EXEC_LEASE_SECONDS`, `TRADE_EXEC_WORKER_ID`, and
+   * `TRADE_EXEC_CHECK_SECONDS` (between two checks of a run's working orders, default 2).
+   */
+  static readonly layerConfig = (options: Omit<TradeRunnerOptions, "leaseSeconds" | "workerId" | "followInterval"> = {}) =>
     Layer.effect(
       TradeRunner,
       Effect.gen(function*() {
@@ -253,7 +256,19 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           Config.withDefault(30)
         )
         const workerId = yield* Config.option(Config.nonEmptyString("TRADE_EXEC_WORKER_ID"))
-        return yield* TradeRunner.make({ ...options, leaseSeconds, ...Option.match(workerId, { onNone: () => ({}), onSome: (id) => ({ workerId: id }) }) })
+        const checkSeconds = yield* Config.number("TRADE_EXEC_CHECK_SECONDS").pipe(
+          Config.validate({
+            message: "TRADE_EXEC_CHECK_SECONDS must be a number of seconds greater than 0 and at most 3600",
+            validation: (n) => n > 0 && n <= 3600
+          }),
+          Config.withDefault(2)
+        )
+        return yield* TradeRunner.make({
+          ...options,
+          leaseSeconds,
+          followInterval: Duration.millis(Math.round(checkSeconds * 1000)),
+          ...Option.match(workerId, { onNone: () => ({}), onSome: (id) => ({ workerId: id }) })
+        })
       })
     )
 }
