@@ -38,10 +38,11 @@ const evaluate = (run: TradeRun, snapshot: DecisionSnapshot, orders: ReadonlyArr
 }
 
 /**
- * The quotes the orders would be sent at: the feed's now, else (a symbol it no longer prices) the one
- * recorded at build; and how many of them moved since the build.
+ * The market the orders would be sent into: the feed's quotes now, else (a symbol it no longer prices) the
+ * one recorded at build; how many moved since the build; and the orders valued at those prices, which is
+ * what the verdict must judge (an order bought at 20 is not the order that was judged at 10).
  */
-const currentQuotes = (flow: Flow, recorded: ReadonlyArray<Quote>, orders: ReadonlyArray<TradeOrder>) =>
+const currentMarket = (flow: Flow, recorded: ReadonlyArray<Quote>, orders: ReadonlyArray<TradeOrder>) =>
   Effect.gen(function*() {
     const now = yield* flow.feed.quotes(orders.map((o) => o.symbol))
     let moved = 0
@@ -51,7 +52,12 @@ const currentQuotes = (flow: Flow, recorded: ReadonlyArray<Quote>, orders: Reado
       if (!Dec.eq(current.price, q.price) || current.time !== q.time) moved++
       return current
     })
-    return { quotes, moved }
+    if (moved === 0) return { quotes, moved, orders }
+    const repriced = orders.map((o) => {
+      const price = now.get(o.symbol)?.price
+      return price === undefined || Dec.eq(price, o.referencePrice) ? o : { ...o, referencePrice: price }
+    })
+    return { quotes, moved, orders: repriced }
   })
 
 export type Judged =
@@ -77,8 +83,8 @@ export const judge = Effect.fn("TradeRunner.judge")(function*(
     verdict = run.risk
   } else {
     const recorded = run.recorded!.prices
-    const market = dryRun ? { quotes: recorded, moved: 0 } : yield* currentQuotes(flow, recorded, orders)
-    verdict = evaluate(run, snapshot, orders, market.quotes, Date.parse(yield* nowIso))
+    const market = dryRun ? { quotes: recorded, moved: 0, orders } : yield* currentMarket(flow, recorded, orders)
+    verdict = evaluate(run, snapshot, market.orders, market.quotes, Date.parse(yield* nowIso))
     yield* commit(flow, flow.repo.updateRun(holder, { risk: verdict }), [{
       type: "trade_run.risk",
       runId: run.id,

@@ -306,3 +306,36 @@ describe("TradeRunner.reconcile", () => {
       expect(report.breaks.map((b) => [b.symbol, Dec.toString(b.ours), Dec.toString(b.venue)])).toEqual([["AAA", "30", "25"]])
     }))
 })
+
+describe("risk is judged on the prices the orders are sent at", () => {
+  it.effect("judges again at execute when the market moved since the dry run, and blocks what no longer passes", () =>
+    Effect.gen(function*() {
+      const world = yield* makeWorld({ quotes: [quote("AAA", 10)], mock: { cash: 1000 } })
+      const run = yield* world.queueRun([item("AAA", "0.9")], {
+        portfolioValue: d(1000),
+        cash: d(1000),
+        risk: { cashSufficiency: true }
+      })
+      expect((yield* world.runner.execute(run.id, { dryRun: true })).run.status).toBe("queued")
+      expect((yield* world.runner.report(run.id)).risk?.passed).toBe(true)
+
+      yield* world.feed.set([quote("AAA", 20)])
+      const report = yield* world.execute(run.id)
+      expect(report.run.status).toBe("blocked")
+      expect(report.risk?.reasons).toEqual(["cash_sufficiency"])
+      expect(report.orders.map(state)).toEqual(["AAA CANCELED 0 run_blocked"])
+      expect((yield* world.venue.orders).size).toBe(0)
+      const verdicts = world.audit.events.filter((e) => e.type === "trade_run.risk").map((e) => e.payload as any)
+      expect(verdicts.map((v) => [v.dryRun, v.prices, v.passed])).toEqual([[true, "as built", true], [false, "moved since built", false]])
+    }))
+
+  it.effect("keeps the verdict of orders already sent", () =>
+    Effect.gen(function*() {
+      const { world } = yield* following()
+      const run = yield* world.queueRun([item("AAA", "0.9")], { portfolioValue: d(1000), cash: d(1000), risk: { cashSufficiency: true } })
+      expect((yield* world.runner.execute(run.id)).run.status).toBe("running")
+      yield* world.feed.set([quote("AAA", 20)])
+      expect((yield* world.runner.execute(run.id)).run.status).toBe("running")
+      expect(world.audit.events.filter((e) => e.type === "trade_run.risk")).toHaveLength(1)
+    }))
+})

@@ -3,11 +3,12 @@
  * the test process over the same database (with the paper broker's book in it) to resume and inspect.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { Effect, Layer, ManagedRuntime, Schedule } from "effect"
+import { type Duration, Effect, Layer, ManagedRuntime, Schedule } from "effect"
 import { DatabaseLive, SqliteLive } from "../../adapters/sql/layers.js"
 import * as SqlPaperBook from "../../adapters/sql/SqlPaperBook.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { RunId } from "../../src/domain/Ids.js"
+import type { Quote } from "../../src/domain/Market.js"
 import { AuditLog } from "../../src/ports/AuditLog.js"
 import { ExecutionProvider } from "../../src/ports/ExecutionProvider.js"
 import { PriceFeed } from "../../src/ports/PriceFeed.js"
@@ -17,30 +18,47 @@ import { item } from "./world.js"
 
 export const symbols = (n: number) => Array.from({ length: n }, (_, i) => `S${String(i).padStart(4, "0")}`)
 
-export const openDatabase = (db: string, workerId = "inspector", options: { readonly readonly?: boolean } = {}) => {
+/** The snapshot price of the i-th symbol of `queueRun`, times `factor` (a market that moved). */
+export const priceOf = (i: number, factor: Dec.DecimalInput = 1) => Dec.mul(Dec.unsafe(`${10 + (i % 90)}.25`), Dec.unsafe(factor))
+
+export const openDatabase = (
+  db: string,
+  workerId = "inspector",
+  options: { readonly readonly?: boolean; readonly market?: ReadonlyArray<Quote> } = {}
+) => {
   const storage = options.readonly === true ? SqliteLive({ filename: db, readonly: true }) : DatabaseLive(db)
+  const market = PriceFeed.layerMemory(options.market ?? [])
   const broker = SqlPaperBook.layer({ cash: 1_000_000_000 }).pipe(
-    Layer.provide(PriceFeed.layerMemory([])),
+    Layer.provide(market),
     Layer.provide(storage)
   )
   const layer = TradeRunner.layer({ workerId, leaseSeconds: 1, settleSchedule: Schedule.recurs(0) }).pipe(
-    Layer.provideMerge(Layer.mergeAll(storage, broker, PriceFeed.layerMemory([])))
+    Layer.provideMerge(Layer.mergeAll(storage, broker, market))
   )
   return ManagedRuntime.make(layer)
 }
 
 export type Runtime = ReturnType<typeof openDatabase>
 
-/** A queued run that buys n names (one order each), sized from explicit params. */
-export const queueRun = (n: number) =>
+/**
+ * A queued run that buys n names (one order each), sized from explicit params. `resting`: limit orders 50 bps
+ * under the snapshot's price, which the paper broker keeps working until the market comes down to them.
+ */
+export const queueRun = (n: number, options: { readonly resting?: boolean; readonly cancelAfter?: Duration.Duration } = {}) =>
   Effect.gen(function*() {
     const repo = yield* TradeRepository
     const snapshot = yield* repo.createSnapshot({
-      items: symbols(n).map((s, i) => item(s, Dec.unsafe(`${1 / (n + 1)}`), { price: Dec.unsafe(`${10 + (i % 90)}.25`) }))
+      items: symbols(n).map((s, i) => item(s, Dec.unsafe(`${1 / (n + 1)}`), { price: priceOf(i) }))
     })
     return yield* repo.createRun({
       snapshotId: snapshot.id,
-      params: { portfolioValue: Dec.unsafe(100_000_000), cash: Dec.unsafe(100_000_000), positions: [] }
+      params: {
+        portfolioValue: Dec.unsafe(100_000_000),
+        cash: Dec.unsafe(100_000_000),
+        positions: [],
+        ...(options.resting === true ? { orderType: "LMT", limitOffsetBps: Dec.unsafe(-50) } as const : {}),
+        ...(options.cancelAfter === undefined ? {} : { cancelAfter: options.cancelAfter })
+      }
     })
   })
 
