@@ -5,7 +5,7 @@
  * every fill once, each order's filled quantity the sum of its fills, the run finished once, the audit chain
  * intact and the replay matching.
  */
-import { afterAll, describe, expect, it } from "@effect/vitest"
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Schedule } from "effect"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -13,6 +13,7 @@ import { join } from "node:path"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { RunId, Symbol } from "../../src/domain/Ids.js"
 import { TradeRunner } from "../../src/TradeRunner.js"
+import { build, cli } from "../support/cli.js"
 import { spawnTrade } from "../support/processes.js"
 import { invariants, openDatabase, priceOf, queueRun, symbols } from "../support/scenario.js"
 
@@ -20,6 +21,7 @@ const N = 40
 const dir = mkdtempSync(join(tmpdir(), "trade-exec-follow-"))
 const db = join(dir, "follow.db")
 const runtime = openDatabase(db)
+beforeAll(() => build(), 120_000)
 afterAll(async () => {
   await runtime.dispose()
   rmSync(dir, { recursive: true, force: true })
@@ -116,5 +118,31 @@ describe("SIGKILL while following resting orders, then resume (real processes, S
     expect((await resumeAt(runId, N / 2)).counts.FILLED).toBe(N / 2)
     await resumeAt(runId, N)
     await expectIntact(runId, N)
+  }, 120_000)
+})
+
+describe("a worker that dies mid-run (real processes, SQLite)", () => {
+  it("leaves its run to `trade-exec worker --drain` in another process once its lease expired", async () => {
+    const run = await runtime.runPromise(queueRun(20))
+    const child = await spawnTrade({ TE_DB: db, TE_MODE: "worker", TE_LEASE_SECONDS: "1", TE_CRASH_AFTER_ORDERS: "7" }).result
+    expect(child.signal).toBe("SIGKILL")
+    // Within the dead worker's lease nobody takes the run; once it expired, a drain finishes it.
+    await new Promise((resolve) => setTimeout(resolve, 1200))
+    const drained = await cli(dir, ["worker", "--drain", "--json", "--db", db])
+    expect(drained.code, drained.stderr).toBe(0)
+    expect(drained.json().executed).toContainEqual({ runId: run.id, status: "done" })
+    const state = await runtime.runPromise(invariants(run.id))
+    expect(state).toMatchObject({
+      status: "done",
+      orders: 20,
+      distinctOrders: 20,
+      fills: 20,
+      distinctFills: 20,
+      filledEqualsFills: true,
+      brokerOrders: 20,
+      brokerDistinct: 20,
+      auditOk: true,
+      replayMatches: true
+    })
   }, 120_000)
 })

@@ -76,6 +76,7 @@ const runner = TradeRunner.layer({
   workerId: env.TE_WORKER_ID ?? `child-${process.pid}`,
   leaseSeconds: Number(env.TE_LEASE_SECONDS ?? 30),
   submitBatchSize: Number(env.TE_BATCH ?? 100),
+  followInterval: Number(env.TE_CHECK_MS ?? 2000),
   settleSchedule: Schedule.recurs(0)
 }).pipe(Layer.provide(Layer.mergeAll(storage, broker, market)))
 
