@@ -3,6 +3,7 @@
  * same whatever the key order or the decimal's written form (`1.50` and `1.5` are one value).
  */
 import { createHash, type Hash, hash } from "node:crypto"
+import { Duration } from "effect"
 import * as Dec from "./domain/Decimal.js"
 
 /**
@@ -235,6 +236,8 @@ class Writer {
         if (value === null) return this.bytes(NULL)
         if (Array.isArray(value)) return this.array(value)
         if (Dec.isDecimal(value)) return this.decimal(value)
+        // A duration (a run's deadline) as its milliseconds, which is how its schema reads it back.
+        if (Duration.isDuration(value)) return this.number(Duration.toMillis(value))
         return this.record(value as Record<string, unknown>)
       }
       default:

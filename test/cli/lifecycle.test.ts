@@ -79,15 +79,13 @@ describe("a run follows its orders to the end (trade-exec)", () => {
     const first = await cli(dir, [...RESTING, "--cancel-after", "1s", "--json"])
     expect(first.code, first.stderr).toBe(6)
     const runId = first.json().run.id
-    // AAA's limit is crossed before the deadline, BBB's never.
-    const half = await cli(dir, ["execute", runId, "--prices", "half.csv", "--json"])
-    expect(half.code, half.stderr).toBe(6)
-    expect(orders(half.json())).toEqual(["AAA FILLED 30", "BBB SUBMITTED 0"])
     await new Promise((resolve) => setTimeout(resolve, 1100))
-    const late = await cli(dir, ["execute", runId, "--json"])
+    // The check after the deadline: AAA's limit is reached and fills; BBB's never is, and is canceled.
+    const late = await cli(dir, ["execute", runId, "--prices", "half.csv", "--json"])
     expect(late.code, late.stderr).toBe(0)
     expect(late.json().run.status).toBe("done")
     expect(orders(late.json())).toEqual(["AAA FILLED 30", "BBB CANCELED 0 deadline"])
+    expect(late.json().fills).toHaveLength(1)
     expect((await cli(dir, ["audit", runId, "--verify"])).code).toBe(0)
   })
 
