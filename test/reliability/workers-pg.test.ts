@@ -9,9 +9,12 @@ import { afterAll, beforeAll, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { RunId } from "../../src/domain/Ids.js"
 import { describePg, freshSchema, pgAvailable } from "../support/postgres.js"
-import { spawnTrade } from "../support/processes.js"
+import { build, cli, workspace } from "../support/cli.js"
 import { invariants, openDatabase, priceOf, queueRun, type Runtime, symbols } from "../support/scenario.js"
 import * as Dec from "../../src/domain/Decimal.js"
+
+import { writeFileSync } from "node:fs"
+import { join } from "node:path"
 
 const RUNS = 10
 const NAMES = 8
@@ -20,7 +23,9 @@ describePg("3 workers on PostgreSQL following 10 runs with resting orders while 
   let schema: Awaited<ReturnType<typeof freshSchema>> | undefined
   let db = ""
   let runtime: Runtime
+  const dir = workspace()
   beforeAll(async () => {
+    build()
     if (!pgAvailable) return
     schema = await freshSchema("follow")
     db = schema.url
@@ -46,8 +51,12 @@ describePg("3 workers on PostgreSQL following 10 runs with resting orders while 
     for (let round = 0; round < 60 && (await finished()) < RUNS; round++) {
       const factor = factors[Math.min(round, factors.length - 1)]!
       const prices = round < factors.length ? market(factor) : market(`${0.95 - round * 0.005}`)
+      writeFileSync(join(dir, "prices.csv"), `symbol,price\n${(JSON.parse(prices) as Array<[string, string]>).map((r) => r.join(",")).join("\n")}\n`)
       const results = await Promise.all([1, 2, 3].map((w) =>
-        spawnTrade({ TE_DB: db, TE_MODE: "worker", TE_WORKER_ID: `w${w}`, TE_PRICES: prices, TE_CHECK_MS: "50" }).result
+        cli(dir, ["worker", "--drain", "--prices", "prices.csv", "--db", db], {
+          TRADE_EXEC_WORKER_ID: `w${w}`,
+          TRADE_EXEC_CHECK_SECONDS: "0.05"
+        })
       ))
       for (const r of results) expect(r.code, r.stderr).toBe(0)
       await new Promise((resolve) => setTimeout(resolve, 60))
