@@ -12,16 +12,18 @@ const withoutComments = (text: string) => text.replace(/^\s*\/\/.*$/gm, "")
 
 const filled = (overrides: Record<string, string> = {}) => {
   const env = Object.fromEntries(placeholders(template).map((name) => [name, `value-of-${name}`]))
-  const rendered = render(template, { ...env, ...overrides })
-  if (rendered._tag !== "Rendered") throw new Error(`missing ${rendered.names.join(", ")}`)
+  const rendered = render(template, { ...env, LEAN_PAPER_CASH_BALANCE: "100000", ...overrides })
+  if (rendered._tag !== "Rendered") throw new Error(`cannot render: ${JSON.stringify(rendered)}`)
   return JSON.parse(withoutComments(rendered.text)) as {
     readonly environment: string
     readonly "algorithm-type-name": string
     readonly "ib-password": string
+    readonly "live-cash-balance": unknown
     readonly parameters: Record<string, string>
     readonly environments: Record<string, Record<string, unknown>>
   }
 }
+
 
 describe("the LEAN side of the bridge", () => {
   it("configures live-paper and live-interactive for the bridge algorithm", () => {
@@ -60,6 +62,7 @@ describe("the LEAN side of the bridge", () => {
     expect(filled({ IB_PASSWORD: `p"a\\ss` })["ib-password"]).toBe(`p"a\\ss`)
     const defaults = render(template, Object.fromEntries(required(template).map((name) => [name, "x"])))
     expect(defaults._tag === "Rendered" && JSON.parse(withoutComments(defaults.text))["ib-trading-mode"]).toBe("paper")
+    expect(defaults._tag === "Rendered" && JSON.parse(withoutComments(defaults.text))["live-cash-balance"]).toEqual([{ Amount: 100000, Currency: "USD" }])
     const rendered = render(template, { LEAN_ENVIRONMENT: "live-paper", IB_ACCOUNT: "" })
     expect(rendered._tag).toBe("Missing")
     if (rendered._tag === "Missing") {
@@ -67,6 +70,21 @@ describe("the LEAN side of the bridge", () => {
       expect(rendered.names).toContain("TRADE_EXEC_LEAN_ALGORITHM_ID")
       expect(rendered.names).not.toContain("LEAN_ENVIRONMENT")
     }
+  })
+
+  it("gives LEAN its paper cash as the list of cash amounts it reads, and refuses an amount that is not a number", () => {
+    // LEAN deserializes live-cash-balance as List<CashAmount>: a bare "100000" stops it at start.
+    expect(filled({ LEAN_PAPER_CASH_BALANCE: "250000.50" })["live-cash-balance"]).toEqual([{ Amount: 250000.5, Currency: "USD" }])
+    for (const bad of ["100,000", "1e6", "-5", "lots"]) {
+      const rendered = render(template, { ...Object.fromEntries(required(template).map((name) => [name, "x"])), LEAN_PAPER_CASH_BALANCE: bad })
+      expect(rendered).toEqual({ _tag: "Invalid", problems: [{ name: "LEAN_PAPER_CASH_BALANCE", reason: expect.stringContaining(JSON.stringify(bad)) }] })
+    }
+  })
+
+  it("gives LEAN the last of the algorithm ids the provider lists after a restart, and refuses one that is not an id", () => {
+    expect(filled({ TRADE_EXEC_LEAN_ALGORITHM_ID: "te-20261124, te-20261125" }).parameters["trade-exec-algorithm-id"]).toBe("te-20261125")
+    const rendered = render(template, { ...Object.fromEntries(required(template).map((name) => [name, "x"])), TRADE_EXEC_LEAN_ALGORITHM_ID: "te-a,../b" })
+    expect(rendered).toEqual({ _tag: "Invalid", problems: [{ name: "TRADE_EXEC_LEAN_ALGORITHM_ID", reason: expect.stringContaining(`"../b"`) }] })
   })
 
   it("sets every parameter the algorithm reads, and the algorithm writes the files the provider reads", () => {
