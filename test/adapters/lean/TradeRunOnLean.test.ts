@@ -29,7 +29,7 @@ import {
 const d = Dec.unsafe
 /** The order commands LEAN received, of the orders tagged `tags` if given (the stand-in may be shared). */
 const orderCommands = (dir: string, tags?: ReadonlyArray<string>) =>
-  received(dir).filter((c) => c.command === "OrderCommand" && (tags === undefined || tags.includes(c.tag ?? "")))
+  received(dir).filter((c) => c.command === "TradeExecOrderCommand" && (tags === undefined || tags.includes(c.tag ?? "")))
 
 /** Every tag LEAN received exactly once, and LEAN holds exactly one order per tag. */
 const expectNoDuplicates = (dir: string, tags: ReadonlyArray<string>) => {
