@@ -2,29 +2,35 @@
  * The commands we hand to LEAN and the files they travel in.
  *
  * LEAN's `FileCommandHandler` (Common/Commands/FileCommandHandler.cs) lists `command*.json` in LEAN's working
- * directory in name order, deserializes each with `TypeNameHandling.All` (one command or an array), deletes the
- * file, runs the command and writes its `CommandResultPacket` to `result-command-{Id}.json`. Earlier releases
- * are not supported (see README.md): they read only `command.json`, or named the result
- * `command-result-{Id}.json`, which matches `command*.json`, so their own handler took it as a command and
- * deleted it. The `$type` names the command class:
+ * directory in name order, reads each file, deletes it, runs the command and writes its `CommandResultPacket` to
+ * `result-command-{Id}.json`. A file whose `$type` names no .NET type (ours name none) becomes a
+ * `CallbackCommand` (`TryGetCallbackCommand`, LEAN #8330, 2024-09), which `QCAlgorithm.RunCommand` hands to
+ * the command class the algorithm registered under that name with `AddCommand<T>()`: the bridge algorithm
+ * (`algorithm/TradeExecBridgeAlgorithm.cs`) registers these two.
  *
- * - `QuantConnect.Commands.OrderCommand` — `Ticker`, `SecurityType`, `Market`, `OrderType`, `Quantity` (signed:
- *   negative sells), `LimitPrice`, `StopPrice`, `Tag`; it calls `algorithm.SubmitOrderRequest` with a
- *   `SubmitOrderRequest` carrying the tag, and answers `success` = the order response is no error.
- * - `QuantConnect.Commands.CancelOrderCommand` — `OrderId`.
+ * - `TradeExecOrderCommand` — `Ticker`, `SecurityType`, `Market`, `OrderType`, `Quantity` (signed: negative
+ *   sells), `LimitPrice`, `TimeInForce` (`Day` | `GoodTilCanceled`), `Tag`. LEAN's own `OrderCommand` cannot
+ *   carry a time in force (it submits with `algorithm.DefaultOrderProperties`), hence a command of our own.
+ * - `TradeExecCancelCommand` — `OrderId`. LEAN's own `CancelOrderCommand` answers success whenever a cancel
+ *   request was set on the ticket, even one refused because the order had already closed
+ *   (Engine/TransactionHandlers/BrokerageTransactionHandler.cs `CancelOrder`); ours answers with the request's
+ *   own response.
  *
- * The command `Id` is the client order id, so the file names and the result packet name the order, and our
- * `Tag` on LEAN's order is the same id: everything LEAN writes about the order can be found again after a
- * restart. Decimals are written as exact JSON numbers; Json.NET reads a `decimal` property from the number's
- * text, so nothing is rounded on the way in.
+ * Both answer success false when LEAN refuses them, and the bridge writes LEAN's reason into its results
+ * (`refused`, by command id). The command `Id` of an order is the client order id, so the file names and the
+ * result packet name the order, and our `Tag` on LEAN's order is the same id. Decimals are written as exact
+ * JSON numbers; Json.NET reads a `decimal` property from the number's text, so nothing is rounded on the way in.
  */
 import type { ClientOrderId } from "../../src/domain/Ids.js"
 import { signedQuantity } from "../../src/domain/Order.js"
 import type { SubmitOrder } from "../../src/ports/ExecutionProvider.js"
 import * as Json from "./ExactJson.js"
 
-export const ORDER_COMMAND_TYPE = "QuantConnect.Commands.OrderCommand, QuantConnect.Common"
-export const CANCEL_COMMAND_TYPE = "QuantConnect.Commands.CancelOrderCommand, QuantConnect.Common"
+/** The names the bridge algorithm registers its commands under (`AddCommand<T>()` keys them by class name). */
+export const ORDER_COMMAND_TYPE = "TradeExecOrderCommand"
+export const CANCEL_COMMAND_TYPE = "TradeExecCancelCommand"
+/** LEAN's own order command, which earlier versions of this provider wrote: a file of it may still be waiting. */
+const LEAN_ORDER_COMMAND_TYPE = "QuantConnect.Commands.OrderCommand"
 
 /** What LEAN needs to know besides the order: where the ticker trades. */
 export interface Instrument {
@@ -51,6 +57,10 @@ export const temporaryFile = (name: string, writer?: string): string =>
 
 const leanOrderType = (order: SubmitOrder): "Market" | "Limit" => (order.orderType === "LMT" ? "Limit" : "Market")
 
+/** LEAN's `TimeInForce.Day` and `TimeInForce.GoodTilCanceled`; DAY when the order does not say. */
+export const leanTimeInForce = (order: SubmitOrder): "Day" | "GoodTilCanceled" =>
+  order.timeInForce === "GTC" ? "GoodTilCanceled" : "Day"
+
 export const orderCommand = (order: SubmitOrder, instrument: Instrument): string =>
   Json.stringify({
     $type: ORDER_COMMAND_TYPE,
@@ -61,7 +71,7 @@ export const orderCommand = (order: SubmitOrder, instrument: Instrument): string
     OrderType: leanOrderType(order),
     Quantity: signedQuantity(order.side, order.quantity),
     LimitPrice: order.limitPrice ?? new Json.JsonNumber("0"),
-    StopPrice: new Json.JsonNumber("0"),
+    TimeInForce: leanTimeInForce(order),
     Tag: order.clientOrderId
   })
 
@@ -82,7 +92,8 @@ export const tagsOfCommandFile = (content: string): ReadonlyArray<string> => {
     if (!Json.isObject(command)) continue
     const type = Json.field(command, "$type")
     const tag = Json.field(command, "Tag")
-    if (typeof type === "string" && type.startsWith("QuantConnect.Commands.OrderCommand") && typeof tag === "string") {
+    const isOrder = type === ORDER_COMMAND_TYPE || (typeof type === "string" && type.startsWith(LEAN_ORDER_COMMAND_TYPE))
+    if (isOrder && typeof tag === "string") {
       tags.push(tag)
     }
   }

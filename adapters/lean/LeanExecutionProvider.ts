@@ -1,6 +1,6 @@
 /**
  * An `ExecutionProvider` that hands orders to a running LEAN algorithm (paper, or Interactive Brokers) over the
- * file-command protocol LEAN already has, and reads what happened from the results the algorithm writes.
+ * file-command protocol LEAN already has, and reads what happened from the results the bridge algorithm writes.
  *
  * Submitting an order:
  * 1. Under a lock, ask whether LEAN already has it: an order tagged with the client order id in LEAN's results,
@@ -13,14 +13,20 @@
  *    closes the one gap the files leave: LEAN deletes the command file before it runs it and writes its result
  *    after, so for a moment neither says the order exists.
  * 3. Wait, polling on a schedule, until LEAN has taken in every order (it appears in the results, or LEAN
- *    refused the command). Past `acknowledgeTimeout` the outcome is unknown: `ExecutionTimeout`, and the runner
- *    settles it with `status()`.
+ *    refused the command). LEAN takes commands about once a second, and answers a command before the order's
+ *    first event is written, so an answer alone is not an order. Past `acknowledgeTimeout` the outcome is
+ *    unknown: `ExecutionTimeout`, and the runner settles it with `status()`.
  * 4. Then wait up to `settleTimeout` for the orders to finish (filled, canceled, rejected) and report them as
- *    they stand: an order still working after that is reported as working, which is a known outcome.
+ *    they stand: an order still working after that is reported as working, which is a known outcome; `status()`
+ *    follows it from there.
  *
  * `status()` answers from LEAN's books. A command still in LEAN's inbox is not an order LEAN knows yet, so it is
  * left out; sending it again through `submit` is safe because submit reconciles it. The journal entries stay as
  * a record of what was handed over.
+ *
+ * After a LEAN restart the brokerage's open orders come back under new LEAN ids and without a tag; the bridge
+ * records each order's brokerage id (Interactive Brokers' order id), and an untagged order of a later deployment
+ * is re-attached to the tagged order of an earlier one with the same brokerage id.
  */
 import { FileSystem, Path } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
@@ -43,6 +49,7 @@ import {
   decodeResults,
   LeanFormatError,
   type LeanOrderEvent,
+  LeanOrderStatus,
   type LeanResults
 } from "./LeanResults.js"
 
@@ -51,7 +58,10 @@ export const NAME = "lean"
 export interface LeanConfig {
   /** LEAN's working directory: where its `FileCommandHandler` looks for `command*.json`. */
   readonly leanDir: string
-  /** Where `{AlgorithmId}.json` and `{AlgorithmId}-order-events.json` are written. Default: `leanDir`. */
+  /**
+   * Where the bridge algorithm writes `{AlgorithmId}.json` and `{AlgorithmId}-order-events.json`. Default:
+   * `<leanDir>/trade-exec-results`, the algorithm's own default.
+   */
   readonly resultsDir?: string
   /**
    * The algorithm (deployment) whose results to read. LEAN numbers orders from 1 in every deployment; after a
@@ -66,7 +76,10 @@ export interface LeanConfig {
   readonly securityType?: string
   /** How long LEAN may take to take an order in. Default 20 s (below the runner's 30 s provider timeout). */
   readonly acknowledgeTimeout?: Duration.DurationInput
-  /** How long submit then waits for orders to finish before reporting them as they stand. Default 5 s. */
+  /**
+   * How long submit then waits for orders to finish before reporting them as they stand, and cancel for a
+   * cancel LEAN accepted to end the order. Default 5 s.
+   */
   readonly settleTimeout?: Duration.DurationInput
   /** When LEAN's files are read again while waiting. Default every 200 ms. */
   readonly pollSchedule?: Schedule.Schedule<unknown>
@@ -103,7 +116,12 @@ interface Deployment {
 interface Book {
   readonly deployments: ReadonlyArray<Deployment>
   readonly byTag: ReadonlyMap<string, ReadonlyArray<Reports.TaggedOrder>>
+  /** Command id → LEAN's reason for refusing it, of every deployment. */
+  readonly refused: ReadonlyMap<string, string>
 }
+
+/** The results directory the bridge algorithm writes to unless told otherwise, relative to LEAN's directory. */
+export const DEFAULT_RESULTS_DIR = "trade-exec-results"
 
 /**
  * The provider over `config`. Fails with `InvalidInput` (field `algorithmId`) when an algorithm id cannot be part
@@ -126,7 +144,7 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
       })
     }
     const leanDir = config.leanDir
-    const resultsDir = config.resultsDir ?? leanDir
+    const resultsDir = config.resultsDir ?? path.join(leanDir, DEFAULT_RESULTS_DIR)
     const journalDir = config.journalDir ?? path.join(leanDir, "trade-exec-journal")
     const instrument: Commands.Instrument = { market: config.market ?? "usa", securityType: config.securityType ?? "Equity" }
     const acknowledgeTimeout = Duration.decode(config.acknowledgeTimeout ?? Duration.seconds(20))
@@ -176,11 +194,15 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
         const names = yield* listDirectory(operation, resultsDir)
         const deployments: Array<Deployment> = []
         const byTag = new Map<string, Array<Reports.TaggedOrder>>()
+        const refused = new Map<string, string>()
+        // Brokerage order id → our tags, from the orders read so far (earlier deployments first).
+        const byBrokerId = new Map<string, Set<string>>()
         for (const algorithmId of algorithmIds) {
           const resultsFile = path.join(resultsDir, `${algorithmId}.json`)
           const results = yield* readDecoded(operation, resultsFile, decodeResults)
           deployments.push({ algorithmId, resultsFile, results })
           if (Option.isNone(results)) continue
+          for (const [commandId, reason] of results.value.refused) refused.set(commandId, reason)
           // The algorithm's own file, and the dated files LEAN's live result handler writes.
           const dated = new RegExp(`^${escapeRegExp(algorithmId)}-\\d{4}-\\d{2}-\\d{2}-order-events\\.json$`)
           const eventFiles = names.filter((n) => n === `${algorithmId}-order-events.json` || dated.test(n)).sort()
@@ -194,17 +216,28 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
             }
           }
           for (const order of [...results.value.orders].sort((a, b) => a.id - b.id)) {
-            // By the tag the order was submitted with, not the one LEAN holds now (it appends to it): an order
-            // missed here would be sent again.
-            const tag = Reports.clientTagOf(order)
+            // By the tag the order was submitted with, not the one LEAN holds now (it may replace it): an order
+            // missed here would be sent again. An order LEAN reloaded from the brokerage at its start has no tag:
+            // it is ours if an order of ours had its brokerage id.
+            const own = Reports.clientTagOf(order)
+            const inherited = [...new Set(order.brokerIds.flatMap((b) => [...byBrokerId.get(b) ?? []]))]
+            if (own === "" && inherited.length > 1) {
+              return yield* failure(
+                operation,
+                `${resultsFile}: LEAN order ${order.id} has brokerage ids ${order.brokerIds.join(", ")}, which belonged to ` +
+                  `orders ${inherited.join(" and ")}: cannot tell which it is; settle them by hand`
+              )
+            }
+            const tag = own !== "" ? own : inherited[0] ?? ""
             if (tag === "") continue
+            for (const brokerId of order.brokerIds) byBrokerId.set(brokerId, new Set([...byBrokerId.get(brokerId) ?? [], tag]))
             const tagged = { algorithmId, order, events: byOrder.get(order.id) ?? [] }
             const list = byTag.get(tag)
             if (list === undefined) byTag.set(tag, [tagged])
             else list.push(tagged)
           }
         }
-        return { deployments, byTag } satisfies Book
+        return { deployments, byTag, refused } satisfies Book
       })
 
     /** LEAN's answer to a command, if it has written one. */
@@ -232,7 +265,7 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
           }
           const result = yield* commandResult(operation, id)
           if (Option.isSome(result) && Option.contains(result.value.success, false)) {
-            reports.set(id, Reports.refused(id, result.value.file))
+            reports.set(id, Reports.refused(id, result.value.file, book.refused.get(id)))
           }
         }
         return reports
@@ -405,26 +438,54 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
       if (isFinal(current)) return current
       // Order ids are LEAN's per run: only an order of the running deployment (the last id) can be named to it.
       const running = algorithmIds.at(-1)!
-      const target = (yield* readBook("cancel")).byTag.get(id)?.filter((t) => t.algorithmId === running).at(-1)
+      const runningOrder = (book: Book) => book.byTag.get(id)?.filter((t) => t.algorithmId === running).at(-1)
+      const target = runningOrder(yield* readBook("cancel"))
       if (target === undefined) {
-        return yield* failure("cancel", `order ${id} belongs to an earlier LEAN run, not to ${running}; LEAN cannot cancel it by its id`)
+        // LEAN reloads every order open at the brokerage when it starts, and the book re-attaches those to ours:
+        // an order the running LEAN does not hold was not open at the brokerage then.
+        return yield* failure(
+          "cancel",
+          `order ${id} belongs to an earlier LEAN run, not to ${running}, which does not hold it: it was not open at the ` +
+            `brokerage when ${running} started (filled or canceled while LEAN was down, or a paper order that ended with ` +
+            `its run); check the account and settle it by hand`
+        )
       }
-      // A cancel may be asked again after LEAN refused one: each gets its own command id and result file.
-      const commandId = `cancel-${id}-${yield* Clock.currentTimeMillis}`
-      yield* writeAtomically("cancel", leanDir, `command-${commandId}.json`, Commands.cancelCommand(commandId, target.order.id))
-      const answered = yield* pollUntil(
-        Effect.all([known("cancel", [id]), commandResult("cancel", commandId)]),
-        ([r, result]) => isFinal(r.get(id)) || Option.exists(result, (x) => Option.contains(x.success, false)),
-        acknowledgeTimeout
-      )
-      const [latest, result] = answered.last
-      const report = latest.get(id) ?? current
-      if (isFinal(report)) return report
-      if (!answered.reached) return yield* new ExecutionTimeout({ provider: NAME, operation: "cancel", clientOrderIds: [id] })
-      return yield* failure(
-        "cancel",
-        `LEAN refused to cancel order ${id} (${Option.match(result, { onNone: () => "no result", onSome: (r) => r.file })}: success false)`
-      )
+      const settle = () => pollUntil(known("cancel", [id]), (r) => isFinal(r.get(id)), settleTimeout)
+      // A cancel LEAN has accepted already (CancelPending) is not asked again: LEAN would refuse it as in progress.
+      if (target.order.status !== LeanOrderStatus.CancelPending) {
+        // A cancel may be asked again after LEAN refused one: each gets its own command id and result file.
+        const commandId = `cancel-${id}-${yield* Clock.currentTimeMillis}`
+        yield* writeAtomically("cancel", leanDir, `command-${commandId}.json`, Commands.cancelCommand(commandId, target.order.id))
+        const answered = yield* pollUntil(
+          Effect.all([known("cancel", [id]), commandResult("cancel", commandId)]),
+          ([r, result]) => isFinal(r.get(id)) || Option.isSome(result),
+          acknowledgeTimeout
+        )
+        const [latest, result] = answered.last
+        const report = latest.get(id) ?? current
+        if (isFinal(report)) return report
+        if (Option.isNone(result)) return yield* new ExecutionTimeout({ provider: NAME, operation: "cancel", clientOrderIds: [id] })
+        if (!Option.contains(result.value.success, true)) {
+          const book = yield* readBook("cancel")
+          const status = runningOrder(book)?.order.status ?? target.order.status
+          // Refused because the order had closed meanwhile (filled, expired): it is reported as it ended, once
+          // the events behind LEAN's status are written. Refused because someone else's cancel is in progress:
+          // that cancel is followed like ours. Any other refusal is LEAN's answer.
+          const closed = status === LeanOrderStatus.Filled || status === LeanOrderStatus.Canceled || status === LeanOrderStatus.Invalid
+          if (closed) {
+            const settled = yield* settle()
+            if (settled.reached) return settled.last.get(id)!
+          }
+          if (status !== LeanOrderStatus.CancelPending) {
+            const reason = book.refused.get(commandId) ?? `${result.value.file}: success ${Option.getOrElse(result.value.success, () => "null")}; see LEAN's log`
+            return yield* failure("cancel", `LEAN refused to cancel order ${id} (LEAN order ${target.order.id}): ${reason}`)
+          }
+        }
+      }
+      // Accepted: LEAN has sent the cancel to the brokerage. The order ends CANCELED (fills kept), or FILLED if the
+      // brokerage filled it first; until then it is reported working, with its cancel pending.
+      const settled = yield* settle()
+      return settled.last.get(id) ?? current
     })
 
     const account = Effect.gen(function*() {
@@ -468,7 +529,7 @@ const optionalString = (name: string) => Config.option(Config.nonEmptyString(nam
  * The provider configured from the environment:
  * - `TRADE_EXEC_LEAN_DIR` (required): LEAN's working directory;
  * - `TRADE_EXEC_LEAN_ALGORITHM_ID` (required): the algorithm id, or several separated by commas, oldest first;
- * - `TRADE_EXEC_LEAN_RESULTS_DIR`, `TRADE_EXEC_LEAN_JOURNAL_DIR`, `TRADE_EXEC_LEAN_MARKET`,
+ * - `TRADE_EXEC_LEAN_RESULTS_DIR` (default `<LEAN dir>/trade-exec-results`), `TRADE_EXEC_LEAN_JOURNAL_DIR`, `TRADE_EXEC_LEAN_MARKET`,
  *   `TRADE_EXEC_LEAN_SECURITY_TYPE`;
  * - `TRADE_EXEC_LEAN_ACKNOWLEDGE_TIMEOUT`, `TRADE_EXEC_LEAN_SETTLE_TIMEOUT`, `TRADE_EXEC_LEAN_POLL_INTERVAL`
  *   as durations (`20 seconds`, `500 millis`).

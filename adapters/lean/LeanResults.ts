@@ -2,10 +2,12 @@
  * What a live LEAN algorithm writes about its orders, in LEAN's own formats, read exactly.
  *
  * - `{AlgorithmId}.json` — a LEAN `Result`: `orders` maps an order id to a serialized `QuantConnect.Orders.Order`
- *   (`id`, `tag`, `quantity`, `status` as the integer of `OrderStatus`; the bridge algorithm adds `submittedTag`),
- *   `holdings` maps a ticker to a `Holding` and `cash` / `cashBook` maps a currency to a `Cash` (`amount`). LEAN's `LiveTradingResultHandler` stores this
- *   file itself (`StoreStatusFile` → `SaveResults($"{AlgorithmId}.json")`), but only every few minutes, so the
- *   algorithm shipped in `algorithm/` writes the same shape on every order event.
+ *   (`id`, `tag`, `quantity`, `status` as the integer of `OrderStatus`, `brokerId`), `holdings` maps a ticker to
+ *   a `Holding` and `cash` / `cashBook` maps a currency to a `Cash` (`amount`). LEAN's `LiveTradingResultHandler`
+ *   stores this file itself (`StoreStatusFile`), but only every ten minutes, so the algorithm shipped in
+ *   `algorithm/` writes the same shape on every order event. It adds to each order `submittedTag` (the tag it was
+ *   submitted with), `timeInForce` (`Day`, `GoodTilCanceled`) and `cancelRequested` (a cancel LEAN accepted was
+ *   asked for it), and to the file `refused` (command id → LEAN's reason for refusing that command).
  * - `{AlgorithmId}-order-events.json` — an array of `SerializedOrderEvent` (Common/Orders/Serialization):
  *   `orderId`, `orderEventId` (unique per order), `symbolValue`, `time` (unix seconds), `status` as a camel-case
  *   string, `fillPrice`, `fillQuantity` (signed), `orderFeeAmount`, `direction`, `message`, `quantity`. LEAN's live
@@ -51,6 +53,12 @@ export interface LeanOrder {
   readonly quantity: Option.Option<Dec.Decimal>
   readonly status: number
   readonly symbol: Option.Option<string>
+  /** The brokerage's ids of the order (Interactive Brokers' order id): they survive a LEAN restart, LEAN's do not. */
+  readonly brokerIds: ReadonlyArray<string>
+  /** `Day`, `GoodTilCanceled`, …, where the writer records it. */
+  readonly timeInForce: Option.Option<string>
+  /** Whether a cancel LEAN accepted was asked for the order, where the writer records it. */
+  readonly cancelRequested: Option.Option<boolean>
 }
 
 export interface LeanOrderEvent {
@@ -80,6 +88,8 @@ export interface LeanResults {
   /** Currency → amount. */
   readonly cash: Option.Option<ReadonlyMap<string, Dec.Decimal>>
   readonly accountCurrency: Option.Option<string>
+  /** Command id → LEAN's reason for refusing that command, as the bridge algorithm records it. */
+  readonly refused: ReadonlyMap<string, string>
 }
 
 export class LeanFormatError extends Error {}
@@ -125,7 +135,10 @@ export const decodeResults = (file: string, content: string): Either.Either<Lean
           submittedTag: Json.text(Json.field(raw, SUBMITTED_TAG_FIELD)).pipe(Option.filter((t) => t.length > 0)),
           quantity: Json.decimal(Json.field(raw, "quantity")),
           status: status.value,
-          symbol: symbolValue(Json.field(raw, "symbol"))
+          symbol: symbolValue(Json.field(raw, "symbol")),
+          brokerIds: brokerIdsOf(Json.field(raw, "brokerId")),
+          timeInForce: Json.text(Json.field(raw, "timeInForce")),
+          cancelRequested: Option.liftPredicate(Json.field(raw, "cancelRequested"), (v): v is boolean => typeof v === "boolean")
         })
       }
     }
@@ -133,9 +146,27 @@ export const decodeResults = (file: string, content: string): Either.Either<Lean
       orders,
       holdings: decodeHoldings(Json.field(root, "holdings")),
       cash: decodeCash(Json.field(root, "cash", "cashBook", "cashbook")),
-      accountCurrency: Json.text(Json.field(root, "accountCurrency"))
+      accountCurrency: Json.text(Json.field(root, "accountCurrency")),
+      refused: decodeRefused(Json.field(root, "refused"))
     }
   })
+
+/** LEAN writes `BrokerId` as a list of strings; IB's ids are numbers in their own text. */
+const brokerIdsOf = (value: Json.JsonValue | undefined): ReadonlyArray<string> =>
+  Array.isArray(value)
+    ? (value as ReadonlyArray<Json.JsonValue>).flatMap((v) =>
+      typeof v === "string" ? [v] : v instanceof Json.JsonNumber ? [v.text] : []
+    ).filter((id) => id.length > 0)
+    : []
+
+const decodeRefused = (value: Json.JsonValue | undefined): ReadonlyMap<string, string> => {
+  const refused = new Map<string, string>()
+  if (!Json.isObject(value)) return refused
+  for (const [commandId, reason] of Object.entries(value)) {
+    if (typeof reason === "string") refused.set(commandId, reason)
+  }
+  return refused
+}
 
 const decodeHoldings = (value: Json.JsonValue | undefined): Option.Option<ReadonlyArray<LeanHolding>> => {
   if (!Json.isObject(value)) return Option.none()

@@ -1,7 +1,7 @@
 import { describe, expect, layer } from "@effect/vitest"
 import { FileSystem } from "@effect/platform"
 import { NodeFileSystem, NodePath } from "@effect/platform-node"
-import { ConfigProvider, Context, Deferred, Duration, Effect, Exit, Layer, Schedule } from "effect"
+import { ConfigProvider, Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Schedule } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Lean from "../../../adapters/lean/LeanExecutionProvider.js"
@@ -17,14 +17,20 @@ import {
   leanOrdersByTag,
   leanProvider,
   leanTagOf,
+  LEAN_INTERVAL_MS,
   order,
   pendingCommandFiles,
   Platform,
   received,
   release,
+  resultsDirOf,
   StandInLean,
   standInLean,
-  startStandIn
+  startStandIn,
+  writtenEvents,
+  writtenOrders,
+  brokerIdOf,
+  closeSession
 } from "./support/standIn.js"
 
 const timeoutIds = (error: ExecutionError | ExecutionTimeout) => {
@@ -37,21 +43,25 @@ const event = (orderId: number, orderEventId: number, status: string, quantity: 
   `{"orderId":${orderId},"orderEventId":${orderEventId},"symbolValue":"AAA","time":1795618800.5,"status":"${status}",` +
   `"fillPrice":10.5,"fillQuantity":${quantity},"direction":"buy","quantity":2.0}`
 
-const commandsFor = (dir: string, id: ClientOrderId) => received(dir).filter((c) => c.command === "OrderCommand" && c.tag === id).length
+const commandsFor = (dir: string, id: ClientOrderId) => received(dir).filter((c) => c.command === "TradeExecOrderCommand" && c.tag === id).length
 
 const fillText = (report: ExecutionReport | undefined) =>
   (report?.fills ?? []).map((f) => `${f.executionId} ${f.side} ${Dec.toString(f.quantity)} @ ${Dec.toString(f.price)} fee ${Dec.toString(f.commission)}`)
 
 /**
- * Asks `status` until LEAN reports the order filled: LEAN writes the order's status and its fill events
- * in two files, so a report in between says SUBMITTED.
+ * Asks `status` until LEAN reports the order in `wanted` (as the runner follows a working order): LEAN writes
+ * the order's status and its events in two files, and moves its orders on at its own pace.
  */
-const statusOnceFilled = (provider: ExecutionProvider["Type"], id: ClientOrderId) =>
+const statusOnce = (provider: ExecutionProvider["Type"], id: ClientOrderId, wanted: ExecutionReport["status"]) =>
   provider.status([id]).pipe(
-    Effect.filterOrFail((reports) => reports.length === 1 && reports[0]!.status === "FILLED", () => "not yet" as const),
+    Effect.filterOrFail((reports) => reports.length === 1 && reports[0]!.status === wanted, () => "not yet" as const),
     Effect.retry({ schedule: Schedule.spaced(Duration.millis(20)), while: (e) => e === "not yet" }),
+    Effect.timeoutFail({ duration: Duration.seconds(10), onTimeout: () => new Error(`order ${id} never reported ${wanted}`) }),
+    Effect.orDie,
     Effect.map((reports) => reports[0]!)
   )
+
+const statusOnceFilled = (provider: ExecutionProvider["Type"], id: ClientOrderId) => statusOnce(provider, id, "FILLED")
 
 /**
  * One stand-in LEAN serves every test that only needs a LEAN running (`StandInLean`); the others make their
@@ -59,23 +69,23 @@ const statusOnceFilled = (provider: ExecutionProvider["Type"], id: ClientOrderId
  */
 layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it) => {
   describe("handing orders to LEAN", () => {
-    it.scoped("writes one OrderCommand file per order, tagged with the client order id, signed and exact", () =>
+    it.scoped("writes one order command file per order, tagged with the client order id, signed, exact, with its time in force", () =>
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         const provider = yield* leanProvider(dir, { acknowledgeTimeout: "200 millis" })
         const sell = order("AAA", "SELL", "12.3456789012345678901", { limitPrice: Dec.unsafe("99.0000000000000000001") })
-        const buy = order("BRK.B", "BUY", 5)
+        const buy = order("BRK.B", "BUY", 5, { timeInForce: "GTC" })
         // No LEAN is running: nobody takes the orders in, so their outcome is unknown.
         const error = yield* Effect.flip(provider.submit([sell, buy]))
         expect(timeoutIds(error)).toEqual([sell.clientOrderId, buy.clientOrderId])
         expect([...pendingCommandFiles(dir)].sort()).toEqual([`command-${buy.clientOrderId}.json`, `command-${sell.clientOrderId}.json`].sort())
         expect(fs.readFileSync(path.join(dir, `command-${sell.clientOrderId}.json`), "utf8")).toBe(
-          `{"$type":"QuantConnect.Commands.OrderCommand, QuantConnect.Common","Id":"${sell.clientOrderId}","Ticker":"AAA",` +
+          `{"$type":"TradeExecOrderCommand","Id":"${sell.clientOrderId}","Ticker":"AAA",` +
             `"Market":"usa","SecurityType":"Equity","OrderType":"Limit","Quantity":-12.3456789012345678901,` +
-            `"LimitPrice":99.0000000000000000001,"StopPrice":0,"Tag":"${sell.clientOrderId}"}`
+            `"LimitPrice":99.0000000000000000001,"TimeInForce":"Day","Tag":"${sell.clientOrderId}"}`
         )
         expect(fs.readFileSync(path.join(dir, `command-${buy.clientOrderId}.json`), "utf8")).toContain(
-          `"Ticker":"BRK.B","Market":"usa","SecurityType":"Equity","OrderType":"Market","Quantity":5,"LimitPrice":0,"StopPrice":0`
+          `"Ticker":"BRK.B","Market":"usa","SecurityType":"Equity","OrderType":"Market","Quantity":5,"LimitPrice":0,"TimeInForce":"GoodTilCanceled"`
         )
         // Nothing half written is left for LEAN to find, and the journal says what was handed over.
         expect(fs.readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([])
@@ -238,7 +248,7 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         expect(commandsFor(dir, o.clientOrderId)).toBe(1)
       }))
 
-    it.scoped("finds an order by the tag it was submitted with, though LEAN appended a fill's message to it", () =>
+    it.scoped("finds an order by the tag it was submitted with, though LEAN (before #8668) appended a fill's message to it", () =>
       Effect.gen(function*() {
         const { dir } = yield* StandInLean
         const o = order("STALE", "BUY", 4)
@@ -262,8 +272,7 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         const o = order("SPLIT", "SELL", 8)
         const [report] = yield* (yield* leanProvider(dir)).submit([o])
         const id = leanOrderId(dir, o.clientOrderId)
-        const listed = JSON.parse(fs.readFileSync(path.join(dir, `${ALGORITHM_ID}-order-events.json`), "utf8")) as Array<{ orderId: number; orderEventId: number }>
-        expect(listed.filter((e) => e.orderId === id).map((e) => e.orderEventId)).toEqual([4, 4, 3, 3, 2, 2, 1])
+        expect(writtenEvents(dir).filter((e) => e.orderId === id).map((e) => e.orderEventId)).toEqual([4, 4, 3, 3, 2, 2, 1])
         expect(report?.status).toBe("FILLED")
         expect(fillText(report)).toEqual([
           `${ALGORITHM_ID}-${id}-2 SELL 2 @ 100.0000000000000001 fee 1`,
@@ -272,19 +281,35 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         ])
       }))
 
-    it.scoped("reports an Invalid order as REJECTED with LEAN's message, and a refused command as REJECTED", () =>
+    it.scoped("reports an order the brokerage refused after LEAN took it as REJECTED with LEAN's message", () =>
       Effect.gen(function*() {
         const { dir } = yield* StandInLean
         const provider = yield* leanProvider(dir)
         const invalid = order("REJ", "BUY", 3)
+        const [report] = yield* provider.submit([invalid])
+        // LEAN answered the command with success: buying power is checked after it has added the order.
+        expect(received(dir).find((c) => c.tag === invalid.clientOrderId)?.success).toBe(true)
+        const id = leanOrderId(dir, invalid.clientOrderId)
+        expect([report?.status, report?.rejectReason]).toEqual([
+          "REJECTED",
+          `Order Error: ids: [${id}], Insufficient buying power to complete orders (Value:[300.0]), Reason: Id: ${id}, Initial Margin: 300.0, Free Margin: 0.`
+        ])
+        expect(yield* provider.status([invalid.clientOrderId])).toEqual([report])
+      }))
+
+    it.scoped("reports an order LEAN refused outright as REJECTED with LEAN's reason: no security, no price yet", () =>
+      Effect.gen(function*() {
+        const { dir } = yield* StandInLean
+        const provider = yield* leanProvider(dir)
         const unknown = order("NOSEC", "BUY", 1)
-        const reports = yield* provider.submit([invalid, unknown])
+        const unpriced = order("NOPRICE", "BUY", 1)
+        const reports = yield* provider.submit([unknown, unpriced])
         expect(reports.map((r) => r.status)).toEqual(["REJECTED", "REJECTED"])
-        expect(reports[0]?.rejectReason).toMatch(new RegExp(`^Order Error: ids: \\[${leanOrderId(dir, invalid.clientOrderId)}\\], Insufficient buying power`))
-        expect(reports[1]?.rejectReason).toBe(
-          `LEAN refused the order command (result-command-${unknown.clientOrderId}.json: success false); see LEAN's log`
-        )
-        expect(yield* provider.status([invalid.clientOrderId, unknown.clientOrderId])).toEqual(reports)
+        expect(reports[0]?.rejectReason).toBe("You haven't requested NOSEC data. Add this with AddSecurity() in the Initialize() method.")
+        expect(reports[1]?.rejectReason).toMatch(/^NOPRICE: The security does not have an accurate price as it has not yet received a bar of data\./)
+        // No order exists: the command's result and the bridge's record of LEAN's reason are all there is.
+        expect(leanOrderId(dir, unpriced.clientOrderId)).toBeUndefined()
+        expect(yield* provider.status([unknown.clientOrderId, unpriced.clientOrderId])).toEqual(reports)
       }))
 
     it.scoped("does not call an order FILLED before LEAN has written the fills behind it", () =>
@@ -322,7 +347,7 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
             `"2":{"id":2,"status":5,"quantity":2.0,"tag":"Canceled by the desk","submittedTag":"BBB-B-7"}}}`
         )
         fs.writeFileSync(path.join(dir, "algo-order-events.json"), `[${event(1, 1, "filled", "2.0")},${event(2, 1, "canceled", "0.0")}]`)
-        const provider = yield* Lean.make({ leanDir: dir, algorithmId: "algo" }).pipe(Effect.provide(Platform))
+        const provider = yield* Lean.make({ leanDir: dir, resultsDir: dir, algorithmId: "algo" }).pipe(Effect.provide(Platform))
         const reports = yield* provider.status(["AAA-B-7", "BBB-B-7", "Canceled"] as Array<ClientOrderId>)
         expect(reports.map((r) => [r.clientOrderId, r.status])).toEqual([["AAA-B-7", "FILLED"], ["BBB-B-7", "CANCELED"]])
       }))
@@ -337,7 +362,7 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
           fs.writeFileSync(path.join(dir, "algo.json"), `{"orders":{"1":{"id":1,"status":3,"quantity":2.0,"tag":"AAA-B-8"}}}`)
           fs.writeFileSync(path.join(dir, "algo-order-events.json"), `[${event(1, 1, "filled", "2.0")}]`)
         }).pipe(Effect.delay(Duration.millis(300)), Effect.forkScoped)
-        const provider = yield* Lean.make({ leanDir: dir, algorithmId: "algo" }).pipe(Effect.provide(Platform))
+        const provider = yield* Lean.make({ leanDir: dir, resultsDir: dir, algorithmId: "algo" }).pipe(Effect.provide(Platform))
         const reports = yield* provider.status(["AAA-B-8"] as Array<ClientOrderId>)
         expect(reports.map((r) => [r.clientOrderId, r.status, r.fills.map((f) => f.executionId)])).toEqual([["AAA-B-8", "FILLED", ["algo-1-1"]]])
       }))
@@ -346,7 +371,7 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         fs.writeFileSync(path.join(dir, "algo.json"), `{"orders":{"1":{"id":1,`)
-        const provider = yield* Lean.make({ leanDir: dir, algorithmId: "algo" }).pipe(Effect.provide(Platform))
+        const provider = yield* Lean.make({ leanDir: dir, resultsDir: dir, algorithmId: "algo" }).pipe(Effect.provide(Platform))
         const error = yield* Effect.flip(provider.status(["AAA-B-9"] as Array<ClientOrderId>))
         expect(error.message).toContain(`lean status failed: ${path.join(dir, "algo.json")}: invalid JSON at position`)
       }))
@@ -359,7 +384,7 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         fs.writeFileSync(path.join(dir, "second.json"), `{"orders":{"1":{"id":1,"status":2,"quantity":2.0,"tag":"NEW-B-1"}}}`)
         fs.writeFileSync(path.join(dir, "second-2026-11-25-order-events.json"), `[${event(1, 1, "submitted", "0.0")}]`)
         fs.writeFileSync(path.join(dir, "second-2026-11-26-order-events.json"), `[${event(1, 2, "partiallyFilled", "1.0")}]`)
-        const provider = yield* Lean.make({ leanDir: dir, algorithmId: ["first", "second"] }).pipe(Effect.provide(Platform))
+        const provider = yield* Lean.make({ leanDir: dir, resultsDir: dir, algorithmId: ["first", "second"] }).pipe(Effect.provide(Platform))
         const reports = yield* provider.status(["NEW-B-1", "OLD-B-1"] as Array<ClientOrderId>)
         expect(reports.map((r) => [r.clientOrderId, r.status, r.fills.map((f) => f.executionId)])).toEqual([
           ["NEW-B-1", "PARTIAL", ["second-1-2"]],
@@ -373,18 +398,177 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
   })
 
   describe("canceling", () => {
-    it.scoped("cancels a working order with a CancelOrderCommand naming LEAN's order id", () =>
+    const cancelsOf = (dir: string, id: ClientOrderId) =>
+      received(dir).filter((c) => c.command === "TradeExecCancelCommand" && c.id?.startsWith(`cancel-${id}-`))
+
+    it.scoped("cancels a working order with a cancel command naming LEAN's order id: CancelPending, then Canceled", () =>
       Effect.gen(function*() {
         const { dir } = yield* StandInLean
         const provider = yield* leanProvider(dir, { settleTimeout: "50 millis" })
         const o = order("REST", "BUY", 2, { limitPrice: Dec.unsafe(90) })
         expect((yield* provider.submit([o]))[0]?.status).toBe("SUBMITTED")
         const canceled = yield* provider.cancel(o.clientOrderId)
-        expect([canceled.status, canceled.rejectReason]).toEqual(["CANCELED", "Canceled by the trade-execution cancel command"])
-        const cancels = received(dir).filter((c) => c.command === "CancelOrderCommand" && c.id?.startsWith(`cancel-${o.clientOrderId}-`))
-        expect(cancels).toEqual([
-          expect.objectContaining({ orderId: String(leanOrderId(dir, o.clientOrderId)), id: expect.stringMatching(new RegExp(`^cancel-${o.clientOrderId}-\\d+$`)) })
+        expect([canceled.status, canceled.rejectReason]).toEqual(["CANCELED", undefined])
+        const id = leanOrderId(dir, o.clientOrderId)!
+        expect(cancelsOf(dir, o.clientOrderId)).toEqual([
+          expect.objectContaining({ orderId: String(id), id: expect.stringMatching(new RegExp(`^cancel-${o.clientOrderId}-\\d+$`)), success: true })
         ])
+        expect(writtenEvents(dir).filter((e) => e.orderId === id).map((e) => e.status)).toEqual(["submitted", "cancelPending", "canceled"])
+      }))
+
+    it.scoped("says a cancel LEAN accepted is pending while the brokerage has not confirmed it, and never asks twice", () =>
+      Effect.gen(function*() {
+        const { dir } = yield* StandInLean
+        const provider = yield* leanProvider(dir, { settleTimeout: "300 millis" })
+        const o = order("HOLD", "SELL", 4, { limitPrice: Dec.unsafe(120) })
+        yield* provider.submit([o])
+        // The brokerage holds the cancel: the order still works, and may still fill.
+        const pending = yield* provider.cancel(o.clientOrderId)
+        expect([pending.status, pending.fills]).toEqual(["SUBMITTED", []])
+        expect(writtenOrders(dir).find((w) => w.submittedTag === o.clientOrderId)?.status).toBe(8)
+        const again = yield* provider.cancel(o.clientOrderId)
+        expect(again.status).toBe("SUBMITTED")
+        expect(cancelsOf(dir, o.clientOrderId).length).toBe(1)
+        yield* release(dir, o.clientOrderId)
+        yield* statusOnce(provider, o.clientOrderId, "CANCELED")
+      }))
+
+    it.scoped("reports the order as it ended when LEAN refused the cancel because it had closed, not as canceled", () =>
+      Effect.gen(function*() {
+        const { dir } = yield* StandInLean
+        const provider = yield* leanProvider(dir, { settleTimeout: "100 millis" })
+        const o = order("LAG", "BUY", 3)
+        // LEAN's order is Filled; its fill event is not written yet, so we still see it working.
+        expect((yield* provider.submit([o]))[0]?.status).toBe("SUBMITTED")
+        const patient = yield* leanProvider(dir, { settleTimeout: "10 seconds" })
+        const canceling = yield* Effect.fork(patient.cancel(o.clientOrderId))
+        yield* eventually(() => cancelsOf(dir, o.clientOrderId).some((c) => c.success === false))
+        yield* release(dir, o.clientOrderId)
+        const report = yield* Fiber.join(canceling)
+        expect([report.status, fillText(report)]).toEqual(["FILLED", [`${ALGORITHM_ID}-${leanOrderId(dir, o.clientOrderId)}-2 BUY 3 @ 100 fee 1`]])
+      }))
+
+    it.scoped("fails with LEAN's reason when LEAN refuses to cancel an order it has not confirmed yet", () =>
+      Effect.gen(function*() {
+        const { dir } = yield* StandInLean
+        const provider = yield* leanProvider(dir, { settleTimeout: "100 millis" })
+        const o = order("PENDING", "BUY", 2)
+        expect((yield* provider.submit([o]))[0]?.status).toBe("SUBMITTED")
+        expect(writtenOrders(dir).find((w) => w.submittedTag === o.clientOrderId)?.status).toBe(0)
+        const error = yield* Effect.flip(provider.cancel(o.clientOrderId))
+        expect([error._tag, error.message]).toEqual([
+          "ExecutionError",
+          expect.stringContaining(
+            `LEAN refused to cancel order ${o.clientOrderId} (LEAN order ${leanOrderId(dir, o.clientOrderId)}): Unable to update or cancel order with id ` +
+              `${leanOrderId(dir, o.clientOrderId)} and status New because the submit confirmation has not been received yet.`
+          )
+        ])
+      }))
+  })
+
+  describe("following working orders", () => {
+    it.scoped("reports every fill so far of a working order, until a later status finds it FILLED", () =>
+      Effect.gen(function*() {
+        const { dir } = yield* StandInLean
+        const provider = yield* leanProvider(dir, { settleTimeout: "100 millis" })
+        const o = order("PART", "BUY", 10)
+        const [first] = yield* provider.submit([o])
+        expect([first?.status, fillText(first)]).toEqual(["PARTIAL", [`${ALGORITHM_ID}-${leanOrderId(dir, o.clientOrderId)}-2 BUY 5 @ 100 fee 1`]])
+        expect(yield* provider.status([o.clientOrderId])).toEqual([first])
+        yield* release(dir, o.clientOrderId)
+        const filled = yield* statusOnce(provider, o.clientOrderId, "FILLED")
+        // The fill reported before keeps its execution id; the new one has its own.
+        expect(fillText(filled)).toEqual([...fillText(first), `${ALGORITHM_ID}-${leanOrderId(dir, o.clientOrderId)}-3 BUY 5 @ 100 fee 1`])
+      }))
+
+    it.scoped("reports an order FILLED across an event LEAN numbered and never wrote (status None)", () =>
+      Effect.gen(function*() {
+        const { dir } = yield* StandInLean
+        const o = order("GAP", "SELL", 6)
+        const [report] = yield* (yield* leanProvider(dir)).submit([o])
+        const id = leanOrderId(dir, o.clientOrderId)
+        expect(writtenEvents(dir).filter((e) => e.orderId === id).map((e) => e.orderEventId)).toEqual([1, 3])
+        expect([report?.status, fillText(report)]).toEqual(["FILLED", [`${ALGORITHM_ID}-${id}-3 SELL 6 @ 100 fee 1`]])
+      }))
+
+    it.scoped("carries the time in force to LEAN: a DAY order expires at the session's close, a GTC order keeps working", () =>
+      Effect.gen(function*() {
+        const { dir } = yield* StandInLean
+        const provider = yield* leanProvider(dir, { settleTimeout: "100 millis" })
+        const day = order("REST", "BUY", 3, { limitPrice: Dec.unsafe(95) })
+        const gtc = order("REST", "BUY", 3, { limitPrice: Dec.unsafe(95), timeInForce: "GTC" })
+        yield* provider.submit([day, gtc])
+        const timeInForceOf = (tag: string) => writtenOrders(dir).find((w) => w.submittedTag === tag)?.timeInForce
+        expect([timeInForceOf(day.clientOrderId), timeInForceOf(gtc.clientOrderId)]).toEqual(["Day", "GoodTilCanceled"])
+        yield* closeSession(dir)
+        yield* statusOnce(provider, day.clientOrderId, "CANCELED")
+        const [expired, working] = yield* provider.status([day.clientOrderId, gtc.clientOrderId])
+        expect([expired?.status, expired?.rejectReason, expired?.fills]).toEqual(["CANCELED", "expired", []])
+        expect(working?.status).toBe("SUBMITTED")
+        // Canceled on request, an order is not expired: the reason is the caller's.
+        const canceled = yield* provider.cancel(gtc.clientOrderId)
+        expect([canceled.status, canceled.rejectReason]).toEqual(["CANCELED", undefined])
+      }))
+  })
+
+  describe("at LEAN's pace", () => {
+    it.scoped("takes an order in once LEAN takes commands, about once a second, though its answer comes before the order", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        yield* startStandIn(dir, { intervalMs: LEAN_INTERVAL_MS })
+        const provider = yield* leanProvider(dir, { pollInterval: "200 millis", settleTimeout: "5 seconds" })
+        const o = order("AAA", "BUY", 7, { timeInForce: "GTC" })
+        const submitting = yield* Effect.fork(provider.submit([o]))
+        // LEAN answers the command when it has added the order; the order's first event, and so the files, come
+        // at a later turn of its loop.
+        yield* eventually(() => fs.existsSync(path.join(dir, `result-command-${o.clientOrderId}.json`)), "5 seconds")
+        expect(leanOrderId(dir, o.clientOrderId)).toBeUndefined()
+        const [report] = yield* Fiber.join(submitting)
+        expect([report?.status, fillText(report)]).toEqual(["FILLED", [`${ALGORITHM_ID}-1-2 BUY 7 @ 100 fee 1`]])
+        expect(received(dir).map((c) => [c.command, c.timeInForce, c.success])).toEqual([["TradeExecOrderCommand", "GoodTilCanceled", true]])
+      }), { timeout: 30_000 })
+  })
+
+  describe("across a LEAN restart", () => {
+    it.scoped("re-attaches the orders LEAN reloads from the brokerage without their tag, by the brokerage's order id", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        const stopFirst = yield* startStandIn(dir, { algorithmId: "run-a" })
+        const before = yield* leanProvider(dir, { algorithmId: "run-a", settleTimeout: "100 millis" })
+        const part = order("PART", "BUY", 10)
+        const rest = order("REST", "SELL", 4, { limitPrice: Dec.unsafe(110), timeInForce: "GTC" })
+        const [partBefore] = yield* before.submit([part, rest])
+        const brokerIds = [brokerIdOf(dir, part.clientOrderId, "run-a")!, brokerIdOf(dir, rest.clientOrderId, "run-a")!]
+
+        // LEAN restarts under a new id; Interactive Brokers still works both orders.
+        yield* stopFirst
+        yield* startStandIn(dir, { algorithmId: "run-b", reloadFrom: "run-a" })
+        const after = yield* leanProvider(dir, { algorithmId: ["run-a", "run-b"], settleTimeout: "100 millis" })
+        yield* eventually(() => writtenOrders(dir, "run-b").length === 2)
+        expect(writtenOrders(dir, "run-b").map((w) => [w.submittedTag, w.brokerId[0]])).toEqual([[undefined, brokerIds[0]], [undefined, brokerIds[1]]])
+        expect(yield* after.status([part.clientOrderId])).toEqual([partBefore])
+
+        // Known again, the order still working is canceled through the running LEAN, by its new id.
+        const canceled = yield* after.cancel(rest.clientOrderId)
+        expect(canceled.status).toBe("CANCELED")
+        expect(received(dir).filter((c) => c.command === "TradeExecCancelCommand").map((c) => c.orderId)).toEqual(["2"])
+        // And the one that fills after the restart is FILLED, with the fills of both runs.
+        yield* release(dir, `broker-${brokerIds[0]}`)
+        const filled = yield* statusOnce(after, part.clientOrderId, "FILLED")
+        expect(fillText(filled)).toEqual(["run-a-1-2 BUY 5 @ 100 fee 1", "run-b-1-1 BUY 5 @ 100 fee 1"])
+      }))
+
+    it.scoped("refuses to guess when a reloaded order's brokerage id belonged to two orders of ours", () =>
+      Effect.gen(function*() {
+        const dir = yield* leanDirectory
+        fs.writeFileSync(
+          path.join(dir, "first.json"),
+          `{"orders":{"1":{"id":1,"status":1,"quantity":2.0,"tag":"AAA-B-1","brokerId":["7"]},"2":{"id":2,"status":1,"quantity":2.0,"tag":"AAA-B-2","brokerId":["7"]}}}`
+        )
+        fs.writeFileSync(path.join(dir, "second.json"), `{"orders":{"1":{"id":1,"status":1,"quantity":2.0,"brokerId":["7"]}}}`)
+        const provider = yield* Lean.make({ leanDir: dir, resultsDir: dir, algorithmId: ["first", "second"] }).pipe(Effect.provide(Platform))
+        const error = yield* Effect.flip(provider.status(["AAA-B-1"] as Array<ClientOrderId>))
+        expect(error.message).toContain("LEAN order 1 has brokerage ids 7, which belonged to orders AAA-B-1 and AAA-B-2: cannot tell which it is")
       }))
   })
 
@@ -408,7 +592,7 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
       Effect.gen(function*() {
         const dir = yield* leanDirectory
         const error = yield* Effect.flip((yield* leanProvider(dir)).account)
-        expect(error.message).toContain(`not available: ${path.join(dir, `${ALGORITHM_ID}.json`)} has no cash book`)
+        expect(error.message).toContain(`not available: ${path.join(resultsDirOf(dir), `${ALGORITHM_ID}.json`)} has no cash book`)
       }))
   })
 
@@ -434,7 +618,7 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         expect(lean.name).toBe("lean")
         const o = order("AAA", "BUY", 1)
         expect(timeoutIds(yield* Effect.flip(lean.submit([o])))).toEqual([o.clientOrderId])
-        expect((yield* Effect.flip(lean.account)).message).toContain(path.join(dir, "newer.json"))
+        expect((yield* Effect.flip(lean.account)).message).toContain(path.join(dir, "trade-exec-results", "newer.json"))
       }))
 
     it.scoped("fails with InvalidInput, naming the field, for an algorithm id that cannot be part of a file name", () =>

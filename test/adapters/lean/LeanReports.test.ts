@@ -18,15 +18,16 @@ const event = (orderEventId: number, status: string, fill: { readonly quantity: 
   `"fillPrice":${fill?.price ?? "0.0"},"fillPriceCurrency":"USD","fillQuantity":${fill?.quantity ?? "0.0"},"direction":"buy",` +
   `"isAssignment":false,"quantity":10.0${extra}}`
 
-const order = (status: number, quantity = "10.0"): LeanOrder => {
-  const results = Either.getOrThrow(decodeResults("algo.json", `{"orders":{"1":{"type":0,"id":1,"status":${status},"quantity":${quantity},"tag":"${ID}","symbol":{"value":"AAA","id":"AAA R735QTJ8XC9X","permtick":"AAA"}}}}`))
+/** One order as the bridge writes it; `extra` adds fields (`"timeInForce":"Day"`, …). */
+const order = (status: number, quantity = "10.0", extra = ""): LeanOrder => {
+  const results = Either.getOrThrow(decodeResults("algo.json", `{"orders":{"1":{"type":0,"id":1,"status":${status},"quantity":${quantity},"tag":"${ID}","symbol":{"value":"AAA","id":"AAA R735QTJ8XC9X","permtick":"AAA"}${extra}}}}`))
   return results.orders[0]!
 }
 
-const reportOf = (status: number, events: ReadonlyArray<string>): ExecutionReport =>
+const reportOf = (status: number, events: ReadonlyArray<string>, extra = ""): ExecutionReport =>
   Either.getOrThrow(Reports.report(ID, [{
     algorithmId: "algo",
-    order: order(status),
+    order: order(status, "10.0", extra),
     events: Either.getOrThrow(decodeOrderEvents("algo-order-events.json", `[${events.join(",")}]`))
   }], NOW))
 
@@ -87,18 +88,37 @@ describe("LEAN's orders and events as execution reports", () => {
     expect(reportOf(5, [event(1, "submitted"), event(2, "canceled")]).status).toBe("CANCELED")
   })
 
-  it("does not say FILLED while an earlier event is missing", () => {
-    expect(reportOf(3, [event(1, "submitted"), event(3, "filled", { quantity: "10.0", price: "100" })]).status).toBe("PARTIAL")
-  })
-
-  it("does not say CANCELED while an earlier event is missing, since it may be a fill", () => {
-    expect(reportOf(5, [event(1, "submitted"), event(3, "canceled")]).status).toBe("SUBMITTED")
-    const canceled = reportOf(5, [event(1, "submitted"), event(2, "partiallyFilled", { quantity: "4.0", price: "100" }), event(3, "canceled", undefined, `,"message":"user asked"`)])
+  it("says FILLED and CANCELED across an event id LEAN numbered but never raised (status None)", () => {
+    // An Interactive Brokers order gone Inactive: LEAN gives the None event an id and never writes it.
+    expect(reportOf(3, [event(1, "submitted"), event(3, "filled", { quantity: "10.0", price: "100" })]).status).toBe("FILLED")
+    expect(reportOf(5, [event(1, "submitted"), event(3, "canceled")]).status).toBe("CANCELED")
+    const canceled = reportOf(5, [event(1, "submitted"), event(2, "partiallyFilled", { quantity: "4.0", price: "100" }), event(4, "canceled", undefined, `,"message":"user asked"`)])
     expect([canceled.status, canceled.rejectReason, canceled.fills.length]).toEqual(["CANCELED", "user asked", 1])
   })
 
-  it("takes the events' word when they are ahead of the orders file", () => {
-    expect(reportOf(1, [event(1, "submitted"), event(2, "filled", { quantity: "10.0", price: "100" })]).status).toBe("FILLED")
+  it("waits for LEAN's order status to agree when the events file is read ahead of the orders file", () => {
+    // The bridge writes both on every event; a reader between the two files sees the events one event ahead.
+    const ahead = reportOf(1, [event(1, "submitted"), event(2, "filled", { quantity: "10.0", price: "100" })])
+    expect([ahead.status, ahead.fills.length]).toEqual(["PARTIAL", 1])
+    expect(reportOf(7, [event(1, "submitted"), event(2, "filled", { quantity: "10.0", price: "100" })]).status).toBe("PARTIAL")
+  })
+
+  it("keeps an order FILLED though an Invalid event follows, as LEAN does (an update the brokerage refused)", () => {
+    const report = reportOf(3, [event(1, "submitted"), event(2, "filled", { quantity: "10.0", price: "100" }), event(3, "invalid", undefined, `,"message":"update refused"`)])
+    expect([report.status, report.rejectReason]).toEqual(["FILLED", undefined])
+  })
+
+  it("reports a DAY order the venue canceled without being asked as expired, and one the venue canceled otherwise with LEAN's words", () => {
+    const canceledByIb = [event(1, "submitted"), event(2, "canceled", undefined, `,"message":"Interactive Brokers Order Event"`)]
+    // Interactive Brokers cancels a DAY order at the close without a reason.
+    expect(reportOf(5, canceledByIb, `,"timeInForce":"Day","cancelRequested":false`).rejectReason).toBe("expired")
+    // Canceled on request: the caller's reason applies, not IB's word-less confirmation.
+    expect(reportOf(5, canceledByIb, `,"timeInForce":"Day","cancelRequested":true`).rejectReason).toBeUndefined()
+    expect(reportOf(5, canceledByIb, `,"timeInForce":"GoodTilCanceled","cancelRequested":false`).rejectReason).toBe("Interactive Brokers Order Event")
+    // LEAN's paper brokerage says so; results without the bridge's fields are read by that alone.
+    const paper = reportOf(5, [event(1, "submitted"), event(2, "canceled", undefined, `,"message":"The order has expired."`)])
+    expect([paper.status, paper.rejectReason]).toEqual(["CANCELED", "expired"])
+    expect(reportOf(5, canceledByIb).rejectReason).toBe("Interactive Brokers Order Event")
   })
 
   it("reports an Invalid order as REJECTED with LEAN's message", () => {
@@ -127,20 +147,23 @@ describe("LEAN's orders and events as execution reports", () => {
     expect(reportOf(8, [event(1, "submitted"), event(2, "partiallyFilled", { quantity: "1", price: "1" })]).status).toBe("PARTIAL")
   })
 
-  it("reports every fill of an order LEAN holds twice under our tag (a restart), with the newest status", () => {
+  it("reports every fill of an order LEAN reloaded after a restart, with the newest status, filled when all add up", () => {
     const older = {
       algorithmId: "first",
-      order: order(1),
+      order: order(2),
       events: Either.getOrThrow(decodeOrderEvents("e.json", `[${event(1, "submitted")},${event(2, "partiallyFilled", { quantity: "4", price: "100" })}]`))
     }
-    const newer = {
+    // LEAN reloads the open order with the brokerage's full quantity; its events start afresh.
+    const newer = (fill: string) => ({
       algorithmId: "second",
-      order: { ...order(3), quantity: Option.some(Dec.unsafe(6)) },
-      events: Either.getOrThrow(decodeOrderEvents("e.json", `[${event(1, "filled", { quantity: "6", price: "101" })}]`))
-    }
-    const report = Either.getOrThrow(Reports.report(ID, [older, newer], NOW))
+      order: order(3),
+      events: Either.getOrThrow(decodeOrderEvents("e.json", `[${event(1, "filled", { quantity: fill, price: "101" })}]`))
+    })
+    const report = Either.getOrThrow(Reports.report(ID, [older, newer("6")], NOW))
     expect(report.status).toBe("FILLED")
     expect(report.fills.map((f) => f.executionId)).toEqual(["first-1-2", "second-1-1"])
+    // Two more filled while LEAN was down, which no event of LEAN's tells: not FILLED, whatever LEAN says.
+    expect(Either.getOrThrow(Reports.report(ID, [older, newer("4")], NOW)).status).toBe("PARTIAL")
   })
 
   it("refuses a fill for a ticker that is not a symbol, rather than guessing", () => {

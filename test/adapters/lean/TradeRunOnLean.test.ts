@@ -1,6 +1,7 @@
 import { expect, layer } from "@effect/vitest"
 import { Deferred, Duration, Effect, Fiber, Layer, Schedule } from "effect"
 import { spawn } from "node:child_process"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Dec from "../../../src/domain/Decimal.js"
 import type { RunId } from "../../../src/domain/Ids.js"
@@ -12,6 +13,7 @@ import { item, makeWorld, quote } from "../../support/world.js"
 import { leanTrade, storage } from "./support/leanTrade.js"
 import {
   ALGORITHM_ID,
+  closeSession,
   eventually,
   leanDirectory,
   leanOrdersByTag,
@@ -29,7 +31,7 @@ import {
 const d = Dec.unsafe
 /** The order commands LEAN received, of the orders tagged `tags` if given (the stand-in may be shared). */
 const orderCommands = (dir: string, tags?: ReadonlyArray<string>) =>
-  received(dir).filter((c) => c.command === "OrderCommand" && (tags === undefined || tags.includes(c.tag ?? "")))
+  received(dir).filter((c) => c.command === "TradeExecOrderCommand" && (tags === undefined || tags.includes(c.tag ?? "")))
 
 /** Every tag LEAN received exactly once, and LEAN holds exactly one order per tag. */
 const expectNoDuplicates = (dir: string, tags: ReadonlyArray<string>) => {
@@ -51,7 +53,7 @@ const following = (current: () => ExecutionProvider["Type"]): ExecutionProvider[
 const SharedLean = standInLean({ prices: { AAA: "50", PARTB: "25", REJC: "10", SLOWA: "20" } })
 
 layer(SharedLean, { excludeTestServices: true })("a TradeRun executed through LEAN", (it) => {
-  it.scoped("builds the orders, hands each to LEAN once, and records LEAN's fills, rejections and partial fills", () =>
+  it.scoped("hands each order to LEAN once, records fills and rejections, and follows a partly filled order to FILLED", () =>
     Effect.gen(function*() {
       const { dir } = yield* StandInLean
       const lean = yield* leanProvider(dir)
@@ -63,27 +65,73 @@ layer(SharedLean, { excludeTestServices: true })("a TradeRun executed through LE
         portfolioValue: d(10000),
         positions: []
       })
-      const report = yield* world.execute(run.id)
-      expect(report.run.status).toBe("done")
-      expect(report.orders.map((o) => [o.symbol, o.side, Dec.toString(o.quantity), o.status, Dec.toString(o.filledQuantity)])).toEqual([
+      // LEAN keeps working the rest of PARTB: the run is handed back running, not done.
+      const first = yield* world.execute(run.id)
+      expect(first.run.status).toBe("running")
+      expect(first.orders.map((o) => [o.symbol, o.side, Dec.toString(o.quantity), o.status, Dec.toString(o.filledQuantity)])).toEqual([
         ["AAA", "BUY", "40", "FILLED", "40"],
         ["PARTB", "BUY", "40", "PARTIAL", "20"],
         ["REJC", "BUY", "100", "REJECTED", "0"]
       ])
-      expect(report.orders[2]?.rejectReason).toMatch(/^Order Error: ids: \[\d+\], Insufficient buying power/)
+      expect(first.orders[2]?.rejectReason).toMatch(/^Order Error: ids: \[\d+\], Insufficient buying power/)
+
+      // The rest fills at LEAN; a later execute follows the order there and ends the run.
+      yield* release(dir, first.orders[1]!.clientOrderId)
+      const follower = yield* world.runnerWith({ followInterval: "100 millis" })
+      yield* follower.execute(run.id, { wait: "20 seconds" })
+      const report = yield* follower.report(run.id)
+      expect(report.run.status).toBe("done")
+      expect(report.orders.map((o) => [o.symbol, o.status, Dec.toString(o.filledQuantity)])).toEqual([
+        ["AAA", "FILLED", "40"],
+        ["PARTB", "FILLED", "40"],
+        ["REJC", "REJECTED", "0"]
+      ])
       expect(report.fills.map((f) => `${f.symbol} ${Dec.toString(f.quantity)} @ ${Dec.toString(f.price)} fee ${Dec.toString(f.commission)}`)).toEqual([
         "AAA 40 @ 50 fee 1",
+        "PARTB 20 @ 25 fee 1",
         "PARTB 20 @ 25 fee 1"
       ])
+      expect(new Set(report.fills.map((f) => f.executionId)).size).toBe(3)
       expect(report.fills.every((f) => f.executionId.startsWith(`${ALGORITHM_ID}-`))).toBe(true)
       expectNoDuplicates(dir, report.orders.map((o) => o.clientOrderId))
       expect((yield* world.audit.service.verify).ok).toBe(true)
       const replay = yield* world.runner.replay(run.id)
       expect([replay.ordersMatch, replay.auditMatches]).toEqual([true, true])
 
-      // The run is done: executing it again sends LEAN nothing.
+      // The run is done: executing it again sends LEAN nothing and records nothing.
+      const before = yield* world.dump
       yield* world.runner.execute(run.id)
       expect(orderCommands(dir, report.orders.map((o) => o.clientOrderId)).length).toBe(3)
+      expect(yield* world.dump).toBe(before)
+    }))
+
+  it.scoped("ends a DAY order LEAN's brokerage expires at the close CANCELED expired, and a GTC run's order keeps working", () =>
+    Effect.gen(function*() {
+      const { dir } = yield* StandInLean
+      const lean = yield* leanProvider(dir, { settleTimeout: "300 millis" })
+      const world = yield* makeWorld({ quotes: [quote("RESTD", 20), quote("RESTG", 20)], provider: () => lean })
+      const follower = yield* world.runnerWith({ followInterval: "100 millis" })
+      // Sent before the open, say: LEAN takes the orders and the brokerage works them.
+      const day = yield* world.queueRun([item("RESTD", "0.5")], { portfolioValue: d(10000), positions: [] })
+      expect((yield* world.execute(day.id)).orders.map((o) => o.status)).toEqual(["SUBMITTED"])
+      const gtc = yield* world.queueRun([item("RESTG", "0.5")], { portfolioValue: d(10000), positions: [], timeInForce: "GTC" })
+      // One account, one run trading: the GTC run waits for the DAY run to end.
+      yield* closeSession(dir)
+      yield* follower.execute(day.id, { wait: "20 seconds" })
+      const expired = yield* follower.report(day.id)
+      expect(expired.run.status).toBe("done")
+      expect(expired.orders.map((o) => [o.symbol, o.status, o.rejectReason, Dec.toString(o.filledQuantity)])).toEqual([["RESTD", "CANCELED", "expired", "0"]])
+      expect(received(dir).filter((c) => c.ticker === "RESTD").map((c) => c.timeInForce)).toEqual(["Day"])
+
+      const working = yield* world.execute(gtc.id)
+      expect(working.orders.map((o) => o.status)).toEqual(["SUBMITTED"])
+      expect(received(dir).filter((c) => c.ticker === "RESTG").map((c) => c.timeInForce)).toEqual(["GoodTilCanceled"])
+      yield* closeSession(dir)
+      // Past the close, a check finds the GTC order still working.
+      yield* eventually(() => !fs.existsSync(path.join(dir, "stand-in-session-close")))
+      yield* follower.execute(gtc.id, { wait: "300 millis" })
+      expect((yield* follower.report(gtc.id)).orders.map((o) => o.status)).toEqual(["SUBMITTED"])
+      expect((yield* world.audit.service.verify).ok).toBe(true)
     }))
 
   it.scoped("resumes after an interrupt while LEAN has taken the commands but not answered, with no duplicate order", () =>
