@@ -18,6 +18,7 @@ import { type RunOutcome, type RunReport, TradeRunner } from "../../src/TradeRun
 import { TradeWorker } from "../../src/TradeWorker.js"
 import * as CsvPriceFeed from "../csv/CsvPriceFeed.js"
 import { readItems, readPositions, readPrices, readSecurities } from "../csv/readers.js"
+import * as Lean from "../lean/LeanExecutionProvider.js"
 import { commissionFromName } from "../mock/MockExecutionProvider.js"
 import { DatabaseLive } from "../sql/layers.js"
 import { COMMAND_LINE, decimalFlag, durationFlag, nonNegative, positive, readRiskFile } from "./input.js"
@@ -149,6 +150,7 @@ const venueFrom = (
     }
     return {
       provider: options.provider,
+      lean: options.provider === "lean" ? yield* Lean.configFromEnv : undefined,
       commission,
       slippageBps,
       seedCash: yield* paperSeed(seed)

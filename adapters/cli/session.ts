@@ -19,6 +19,8 @@ import { NodeContext } from "@effect/platform-node"
 export interface Venue {
   /** `paper`: the paper broker, its book in the database; `lean`: LEAN, configured from the environment. */
   readonly provider: "paper" | "lean"
+  /** LEAN's configuration, read from the environment before anything is written. */
+  readonly lean: Lean.LeanConfig | undefined
   readonly commission: Commission.Commission
   readonly slippageBps: Dec.Decimal | undefined
   /** Cash of a paper account opened for the first time. */
@@ -52,8 +54,8 @@ export const terminalProgress = (progress: RunProgress): Effect.Effect<void> =>
 export const runnerLayer = <R>(venue: Venue | undefined, feed: Layer.Layer<PriceFeed, InvalidInput, R>) => {
   const broker: Layer.Layer<ExecutionProvider, InvalidInput | ConfigError.ConfigError | ExecutionError, SqlClient | R> = venue === undefined
     ? ExecutionProvider.layerMemory()
-    : venue.provider === "lean"
-    ? Lean.layerConfig.pipe(Layer.provide(NodeContext.layer))
+    : venue.lean !== undefined
+    ? Lean.layer(venue.lean).pipe(Layer.provide(NodeContext.layer))
     : SqlPaperBook.layer({
       cash: venue.seedCash,
       commission: venue.commission,

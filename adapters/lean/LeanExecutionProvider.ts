@@ -526,44 +526,48 @@ export const layer = (config: LeanConfig): Layer.Layer<ExecutionProvider, Invali
 const optionalString = (name: string) => Config.option(Config.nonEmptyString(name))
 
 /**
- * The provider configured from the environment:
+ * The provider's configuration from the environment:
  * - `TRADE_EXEC_LEAN_DIR` (required): LEAN's working directory;
  * - `TRADE_EXEC_LEAN_ALGORITHM_ID` (required): the algorithm id, or several separated by commas, oldest first;
  * - `TRADE_EXEC_LEAN_RESULTS_DIR` (default `<LEAN dir>/trade-exec-results`), `TRADE_EXEC_LEAN_JOURNAL_DIR`, `TRADE_EXEC_LEAN_MARKET`,
  *   `TRADE_EXEC_LEAN_SECURITY_TYPE`;
  * - `TRADE_EXEC_LEAN_ACKNOWLEDGE_TIMEOUT`, `TRADE_EXEC_LEAN_SETTLE_TIMEOUT`, `TRADE_EXEC_LEAN_POLL_INTERVAL`
  *   as durations (`20 seconds`, `500 millis`).
+ * Read on its own, so a command can check it before it writes anything.
  */
+export const configFromEnv: Effect.Effect<LeanConfig, ConfigError> = Effect.gen(function*() {
+  const leanDir = yield* Config.nonEmptyString("TRADE_EXEC_LEAN_DIR")
+  const algorithmId = yield* Config.nonEmptyString("TRADE_EXEC_LEAN_ALGORITHM_ID").pipe(
+    Config.map((raw) => raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0)),
+    Config.validate({
+      message: "TRADE_EXEC_LEAN_ALGORITHM_ID must be one or more ids of 1-80 characters [A-Za-z0-9._-], separated by commas",
+      validation: (ids) => ids.length > 0 && ids.every((id) => ALGORITHM_ID.test(id))
+    })
+  )
+  const resultsDir = yield* optionalString("TRADE_EXEC_LEAN_RESULTS_DIR")
+  const journalDir = yield* optionalString("TRADE_EXEC_LEAN_JOURNAL_DIR")
+  const market = yield* optionalString("TRADE_EXEC_LEAN_MARKET")
+  const securityType = yield* optionalString("TRADE_EXEC_LEAN_SECURITY_TYPE")
+  const acknowledgeTimeout = yield* Config.option(Config.duration("TRADE_EXEC_LEAN_ACKNOWLEDGE_TIMEOUT"))
+  const settleTimeout = yield* Config.option(Config.duration("TRADE_EXEC_LEAN_SETTLE_TIMEOUT"))
+  const pollInterval = yield* Config.option(Config.duration("TRADE_EXEC_LEAN_POLL_INTERVAL"))
+  const some = <K extends string, A>(key: K, value: Option.Option<A>) =>
+    Option.match(value, { onNone: () => ({}), onSome: (v) => ({ [key]: v } as { readonly [P in K]: A }) })
+  return {
+    leanDir,
+    algorithmId,
+    ...some("resultsDir", resultsDir),
+    ...some("journalDir", journalDir),
+    ...some("market", market),
+    ...some("securityType", securityType),
+    ...some("acknowledgeTimeout", acknowledgeTimeout),
+    ...some("settleTimeout", settleTimeout),
+    ...some("pollSchedule", Option.map(pollInterval, (d): Schedule.Schedule<unknown> => Schedule.spaced(d)))
+  } satisfies LeanConfig
+})
+
+/** The provider configured from the environment (`configFromEnv`). */
 export const layerConfig: Layer.Layer<ExecutionProvider, ConfigError | InvalidInput, FileSystem.FileSystem | Path.Path> = Layer.effect(
   ExecutionProvider,
-  Effect.gen(function*() {
-    const leanDir = yield* Config.nonEmptyString("TRADE_EXEC_LEAN_DIR")
-    const algorithmId = yield* Config.nonEmptyString("TRADE_EXEC_LEAN_ALGORITHM_ID").pipe(
-      Config.map((raw) => raw.split(",").map((s) => s.trim()).filter((s) => s.length > 0)),
-      Config.validate({
-        message: "TRADE_EXEC_LEAN_ALGORITHM_ID must be one or more ids of 1-80 characters [A-Za-z0-9._-], separated by commas",
-        validation: (ids) => ids.length > 0 && ids.every((id) => ALGORITHM_ID.test(id))
-      })
-    )
-    const resultsDir = yield* optionalString("TRADE_EXEC_LEAN_RESULTS_DIR")
-    const journalDir = yield* optionalString("TRADE_EXEC_LEAN_JOURNAL_DIR")
-    const market = yield* optionalString("TRADE_EXEC_LEAN_MARKET")
-    const securityType = yield* optionalString("TRADE_EXEC_LEAN_SECURITY_TYPE")
-    const acknowledgeTimeout = yield* Config.option(Config.duration("TRADE_EXEC_LEAN_ACKNOWLEDGE_TIMEOUT"))
-    const settleTimeout = yield* Config.option(Config.duration("TRADE_EXEC_LEAN_SETTLE_TIMEOUT"))
-    const pollInterval = yield* Config.option(Config.duration("TRADE_EXEC_LEAN_POLL_INTERVAL"))
-    const some = <K extends string, A>(key: K, value: Option.Option<A>) =>
-      Option.match(value, { onNone: () => ({}), onSome: (v) => ({ [key]: v } as { readonly [P in K]: A }) })
-    return yield* make({
-      leanDir,
-      algorithmId,
-      ...some("resultsDir", resultsDir),
-      ...some("journalDir", journalDir),
-      ...some("market", market),
-      ...some("securityType", securityType),
-      ...some("acknowledgeTimeout", acknowledgeTimeout),
-      ...some("settleTimeout", settleTimeout),
-      ...some("pollSchedule", Option.map(pollInterval, (d): Schedule.Schedule<unknown> => Schedule.spaced(d)))
-    })
-  })
+  Effect.flatMap(configFromEnv, make)
 )
