@@ -49,20 +49,24 @@ export const forOrder = (schedule: Commission, quantity: Dec.Decimal, value: Dec
   }
 }
 
-/** The commission of each fill of one order, in order: the growth of the order's commission. */
+/**
+ * The commission of each fill of one order, in order: the growth of the order's commission. `earlier` are
+ * the fills the order already had, with what they were charged: a minimum the order has paid is not
+ * charged again by a later fill. Never below zero (an order charged under another schedule before).
+ */
 export const forFills = (
   schedule: Commission,
-  fills: ReadonlyArray<{ readonly quantity: Dec.Decimal; readonly price: Dec.Decimal }>
+  fills: ReadonlyArray<{ readonly quantity: Dec.Decimal; readonly price: Dec.Decimal }>,
+  earlier: ReadonlyArray<{ readonly quantity: Dec.Decimal; readonly price: Dec.Decimal; readonly commission: Dec.Decimal }> = []
 ): Array<Dec.Decimal> => {
-  let quantity = Dec.ZERO
-  let value = Dec.ZERO
-  let charged = Dec.ZERO
+  let quantity = Dec.sum(earlier.map((f) => f.quantity))
+  let value = Dec.sum(earlier.map((f) => Dec.mul(f.quantity, f.price)))
+  let charged = Dec.sum(earlier.map((f) => f.commission))
   return fills.map((fill) => {
     quantity = Dec.add(quantity, fill.quantity)
     value = Dec.add(value, Dec.mul(fill.quantity, fill.price))
-    const total = forOrder(schedule, quantity, value)
-    const increment = Dec.sub(total, charged)
-    charged = total
+    const increment = Dec.max(Dec.ZERO, Dec.sub(forOrder(schedule, quantity, value), charged))
+    charged = Dec.add(charged, increment)
     return increment
   })
 }

@@ -184,13 +184,23 @@ const runFollowing = Effect.gen(function*() {
   yield* sql`ALTER TABLE trade_runs ADD COLUMN cancel_requested_at TEXT`
 })
 
+/**
+ * The paper broker keeps limit orders working until the market reaches them: the quote an order last
+ * traded against, so that one quote fills it once.
+ */
+const paperWorkingOrders = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE paper_orders ADD COLUMN last_traded_on TEXT`
+})
+
 export const migrations = {
   "1_initial": initial,
   "2_indexes": indexes,
   "3_paper_broker": paperBroker,
   "4_run_documents": runDocuments,
   "5_order_fillfactor": orderFillfactor,
-  "6_run_following": runFollowing
+  "6_run_following": runFollowing,
+  "7_paper_working_orders": paperWorkingOrders
 } as const
 
 export const MIGRATIONS_TABLE = "trade_execution_migrations"

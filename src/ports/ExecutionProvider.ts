@@ -9,14 +9,20 @@
  *   so the same fill reported twice is recognised.
  * - `status` answers for the ids it knows and leaves out the ones it does not: an absent id is an order
  *   the provider never received.
+ * - an order answered `SUBMITTED` or `PARTIAL` is working: a later `status` may report more fills (new
+ *   execution ids; the fills reported before stay as they were) until it is `FILLED` or `CANCELED`. Asked
+ *   by several callers at once, a venue fills an order once.
+ * - `cancel` ends a working order `CANCELED` keeping its fills, answers a final order's report unchanged,
+ *   and fails with `ExecutionError` for an id it never received. A report carries `rejectReason` when the
+ *   venue gave a reason for ending the order (`CANCELED` or `REJECTED`).
  */
 import { Context, Effect, Layer, Schema } from "effect"
-import type * as Dec from "../domain/Decimal.js"
+import * as Dec from "../domain/Decimal.js"
 import type { ClientOrderId, RunId, Symbol } from "../domain/Ids.js"
 import type { Account } from "../domain/Market.js"
 import type { Fill, OrderSide, OrderType, TimeInForce } from "../domain/Order.js"
 import type { ExecutionError, ExecutionTimeout } from "./errors.js"
-import { type FillDecision, makeVenue, type Venue } from "./internal/venue.js"
+import { type FillDecision, makeVenue, type OrderSoFar, type Venue } from "./internal/venue.js"
 
 export interface SubmitOrder {
   readonly runId: RunId
@@ -66,15 +72,18 @@ export class ExecutionProvider extends Context.Tag("trade-execution/ExecutionPro
     makeVenue({
       name: "memory",
       account,
-      decide: (orders) => Effect.succeed(orders.map(instantFill))
+      market: () => Effect.succeed(instantFill)
     })
 
   static readonly layerMemory = (account: Partial<Account> = {}): Layer.Layer<ExecutionProvider> =>
     Layer.effect(ExecutionProvider, Effect.map(ExecutionProvider.makeMemory(account), (venue) => venue.provider))
 }
 
-const instantFill = (order: SubmitOrder): FillDecision => ({
+const instantFill = ({ fills, request }: OrderSoFar): FillDecision => ({
   _tag: "Execute",
-  fills: [{ quantity: order.quantity, price: order.limitPrice ?? order.snapshotPrice ?? order.referencePrice }],
+  fills: [{
+    quantity: Dec.sub(request.quantity, Dec.sum(fills.map((f) => f.quantity))),
+    price: request.limitPrice ?? request.snapshotPrice ?? request.referencePrice
+  }],
   remainder: "canceled"
 })

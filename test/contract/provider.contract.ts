@@ -5,6 +5,9 @@
  *
  * Each provider's test says how to make an order its venue fills in full, fills in part, refuses, or leaves
  * working; the suite never looks inside the venue except through `account`.
+ *
+ * `workingOrderContract` is for a venue whose market the test can move (the paper broker over a feed, a
+ * venue's stand-in): working orders fill later, as `status` finds them, and once only.
  */
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, type Layer } from "effect"
@@ -142,5 +145,99 @@ export const providerContract = <E>(name: string, fixture: Layer.Layer<ProviderU
         const error = yield* Effect.flip(provider.cancel("NEVER-S-0002" as ClientOrderId))
         expect(error._tag).toBe("ExecutionError")
         expect(error.message).toContain("unknown order NEVER-S-0002")
+      }))
+  })
+
+export class MarketUnderTest extends Context.Tag("test/MarketUnderTest")<MarketUnderTest, {
+  /** Moves the market so that this resting order (of kind `resting`) can fill in full now. */
+  readonly reach: (order: SubmitOrder) => Effect.Effect<void>
+  /** A new look at the market in which this partly filled order (of kind `partial`) can fill some more. */
+  readonly renew: (order: SubmitOrder) => Effect.Effect<void>
+  /**
+   * Providers over the same venue, as several processes hold them (each with its own connection where the
+   * venue is a database); the same provider repeated where the venue lives in one process.
+   */
+  readonly callers: ReadonlyArray<ExecutionProvider["Type"]>
+}>() {}
+
+const atOrBetter = (order: SubmitOrder, report: ExecutionReport) =>
+  report.fills.every((f) => order.side === "BUY" ? Dec.lte(f.price, order.limitPrice!) : Dec.gte(f.price, order.limitPrice!))
+
+export const workingOrderContract = <E>(name: string, fixture: Layer.Layer<ProviderUnderTest | MarketUnderTest, E>) =>
+  layer(fixture, { excludeTestServices: true, timeout: "60 seconds" })(name, (it) => {
+    it.effect("keeps a resting order working, with nothing filled, while the market does not reach it", () =>
+      Effect.gen(function*() {
+        const { order, provider } = yield* ProviderUnderTest
+        const o = yield* order("resting", "BUY", 5)
+        yield* provider.submit([o])
+        for (let i = 0; i < 3; i++) {
+          const [report] = yield* provider.status([o.clientOrderId])
+          expect([report?.status, report?.fills]).toEqual(["SUBMITTED", []])
+        }
+        expect(Dec.toString(yield* positionOf(provider, o.symbol))).toBe("0")
+      }))
+
+    it.effect("fills a resting order at its limit or better once the market reaches it, and books the fill", () =>
+      Effect.gen(function*() {
+        const { order, provider } = yield* ProviderUnderTest
+        const { reach } = yield* MarketUnderTest
+        for (const side of ["BUY", "SELL"] as const) {
+          const o = yield* order("resting", side, 6)
+          yield* provider.submit([o])
+          yield* reach(o)
+          const [report] = yield* provider.status([o.clientOrderId])
+          expect(report?.status).toBe("FILLED")
+          expect(Dec.toString(filled(report!))).toBe("6")
+          expect(atOrBetter(o, report!)).toBe(true)
+          expect(Dec.toString(yield* positionOf(provider, o.symbol))).toBe(side === "BUY" ? "6" : "-6")
+          // Asked again: the same fills, the same execution ids.
+          expect((yield* provider.status([o.clientOrderId]))[0]).toEqual(report)
+        }
+      }))
+
+    it.effect("reports a working order's later fills after its earlier ones, each with an execution id of its own", () =>
+      Effect.gen(function*() {
+        const { order, provider } = yield* ProviderUnderTest
+        const { renew } = yield* MarketUnderTest
+        const o = yield* order("partial", "SELL", 10)
+        const [first] = yield* provider.submit([o])
+        yield* renew(o)
+        const [later] = yield* provider.status([o.clientOrderId])
+        expect(later!.fills.slice(0, first!.fills.length)).toEqual(first!.fills)
+        expect(Dec.gt(filled(later!), filled(first!))).toBe(true)
+        expect(new Set(later!.fills.map((f) => f.executionId)).size).toBe(later!.fills.length)
+        expect(later?.status).toBe(Dec.eq(filled(later!), o.quantity) ? "FILLED" : "PARTIAL")
+        expect(Dec.toString(yield* positionOf(provider, o.symbol))).toBe(Dec.toString(Dec.negate(filled(later!))))
+      }))
+
+    it.effect("fills an order once when several callers ask about it at the same moment", () =>
+      Effect.gen(function*() {
+        const { order, provider } = yield* ProviderUnderTest
+        const { callers, reach } = yield* MarketUnderTest
+        const orders = yield* Effect.forEach([1, 2, 3, 4, 5, 6, 7, 8], () => order("resting", "BUY", 3))
+        yield* provider.submit(orders)
+        yield* Effect.forEach(orders, reach)
+        const ids = orders.map((o) => o.clientOrderId)
+        const answers = yield* Effect.all(callers.map((caller) => caller.status(ids)), { concurrency: "unbounded" })
+        const [final] = [yield* provider.status(ids)]
+        for (const reports of answers) expect(reports).toEqual(final)
+        for (const report of final!) {
+          expect(report.status).toBe("FILLED")
+          expect(Dec.toString(filled(report))).toBe("3")
+        }
+        for (const o of orders) expect(Dec.toString(yield* positionOf(provider, o.symbol))).toBe("3")
+      }))
+
+    it.effect("cancels a resting order, which a later market does not bring back", () =>
+      Effect.gen(function*() {
+        const { order, provider } = yield* ProviderUnderTest
+        const { reach } = yield* MarketUnderTest
+        const o = yield* order("resting", "SELL", 4)
+        yield* provider.submit([o])
+        const canceled = yield* provider.cancel(o.clientOrderId)
+        expect([canceled.status, canceled.fills]).toEqual(["CANCELED", []])
+        yield* reach(o)
+        expect((yield* provider.status([o.clientOrderId]))[0]).toEqual(canceled)
+        expect(Dec.toString(yield* positionOf(provider, o.symbol))).toBe("0")
       }))
   })

@@ -26,7 +26,7 @@ const program = Effect.gen(function*() {
 
 const storage = Layer.mergeAll(TradeRepository.layerMemory, AuditLog.layerMemory)
 const prices = PriceFeed.layerMemory([quote("AAA", 50), quote("BBB", 25)])
-const compose = (provider: Layer.Layer<ExecutionProvider, never, PriceFeed>) =>
+const compose = <E>(provider: Layer.Layer<ExecutionProvider, E, PriceFeed>) =>
   TradeRunner.layer().pipe(Layer.provideMerge(Layer.mergeAll(storage, provider.pipe(Layer.provideMerge(prices)))))
 
 describe("composing the loop in a host", () => {

@@ -1,4 +1,4 @@
-/** Spawning the trade process (test/support/child/trade-process.ts) and collecting what it says. */
+/** Spawning the test's child processes (test/support/child) and collecting what they say. */
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
@@ -38,4 +38,40 @@ export const spawnTrade = (env: Record<string, string>): Spawned => {
     })
   )
   return { result, kill: () => child.kill("SIGKILL") }
+}
+
+const paperStatus = fileURLToPath(new URL("./child/paper-status.ts", import.meta.url))
+
+/**
+ * Spawns test/support/child/paper-status.ts: a process that opens the paper broker, says it is `ready`,
+ * and asks it about orders once told to `go`, so processes started together ask at the same moment.
+ */
+export const spawnPaperStatus = (env: Record<string, string>) => {
+  const child = spawn(process.execPath, ["--import", "tsx", paperStatus], {
+    env: { ...process.env, ...env },
+    stdio: ["pipe", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  let readied: () => void = () => {}
+  const ready = new Promise<void>((resolve) => (readied = resolve))
+  child.stdout.on("data", (chunk) => {
+    stdout += chunk
+    if (stdout.startsWith("ready\n")) readied()
+  })
+  child.stderr.on("data", (chunk) => (stderr += chunk))
+  const result = new Promise<ProcessResult>((resolve) =>
+    child.on("close", (code, signal) => {
+      readied()
+      const line = stdout.trim().split("\n").at(-1)
+      let output: Record<string, unknown> | undefined
+      try {
+        output = line ? JSON.parse(line) : undefined
+      } catch {
+        output = undefined
+      }
+      resolve({ code, signal, output, stderr })
+    })
+  )
+  return { ready, go: () => child.stdin.end("go\n"), result }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { ConfigProvider, Effect, Layer } from "effect"
 import * as Commission from "../../../adapters/mock/Commission.js"
 import * as Mock from "../../../adapters/mock/MockExecutionProvider.js"
 import * as Dec from "../../../src/domain/Decimal.js"
@@ -108,12 +108,146 @@ describe("MockExecutionProvider (paper broker)", () => {
         expect(priced(yield* one(slip, order("BUY", 1, { limitPrice: d("101") })))).toEqual(["FILLED", "1 @ 100.1 fee 0"])
         expect(priced(yield* one(slip, order("SELL", 1, { limitPrice: d("99.95") })))).toEqual(["FILLED", "1 @ 99.95 fee 0"])
       }))
-    it.effect("are canceled when not marketable, or left working with limitOrders: rest", () =>
+    it.effect("rest when not marketable (SUBMITTED, nothing filled), or are canceled at once with limitOrders: cancel", () =>
       Effect.gen(function*() {
-        const canceled = yield* one({}, order("BUY", 1, { limitPrice: d(99) }))
+        const resting = yield* one({}, order("BUY", 1, { limitPrice: d(99) }))
+        expect([resting.status, resting.rejectReason, resting.fills]).toEqual(["SUBMITTED", undefined, []])
+        const canceled = yield* one({ limitOrders: "cancel" }, order("SELL", 1, { limitPrice: d(101) }))
         expect([canceled.status, canceled.rejectReason, canceled.fills]).toEqual(["CANCELED", "limit_not_marketable", []])
-        const resting = yield* one({ limitOrders: "rest" }, order("SELL", 1, { limitPrice: d(101) }))
-        expect([resting.status, resting.fills]).toEqual(["SUBMITTED", []])
+      }))
+  })
+
+  describe("working orders, judged again at each status()", () => {
+    /** A broker over a feed the test moves, as a later prices file would. */
+    const market = (config: Mock.MockConfig, quotes: ReadonlyArray<Quote>) =>
+      Effect.gen(function*() {
+        const feed = yield* PriceFeed.makeMemory(quotes)
+        const venue = yield* Mock.make(config).pipe(Effect.provideService(PriceFeed, feed.service))
+        const ask = (o: SubmitOrder) => Effect.map(venue.provider.status([o.clientOrderId]), ([r]) => r!)
+        return { venue, feed, ask }
+      })
+
+    it.effect("fill a resting buy once the price reaches its limit, at the price or the limit, whichever is better", () =>
+      Effect.gen(function*() {
+        const { ask, feed, venue } = yield* market({ cash: 1000, slippage: { _tag: "FixedBps", bps: d(10) } }, [quote("AAA", 100)])
+        const o = order("BUY", 4, { limitPrice: d(95) })
+        expect(priced((yield* venue.provider.submit([o]))[0]!)).toEqual(["SUBMITTED"])
+        yield* feed.set([quote("AAA", "95.5")])
+        expect(priced(yield* ask(o))).toEqual(["SUBMITTED"])
+        yield* feed.set([quote("AAA", 94)])
+        // 94 moved 10 bps against the buy: 94.094, under the limit
+        const filled = yield* ask(o)
+        expect(priced(filled)).toEqual(["FILLED", "4 @ 94.094 fee 0"])
+        expect(filled.fills.map((f) => f.executionId)).toEqual([`${o.clientOrderId}-F1`])
+        // 1000 − 4 × 94.094
+        expect(Dec.toString((yield* venue.provider.account).cash)).toBe("623.624")
+        // Asked again, it is the same order with the same fill, whatever the market does.
+        yield* feed.set([quote("AAA", 90)])
+        expect(yield* ask(o)).toEqual(filled)
+      }))
+
+    it.effect("never fill past the limit: slippage stops at it", () =>
+      Effect.gen(function*() {
+        const { ask, feed, venue } = yield* market({ slippage: { _tag: "FixedBps", bps: d(50) } }, [quote("AAA", 100)])
+        const buy = order("BUY", 1, { limitPrice: d(95) })
+        const sell = order("SELL", 1, { limitPrice: d(105) })
+        yield* venue.provider.submit([buy])
+        yield* feed.set([quote("AAA", 95)])
+        expect(priced(yield* ask(buy))).toEqual(["FILLED", "1 @ 95 fee 0"])
+        yield* venue.provider.submit([sell])
+        yield* feed.set([quote("AAA", "105.2")])
+        // 105.2 less 50 bps would be 104.674: the limit holds
+        expect(priced(yield* ask(sell))).toEqual(["FILLED", "1 @ 105 fee 0"])
+      }))
+
+    it.effect("give a partly filled order its next fill from a later quote, numbered on, and nothing from the same quote asked again", () =>
+      Effect.gen(function*() {
+        // cap 2.5% of the quote's volume; no impact, to read the quantities plainly
+        const cap = { slippage: { _tag: "VolumeShare", priceImpact: Dec.ZERO, volumeLimit: d("0.025") } } as const
+        const { ask, feed, venue } = yield* market(cap, [quote("AAA", 100, { volume: d(4000) })])
+        const o = order("BUY", 300)
+        const [first] = yield* venue.provider.submit([o])
+        expect(priced(first!)).toEqual(["PARTIAL", "100 @ 100 fee 0"])
+        expect(yield* ask(o)).toEqual(first)
+        expect(yield* ask(o)).toEqual(first)
+        yield* feed.set([quote("AAA", 101, { volume: d(4000), time: "2026-01-05T15:00:00Z" })])
+        const second = yield* ask(o)
+        expect(priced(second)).toEqual(["PARTIAL", "100 @ 100 fee 0", "100 @ 101 fee 0"])
+        expect(second.fills[0]).toEqual(first!.fills[0])
+        yield* feed.set([quote("AAA", 101, { volume: d(40000), time: "2026-01-05T15:01:00Z" })])
+        const third = yield* ask(o)
+        expect(priced(third)).toEqual(["FILLED", "100 @ 100 fee 0", "100 @ 101 fee 0", "100 @ 101 fee 0"])
+        expect(third.fills.map((f) => f.executionId)).toEqual([1, 2, 3].map((n) => `${o.clientOrderId}-F${n}`))
+      }))
+
+    it.effect("charge an order's commission minimum once across its fills", () =>
+      Effect.gen(function*() {
+        const capped = {
+          commission: { _tag: "IbFixed" },
+          slippage: { _tag: "VolumeShare", priceImpact: Dec.ZERO, volumeLimit: d("0.025") }
+        } as const
+        const { ask, feed, venue } = yield* market(capped, [quote("AAA", 50, { volume: d(4000) })])
+        const o = order("BUY", 300)
+        yield* venue.provider.submit([o])
+        yield* feed.set([quote("AAA", 50, { volume: d(4001) })])
+        yield* ask(o)
+        yield* feed.set([quote("AAA", 50, { volume: d(4002) })])
+        // 100 shares: 0.50, the order pays the 1.00 minimum; 200: still 1.00; 300: 1.50
+        expect(priced(yield* ask(o))).toEqual(["FILLED", "100 @ 50 fee 1", "100 @ 50 fee 0", "100 @ 50 fee 0.5"])
+      }))
+
+    it.effect("keep working while the feed has no price for them (a working order is never rejected after the fact)", () =>
+      Effect.gen(function*() {
+        const { ask, feed, venue } = yield* market({}, [quote("AAA", 100)])
+        const o = order("BUY", 1, { limitPrice: d(90) })
+        yield* venue.provider.submit([o])
+        yield* feed.remove(["AAA" as Symbol])
+        expect([(yield* ask(o)).status, (yield* ask(o)).rejectReason]).toEqual(["SUBMITTED", undefined])
+      }))
+
+    it.effect("end CANCELED with their fills when canceled, and a later price does not bring them back", () =>
+      Effect.gen(function*() {
+        const cap = { slippage: { _tag: "VolumeShare", priceImpact: Dec.ZERO, volumeLimit: d("0.5") } } as const
+        const { ask, feed, venue } = yield* market(cap, [quote("AAA", 100, { volume: d(10) })])
+        const o = order("BUY", 20, { limitPrice: d(100) })
+        const [partial] = yield* venue.provider.submit([o])
+        const canceled = yield* venue.provider.cancel(o.clientOrderId)
+        expect([canceled.status, canceled.rejectReason, canceled.fills]).toEqual(["CANCELED", undefined, partial!.fills])
+        yield* feed.set([quote("AAA", 99, { volume: d(1000) })])
+        expect(yield* ask(o)).toEqual(canceled)
+        expect((yield* venue.provider.account).positions.map((p) => Dec.toString(p.quantity))).toEqual(["5"])
+      }))
+  })
+
+  describe("slippage that could price a fill at zero or less", () => {
+    it.effect("is refused: 10000 bps or more, naming the setting", () =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(paper({ slippage: { _tag: "FixedBps", bps: d(10000) } }))
+        expect(error._tag).toBe("InvalidInput")
+        expect(error.message).toContain("slippage.bps")
+        expect(error.message).toContain("below 10000")
+        const impact = yield* Effect.flip(paper({ slippage: { _tag: "VolumeShare", priceImpact: d(400), volumeLimit: d("0.05") } }))
+        expect(impact.message).toContain("priceImpact × volumeLimit²")
+      }))
+    it.effect("is refused from TRADE_EXEC_PAPER_SLIPPAGE_BPS, naming the variable", () =>
+      Effect.gen(function*() {
+        const fromEnvironment = (bps: string) =>
+          Layer.build(Mock.layerConfig).pipe(
+            Effect.provide(PriceFeed.layerMemory([])),
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["TRADE_EXEC_PAPER_SLIPPAGE_BPS", bps]]))),
+            Effect.scoped
+          )
+        for (const bps of ["10000", "20000", "-1"]) {
+          const error = yield* Effect.flip(fromEnvironment(bps))
+          expect(String(error)).toContain("TRADE_EXEC_PAPER_SLIPPAGE_BPS must be a decimal number, at least 0 and below 10000")
+        }
+        yield* fromEnvironment("9999")
+      }))
+    it.effect("is allowed just below the bound, and a sell's price is never rounded to zero", () =>
+      Effect.gen(function*() {
+        const r = yield* one({ slippage: { _tag: "FixedBps", bps: d("9999.99") } }, order("SELL", 1), [quote("AAA", "0.5")])
+        // 0.5 × 0.000001 = 0.0000005, rounded down to 6 decimals would be 0
+        expect(priced(r)).toEqual(["FILLED", "1 @ 0.000001 fee 0"])
       }))
   })
 
@@ -157,7 +291,7 @@ describe("MockExecutionProvider (paper broker)", () => {
 
   it.effect("cancels a working order, leaves a filled one, and names an unknown one", () =>
     Effect.gen(function*() {
-      const venue = yield* paper({ limitOrders: "rest" })
+      const venue = yield* paper({})
       const working = order("BUY", 1, { limitPrice: d(90) })
       const filled = order("BUY", 1)
       yield* venue.provider.submit([working, filled])

@@ -1,0 +1,103 @@
+/**
+ * The paper broker with its book in the database (SqlPaperBook), on a SQLite file and on PostgreSQL: the
+ * provider contract and the working-order contract, and the book shared by processes: several processes
+ * asking `status()` about the same resting orders at the same moment fill each order once, and the
+ * account books each fill once.
+ */
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { DatabaseLive } from "../../../adapters/sql/layers.js"
+import * as SqlPaperBook from "../../../adapters/sql/SqlPaperBook.js"
+import * as Dec from "../../../src/domain/Decimal.js"
+import type { ClientOrderId, RunId, Symbol } from "../../../src/domain/Ids.js"
+import { ExecutionProvider, type SubmitOrder } from "../../../src/ports/ExecutionProvider.js"
+import { PriceFeed } from "../../../src/ports/PriceFeed.js"
+import { providerContract, workingOrderContract } from "../../contract/provider.contract.js"
+import { paperUnderTest } from "../../support/paperVenue.js"
+import { describePg, freshSchema, pgAvailable } from "../../support/postgres.js"
+import { spawnPaperStatus } from "../../support/processes.js"
+import { quote } from "../../support/world.js"
+
+const dir = mkdtempSync(join(tmpdir(), "trade-exec-paper-book-"))
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+/** `count` books on `db`, each over a connection of its own, as so many processes would hold them. */
+const books = (db: string, count: number) =>
+  Effect.forEach(Array.from({ length: count }), () =>
+    Effect.flatMap(Layer.build(DatabaseLive(db)), (storage) =>
+      SqlPaperBook.make({ cash: Dec.unsafe(10_000_000) }).pipe(Effect.provide(storage))), { discard: false }).pipe(Effect.orDie)
+
+const N = 60
+
+/**
+ * N resting buys (limit 90, market 100) on a fresh book, then 4 processes, once all of them have opened
+ * the book, told at once to ask `status()` about all of them with the market at 89: each order fills once, in full, and the account
+ * books each fill once.
+ */
+const raceStatus = async (db: string) => {
+  const orders: Array<SubmitOrder> = Array.from({ length: N }, (_, i) => ({
+    runId: "run-race" as RunId,
+    clientOrderId: `R${i}-B-race` as ClientOrderId,
+    symbol: `R${i}` as Symbol,
+    side: "BUY",
+    quantity: Dec.unsafe(10),
+    orderType: "LMT",
+    limitPrice: Dec.unsafe(90),
+    referencePrice: Dec.unsafe(100)
+  }))
+  const broker = SqlPaperBook.layer({ cash: 100_000 }).pipe(
+    Layer.provide(PriceFeed.layerMemory(orders.map((o) => quote(o.symbol, 100)))),
+    Layer.provideMerge(DatabaseLive(db))
+  )
+  const submitted = await Effect.runPromise(
+    Effect.flatMap(ExecutionProvider, (p) => p.submit(orders)).pipe(Effect.provide(broker))
+  )
+  expect(submitted.every((r) => r.status === "SUBMITTED")).toBe(true)
+
+  const askers = [1, 2, 3, 4].map(() =>
+    spawnPaperStatus({ TE_DB: db, TE_IDS: orders.map((o) => o.clientOrderId).join(","), TE_PRICE: "89" })
+  )
+  await Promise.all(askers.map((a) => a.ready))
+  for (const a of askers) a.go()
+  const results = await Promise.all(askers.map((a) => a.result))
+  for (const r of results) expect(r.code, r.stderr).toBe(0)
+  const answers = results.map((r) => r.output?.reports as Array<{ clientOrderId: string; status: string; fills: Array<{ executionId: string; quantity: string; price: string }> }>)
+  for (const reports of answers) {
+    expect(reports.map((r) => r.status)).toEqual(orders.map(() => "FILLED"))
+    expect(reports.map((r) => r.fills.map((f) => `${f.executionId} ${f.quantity} @ ${f.price}`)))
+      .toEqual(orders.map((o) => [`${o.clientOrderId}-F1 10 @ 89`]))
+  }
+  const account = await Effect.runPromise(Effect.flatMap(ExecutionProvider, (p) => p.account).pipe(Effect.provide(broker)))
+  // 100,000 − 60 × 10 × 89
+  expect(Dec.toString(account.cash)).toBe("46600")
+  expect(account.positions.map((p) => `${p.symbol} ${Dec.toString(p.quantity)}`).sort())
+    .toEqual(orders.map((o) => `${o.symbol} 10`).sort())
+}
+
+describe("the paper book on a SQLite file", () => {
+  // One connection: SQLite's driver is synchronous, so connections racing within one process would wait
+  // on each other's locks while holding the thread; processes race below.
+  const fixture = paperUnderTest(books(join(dir, "contract.db"), 1))
+  providerContract("ExecutionProvider contract: paper broker on SQLite", fixture)
+  workingOrderContract("ExecutionProvider contract, working orders: paper broker on SQLite", fixture)
+
+  it("fills a resting order once when 4 processes ask status() about it at the same moment", () => raceStatus(join(dir, "race.db")), 120_000)
+})
+
+const schema = pgAvailable || process.env.CI ? await freshSchema("paperbook") : undefined
+const raceSchema = pgAvailable || process.env.CI ? await freshSchema("paperrace") : undefined
+afterAll(async () => {
+  await schema?.drop()
+  await raceSchema?.drop()
+})
+describePg("the paper book on PostgreSQL", () => {
+  const fixture = paperUnderTest(books(schema?.url ?? "postgres://unreachable", 3))
+  providerContract("ExecutionProvider contract: paper broker on PostgreSQL", fixture)
+  workingOrderContract("ExecutionProvider contract, working orders: paper broker on PostgreSQL (3 connections racing)", fixture)
+
+  it("fills a resting order once when 4 processes ask status() about it at the same moment", () =>
+    raceStatus(raceSchema?.url ?? "postgres://unreachable"), 120_000)
+})
