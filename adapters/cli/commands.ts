@@ -20,6 +20,7 @@ import * as CsvPriceFeed from "../csv/CsvPriceFeed.js"
 import { readItems, readPositions, readPrices, readSecurities } from "../csv/readers.js"
 import * as Lean from "../lean/LeanExecutionProvider.js"
 import { commissionFromName } from "../mock/MockExecutionProvider.js"
+import * as Slippage from "../mock/Slippage.js"
 import { DatabaseLive } from "../sql/layers.js"
 import { COMMAND_LINE, decimalFlag, durationFlag, nonNegative, positive, readRiskFile } from "./input.js"
 import * as Output from "./output.js"
@@ -143,7 +144,7 @@ const venueFrom = (
   seed: Dec.Decimal
 ) =>
   Effect.gen(function*() {
-    const slippageBps = yield* optionalDecimal("slippage-bps", options.slippageBps, nonNegative)
+    const slippageBps = yield* optionalDecimal("slippage-bps", options.slippageBps, (bps) => Slippage.problem({ _tag: "FixedBps", bps }))
     const commission = commissionFromName(options.commission)
     if (commission === undefined) {
       return yield* new InvalidInput({ source: COMMAND_LINE, field: "--commission", value: options.commission, reason: "must be ib-fixed, ib-tiered or none" })

@@ -361,7 +361,7 @@ describe.concurrent("trade-exec refuses bad input, naming what is wrong, and wri
     ["an unknown --order-type", {}, [...RUN, "--order-type", "STP"], ["--order-type", "must be MKT or LMT", "STP"]],
     ["LMT without an offset", {}, [...RUN, "--order-type", "LMT"], ["--order-type", "--limit-offset-bps"]],
     ["an unknown --commission", {}, [...RUN, "--commission", "cheap"], ["--commission", "ib-fixed, ib-tiered or none", "cheap"]],
-    ["a negative --slippage-bps", {}, [...RUN, "--slippage-bps", "-1"], ["--slippage-bps", "must not be negative"]],
+    ["a negative --slippage-bps", {}, [...RUN, "--slippage-bps", "-1"], ["--slippage-bps", "at least 0 and below 10000"]],
     ["a non-numeric --max-order-notional", {}, [...RUN, "--max-order-notional", "lots"], ["--max-order-notional", "lots"]],
     ["an infinite --max-position-ratio", {}, [...RUN, "--max-position-ratio", "Infinity"], ["--max-position-ratio"]],
     ["a missing items file", {}, ["run", "--items", "nope.csv", "--prices", "prices.csv", "--portfolio-value", "10000"], ["nope.csv", "does not exist"]],
