@@ -24,7 +24,7 @@ import * as Slippage from "../mock/Slippage.js"
 import { DatabaseLive } from "../sql/layers.js"
 import { COMMAND_LINE, decimalFlag, durationFlag, nonNegative, positive, readRiskFile } from "./input.js"
 import * as Output from "./output.js"
-import { paperSeed, runnerLayer, type Venue } from "./session.js"
+import { openPaperAccount, paperSeed, runnerLayer, type Venue } from "./session.js"
 
 /** A command that did its job but must end with this exit code (3 blocked, 4 failed, 1 not verified). */
 export class ExitWith extends Schema.TaggedError<ExitWith>()("ExitWith", { code: Schema.Number }) {}
@@ -225,7 +225,7 @@ const runCommand = Command.make(
       if (modelVersion !== undefined && modelVersion.trim() === "") {
         return yield* new InvalidInput({ source: COMMAND_LINE, field: "--model-version", value: modelVersion, reason: "is empty" })
       }
-      const venue = yield* venueFrom(flags, portfolioValue)
+      const flagged = yield* venueFrom(flags, portfolioValue)
       const waitFor = yield* durationFlag("wait", flags.wait)
       const cancelAfter = Option.isSome(flags.cancelAfter) ? yield* durationFlag("cancel-after", flags.cancelAfter) : undefined
 
@@ -262,7 +262,7 @@ const runCommand = Command.make(
 
       // The whole build, checked before anything is written (the paper account's positions, when used,
       // are read later; the files and flags are all checked here).
-      yield* BuildInput.validate({
+      const plan = yield* BuildInput.validate({
         runId: "check",
         items,
         prices,
@@ -279,7 +279,12 @@ const runCommand = Command.make(
         }
       })
 
+      // A new paper account opens with the cash the run is sized from.
+      const venue: Venue = { ...flagged, seedCash: yield* paperSeed(plan.settings.cash) }
       const { outcome, report } = yield* Effect.gen(function*() {
+        if (Option.isSome(flags.positions) && venue.provider === "paper") {
+          yield* openPaperAccount(venue, plan.positions, flags.positions.value, flags.db)
+        }
         const repo = yield* TradeRepository
         const run = yield* repo.withTransaction(Effect.gen(function*() {
           // One account, one run trading: refused before anything is written while another run works.

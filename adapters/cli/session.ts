@@ -6,12 +6,15 @@ import type { SqlClient } from "@effect/sql/SqlClient"
 import { Config, type ConfigError, Effect, Layer, Option } from "effect"
 import type { ExecutionError } from "../../src/ports/errors.js"
 import * as Dec from "../../src/domain/Decimal.js"
+import type { Symbol } from "../../src/domain/Ids.js"
+import { bySymbol } from "../../src/ports/internal/venue.js"
 import { ExecutionProvider } from "../../src/ports/ExecutionProvider.js"
 import { PriceFeed } from "../../src/ports/PriceFeed.js"
 import { type RunProgress, TradeRunner } from "../../src/TradeRunner.js"
 import type * as Commission from "../mock/Commission.js"
 import type { MockConfig } from "../mock/MockExecutionProvider.js"
-import type { InvalidInput } from "../../src/domain/errors.js"
+import { InvalidInput } from "../../src/domain/errors.js"
+import { redactUrl } from "../sql/layers.js"
 import * as SqlPaperBook from "../sql/SqlPaperBook.js"
 import * as Lean from "../lean/LeanExecutionProvider.js"
 import { NodeContext } from "@effect/platform-node"
@@ -33,6 +36,32 @@ export const paperSeed = (fallback: Dec.Decimal) =>
     Config.option(Config.string("TRADE_EXEC_PAPER_CASH")),
     Option.match({ onNone: () => fallback, onSome: (text) => Option.getOrElse(Dec.parse(text), () => fallback) })
   )
+
+/**
+ * `--positions` on the paper broker. A new paper account opens holding them (with the run's cash); an
+ * existing one follows its own fills, so it must already hold exactly them: otherwise the run is refused
+ * before anything is written, naming the first symbol (in symbol order) where they differ.
+ */
+export const openPaperAccount = (venue: Venue, positions: ReadonlyMap<Symbol, Dec.Decimal>, file: string, db: string) =>
+  Effect.gen(function*() {
+    const { account, opened } = yield* SqlPaperBook.open({
+      cash: venue.seedCash,
+      positions: [...positions].map(([symbol, quantity]) => ({ symbol, quantity }))
+    })
+    if (opened) return
+    const held = new Map(account.positions.map((p) => [p.symbol, p.quantity]))
+    for (const symbol of [...new Set([...positions.keys(), ...held.keys()])].sort(bySymbol)) {
+      const given = positions.get(symbol) ?? Dec.ZERO
+      const holds = held.get(symbol) ?? Dec.ZERO
+      if (Dec.eq(given, holds)) continue
+      return yield* new InvalidInput({
+        source: file,
+        field: symbol,
+        reason: `${Dec.toString(given)} here, but the paper account in ${redactUrl(db)} holds ${Dec.toString(holds)}. ` +
+          "A paper account follows its own fills: leave out --positions to trade from it, or give a new --db"
+      })
+    }
+  })
 
 /** Draws progress on a terminal; silent when stderr is not one. */
 export const terminalProgress = (progress: RunProgress): Effect.Effect<void> =>

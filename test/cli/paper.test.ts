@@ -2,7 +2,7 @@
  * `trade-exec` and the paper broker's book in the database, end to end with the built command in child
  * processes: a passive limit rests in the book, where a later price fills it; concurrent runs on one
  * PostgreSQL database leave the book equal to what their fills imply; a slippage that could price a fill
- * at zero or less is refused.
+ * at zero or less is refused; `--positions` opens a new paper account and must agree with an existing one.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
@@ -30,6 +30,13 @@ const rows = (dir: string, statement: string) => {
     conn.close()
   }
 }
+
+/** Every row of the database, to compare before and after. */
+const dump = (dir: string) =>
+  JSON.stringify(
+    ["decision_snapshots", "snapshot_items", "trade_runs", "trade_orders", "trade_fills", "audit_events", "paper_orders", "paper_positions", "paper_account"]
+      .map((t) => rows(dir, `SELECT * FROM ${t} ORDER BY 1`))
+  )
 
 const paperPositions = (dir: string) =>
   rows(dir, "SELECT symbol, quantity FROM paper_positions WHERE quantity <> '0' ORDER BY symbol").map((r) => `${r.symbol} ${r.quantity}`)
@@ -86,6 +93,47 @@ describe("--slippage-bps", () => {
     // 50 × (1 − 0.9999)
     expect(result.json().fills.map((f: any) => [f.quantity, f.price])).toEqual([["100", "0.005"]])
   }, 60_000)
+})
+
+describe("--positions and the paper account", () => {
+  const files = {
+    "items.csv": "symbol,weight\nAAA,0\nBBB,0.1\n",
+    "prices.csv": "symbol,price\nAAA,50\nBBB,33\n",
+    "held.csv": "symbol,quantity\nAAA,100\n",
+    "after.csv": "symbol,quantity\nBBB,30\n"
+  }
+  const RUN = ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "10000"]
+
+  it("open a new paper account holding them, so selling a held position leaves it flat, not short", async () => {
+    const dir = workspace(files)
+    const result = await cli(dir, [...RUN, "--positions", "held.csv", "--json"])
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.json().orders.map((o: any) => [o.symbol, o.side, o.quantity, o.status])).toEqual([["AAA", "SELL", "100", "FILLED"], ["BBB", "BUY", "30", "FILLED"]])
+    expect(paperPositions(dir)).toEqual(["BBB 30"])
+    // Opened with the run's cash, 10,000 − 100 × 50; then + 100 × 50 − 30 × 33
+    expect(paperCash(dir)).toBe("9010")
+  }, 60_000)
+
+  it("must agree with an existing paper account: otherwise refused, naming the first symbol that differs, with nothing written", async () => {
+    const dir = workspace(files)
+    expect((await cli(dir, [...RUN, "--positions", "held.csv"])).code).toBe(0)
+    const before = dump(dir)
+    const refused = await cli(dir, [...RUN, "--positions", "held.csv"])
+    expect(refused.code, refused.stderr).toBe(2)
+    expect(refused.stderr).toContain("held.csv, AAA: 100 here, but the paper account in trade-exec.db holds 0")
+    expect(refused.stderr).toContain("leave out --positions")
+    const dry = await cli(dir, [...RUN, "--positions", "held.csv", "--dry-run"])
+    expect(dry.code, dry.stderr).toBe(2)
+    expect(dump(dir)).toBe(before)
+
+    // What the account holds is accepted; and without --positions the run trades from the account.
+    const agreeing = await cli(dir, [...RUN, "--positions", "after.csv", "--json"])
+    expect(agreeing.code, agreeing.stderr).toBe(0)
+    expect(agreeing.json().orders).toEqual([])
+    const fromAccount = await cli(dir, [...RUN, "--json"])
+    expect(fromAccount.code, fromAccount.stderr).toBe(0)
+    expect(paperPositions(dir)).toEqual(["BBB 30"])
+  }, 120_000)
 })
 
 const schema = pgAvailable || process.env.CI ? await freshSchema("paperrun") : undefined
