@@ -73,6 +73,53 @@ describe("a limit order on the paper broker", () => {
   }, 60_000)
 })
 
+describe("a run whose limit orders rest on paper", () => {
+  it("stays running while they rest, is filled at the limit or better by a later prices file, then done; again, nothing is written", async () => {
+    const dir = workspace({
+      "items.csv": "symbol,weight\nAAA,0.2\nBBB,0.1\n",
+      "prices.csv": "symbol,price\nAAA,50\nBBB,33\n",
+      "later.csv": "symbol,price\nAAA,49.5\nBBB,32\n"
+    })
+    const run = await cli(dir, [
+      "run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "10000",
+      "--order-type", "LMT", "--limit-offset-bps", "-50", "--json"
+    ])
+    expect(run.code, run.stderr).toBe(6)
+    const doc = run.json()
+    expect(doc.run.status).toBe("running")
+    expect(doc.orders.map((o: any) => [o.symbol, o.limitPrice, o.status, o.filledQuantity])).toEqual([["AAA", "49.75", "SUBMITTED", "0"], ["BBB", "32.835", "SUBMITTED", "0"]])
+    const id = doc.run.id as string
+    const orderRows = () => JSON.stringify([rows(dir, "SELECT * FROM trade_orders ORDER BY 1, 2"), rows(dir, "SELECT * FROM trade_fills"), rows(dir, "SELECT * FROM paper_orders ORDER BY 1"), rows(dir, "SELECT * FROM paper_account"), rows(dir, "SELECT * FROM paper_positions")])
+
+    // The same prices again: the orders still rest, nothing fills.
+    const before = orderRows()
+    const same = await cli(dir, ["execute", id, "--json"])
+    expect(same.code, same.stderr).toBe(6)
+    expect(orderRows()).toBe(before)
+
+    const later = await cli(dir, ["execute", id, "--prices", "later.csv", "--json"])
+    expect(later.code, later.stderr).toBe(0)
+    const done = later.json()
+    expect(done.run.status).toBe("done")
+    expect(done.fills.map((f: any) => [f.executionId.endsWith("-F1"), f.symbol, f.quantity, f.price]))
+      .toEqual([[true, "AAA", "40", "49.5"], [true, "BBB", "30", "32"]])
+    expect(paperPositions(dir)).toEqual(["AAA 40", "BBB 30"])
+    // 10,000 − 40 × 49.5 − 30 × 32
+    expect(paperCash(dir)).toBe("7060")
+
+    const tables = () =>
+      JSON.stringify(["decision_snapshots", "snapshot_items", "trade_runs", "trade_orders", "trade_fills", "paper_orders", "paper_positions", "paper_account"]
+        .map((t) => rows(dir, `SELECT * FROM ${t} ORDER BY 1`)))
+    const finished = tables()
+    expect((await cli(dir, ["execute", id, "--prices", "later.csv"])).code).toBe(0)
+    expect(tables()).toBe(finished)
+    expect((await cli(dir, ["audit", id, "--verify"])).code).toBe(0)
+    const replay = await cli(dir, ["replay", id, "--json"])
+    expect(replay.code, replay.stdout).toBe(0)
+    expect(replay.json()).toMatchObject({ matches: true })
+  }, 120_000)
+})
+
 describe("--slippage-bps", () => {
   const files = { "items.csv": "symbol,weight\nAAA,0\n", "prices.csv": "symbol,price\nAAA,50\n", "positions.csv": "symbol,quantity\nAAA,100\n" }
   const SELL_ALL = ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "10000", "--positions", "positions.csv", "--json"]
@@ -144,7 +191,14 @@ describePg("4 trade-exec run at once on one PostgreSQL database", () => {
     const dir = workspace({ "i.csv": "symbol,weight\nAAA,0.3\nBBB,0.2\nCCC,0.1\n", "p.csv": "symbol,price\nAAA,10\nBBB,20\nCCC,30\n" })
     const args = ["run", "--items", "i.csv", "--prices", "p.csv", "--portfolio-value", "1000", "--commission", "ib-fixed", "--db", url]
     const results = await Promise.all([1, 2, 3, 4].map(() => cli(dir, args)))
-    for (const r of results) expect(r.code, r.stderr).toBe(0)
+    // One run trades on an account at a time: a run started while another trades is refused (exit 2),
+    // with nothing written. (The book's own atomicity under concurrent changes is tested at the provider
+    // level, with processes racing on one book: test/adapters/sql/paperBook.test.ts.)
+    expect(results.filter((r) => r.code === 0).length).toBeGreaterThanOrEqual(1)
+    for (const r of results) {
+      expect([0, 2], r.stderr).toContain(r.code)
+      if (r.code === 2) expect(r.stderr).toContain("is trading on the account")
+    }
 
     const book = await Effect.runPromise(Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
@@ -155,7 +209,7 @@ describePg("4 trade-exec run at once on one PostgreSQL database", () => {
       return { fills, cash: account!.cash, positions }
     }).pipe(Effect.provide(DatabaseLive(url))))
 
-    expect(book.fills.length).toBeGreaterThanOrEqual(6)
+    expect(book.fills.length).toBeGreaterThanOrEqual(3)
     // The account opened with 1,000 (the first run's cash); each fill moved it once.
     let cash = Dec.unsafe(1000)
     const held = new Map<string, Dec.Decimal>()

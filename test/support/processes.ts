@@ -40,14 +40,14 @@ export const spawnTrade = (env: Record<string, string>): Spawned => {
   return { result, kill: () => child.kill("SIGKILL") }
 }
 
-const paperStatus = fileURLToPath(new URL("./child/paper-status.ts", import.meta.url))
+const paperBroker = fileURLToPath(new URL("./child/paper-broker.ts", import.meta.url))
 
 /**
- * Spawns test/support/child/paper-status.ts: a process that opens the paper broker, says it is `ready`,
- * and asks it about orders once told to `go`, so processes started together ask at the same moment.
+ * Spawns test/support/child/paper-broker.ts: a process that opens the paper broker, says it is `ready`,
+ * and acts once told to `go`, so processes started together act at the same moment.
  */
-export const spawnPaperStatus = (env: Record<string, string>) => {
-  const child = spawn(process.execPath, ["--import", "tsx", paperStatus], {
+export const spawnPaperBroker = (env: Record<string, string>) => {
+  const child = spawn(process.execPath, ["--import", "tsx", paperBroker], {
     env: { ...process.env, ...env },
     stdio: ["pipe", "pipe", "pipe"]
   })

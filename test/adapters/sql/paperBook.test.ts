@@ -1,8 +1,8 @@
 /**
  * The paper broker with its book in the database (SqlPaperBook), on a SQLite file and on PostgreSQL: the
  * provider contract and the working-order contract, and the book shared by processes: several processes
- * asking `status()` about the same resting orders at the same moment fill each order once, and the
- * account books each fill once.
+ * asking `status()` about the same resting orders at the same moment fill each order once, several
+ * submitting at the same moment lose no fill, and the account books each fill once.
  */
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -18,7 +18,7 @@ import { PriceFeed } from "../../../src/ports/PriceFeed.js"
 import { providerContract, workingOrderContract } from "../../contract/provider.contract.js"
 import { paperUnderTest } from "../../support/paperVenue.js"
 import { describePg, freshSchema, pgAvailable } from "../../support/postgres.js"
-import { spawnPaperStatus } from "../../support/processes.js"
+import { spawnPaperBroker } from "../../support/processes.js"
 import { quote } from "../../support/world.js"
 
 const dir = mkdtempSync(join(tmpdir(), "trade-exec-paper-book-"))
@@ -31,6 +31,37 @@ const books = (db: string, count: number) =>
       SqlPaperBook.make({ cash: Dec.unsafe(10_000_000) }).pipe(Effect.provide(storage))), { discard: false }).pipe(Effect.orDie)
 
 const N = 60
+
+/** Processes on the paper broker, told to act at once when all of them have opened the book. */
+const together = async (envs: ReadonlyArray<Record<string, string>>) => {
+  const processes = envs.map(spawnPaperBroker)
+  await Promise.all(processes.map((p) => p.ready))
+  for (const p of processes) p.go()
+  return Promise.all(processes.map((p) => p.result))
+}
+
+/**
+ * 4 processes at once each buying 10 of the same 40 symbols at 25: every position ends at 40 and the cash
+ * 100,000 less 160 fills of 250, as the fills imply (a book that reads and writes back absolute values
+ * loses some of them).
+ */
+const raceSubmit = async (db: string) => {
+  const symbols = Array.from({ length: 40 }, (_, i) => `B${i}`)
+  await Effect.runPromise(SqlPaperBook.open({ cash: Dec.unsafe(100_000) }).pipe(Effect.provide(DatabaseLive(db))))
+  const results = await together([1, 2, 3, 4].map((i) => ({
+    TE_DB: db,
+    TE_ACTION: "submit",
+    TE_SYMBOLS: symbols.join(","),
+    TE_QUANTITY: "10",
+    TE_PRICE: "25",
+    TE_TAG: `p${i}`
+  })))
+  for (const r of results) expect(r.code, r.stderr).toBe(0)
+  for (const r of results) expect((r.output?.reports as Array<{ status: string }>).every((x) => x.status === "FILLED")).toBe(true)
+  const { account } = await Effect.runPromise(SqlPaperBook.open().pipe(Effect.provide(DatabaseLive(db))))
+  expect(Dec.toString(account.cash)).toBe("60000")
+  expect(account.positions.map((p) => `${p.symbol} ${Dec.toString(p.quantity)}`).sort()).toEqual(symbols.map((s) => `${s} 40`).sort())
+}
 
 /**
  * N resting buys (limit 90, market 100) on a fresh book, then 4 processes, once all of them have opened
@@ -57,12 +88,12 @@ const raceStatus = async (db: string) => {
   )
   expect(submitted.every((r) => r.status === "SUBMITTED")).toBe(true)
 
-  const askers = [1, 2, 3, 4].map(() =>
-    spawnPaperStatus({ TE_DB: db, TE_IDS: orders.map((o) => o.clientOrderId).join(","), TE_PRICE: "89" })
-  )
-  await Promise.all(askers.map((a) => a.ready))
-  for (const a of askers) a.go()
-  const results = await Promise.all(askers.map((a) => a.result))
+  const results = await together([1, 2, 3, 4].map(() => ({
+    TE_DB: db,
+    TE_ACTION: "status",
+    TE_IDS: orders.map((o) => o.clientOrderId).join(","),
+    TE_PRICE: "89"
+  })))
   for (const r of results) expect(r.code, r.stderr).toBe(0)
   const answers = results.map((r) => r.output?.reports as Array<{ clientOrderId: string; status: string; fills: Array<{ executionId: string; quantity: string; price: string }> }>)
   for (const reports of answers) {
@@ -85,13 +116,16 @@ describe("the paper book on a SQLite file", () => {
   workingOrderContract("ExecutionProvider contract, working orders: paper broker on SQLite", fixture)
 
   it("fills a resting order once when 4 processes ask status() about it at the same moment", () => raceStatus(join(dir, "race.db")), 120_000)
+  it("books every fill of 4 processes submitting at the same moment", () => raceSubmit(join(dir, "submit.db")), 120_000)
 })
 
 const schema = pgAvailable || process.env.CI ? await freshSchema("paperbook") : undefined
 const raceSchema = pgAvailable || process.env.CI ? await freshSchema("paperrace") : undefined
+const submitSchema = pgAvailable || process.env.CI ? await freshSchema("papersubmit") : undefined
 afterAll(async () => {
   await schema?.drop()
   await raceSchema?.drop()
+  await submitSchema?.drop()
 })
 describePg("the paper book on PostgreSQL", () => {
   const fixture = paperUnderTest(books(schema?.url ?? "postgres://unreachable", 3))
@@ -100,4 +134,5 @@ describePg("the paper book on PostgreSQL", () => {
 
   it("fills a resting order once when 4 processes ask status() about it at the same moment", () =>
     raceStatus(raceSchema?.url ?? "postgres://unreachable"), 120_000)
+  it("books every fill of 4 processes submitting at the same moment", () => raceSubmit(submitSchema?.url ?? "postgres://unreachable"), 120_000)
 })
