@@ -145,6 +145,8 @@ export const verifyChain = (events: Iterable<AuditEvent>, from: AuditVerificatio
   let expectedSeq = count + 1
   for (const event of events) {
     const fail = (reason: string): AuditVerification => ({ ok: false, events: count, head, broken: { seq: event.seq, reason } })
+    // Every row counts, whatever its seq: one numbered 0 or below, or a second one of a number, was put there.
+    if (event.seq < expectedSeq) return fail(`found event #${event.seq} where #${expectedSeq} should be: an event was inserted`)
     if (event.seq !== expectedSeq) return fail(`expected event #${expectedSeq} but found #${event.seq}: an event is missing`)
     if (event.prevHash !== head) return fail("previous-hash link does not match the event before it")
     if (hashOf(event) !== event.hash) return fail("content does not match its hash: the event was altered")

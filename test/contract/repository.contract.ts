@@ -16,6 +16,9 @@ import { item } from "../support/world.js"
 /** What only the adapter's test knows how to do: corrupt its own storage. */
 export class Tamper extends Context.Tag("test/Tamper")<Tamper, {
   readonly auditEvent: (seq: number) => Effect.Effect<void, unknown>
+  /** Puts in an event of its own making, numbered `seq`, with a made-up hash; or takes it out again. */
+  readonly insertAuditEvent: (seq: number, runId: string) => Effect.Effect<void, unknown>
+  readonly removeAuditEvent: (seq: number) => Effect.Effect<void, unknown>
   readonly snapshotItems: (id: SnapshotId) => Effect.Effect<void, unknown>
 }>() {}
 
@@ -321,6 +324,26 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
         expect(verified.ok).toBe(true)
         const all = yield* audit.list()
         expect(verified.head).toBe(all.at(-1)!.hash)
+      }))
+
+    it.effect.each([0, -1])("counts an event numbered %i, put in with a made-up hash, as inserted and names it", (seq) =>
+      Effect.gen(function*() {
+        const audit = yield* AuditLog
+        const tamper = yield* Tamper
+        const runId = unique("run")
+        yield* audit.append([{ type: "t", runId, payload: { n: 1 } }])
+        expect((yield* audit.verify).ok).toBe(true)
+        yield* tamper.insertAuditEvent(seq, runId)
+        // Listed first in the run's trail, as the chain orders it...
+        expect((yield* audit.list({ runId })).map((e) => e.seq)[0]).toBe(seq)
+        // ...and never verified.
+        const verified = yield* audit.verify
+        expect(verified.ok).toBe(false)
+        expect(verified.broken?.seq).toBe(seq)
+        expect(verified.broken?.reason).toContain("inserted")
+        // The log is shared by the tests after this one.
+        yield* tamper.removeAuditEvent(seq)
+        expect((yield* audit.verify).ok).toBe(true)
       }))
 
     it.effect("names the first altered audit event", () =>

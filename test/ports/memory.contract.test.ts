@@ -13,6 +13,13 @@ const memory = Layer.effectContext(Effect.gen(function*() {
         const index = audit.events.findIndex((e) => e.seq === seq)
         audit.events[index] = { ...audit.events[index]!, payload: { tampered: true } }
       }),
+    insertAuditEvent: (seq, runId) =>
+      Effect.sync(() => {
+        const at = audit.events.findIndex((e) => e.seq > seq)
+        const forged = { seq, at: "2026-11-25T00:00:00.000Z", type: "forged", runId, payload: {}, prevHash: "0".repeat(64), hash: "f".repeat(64) }
+        audit.events.splice(at === -1 ? audit.events.length : at, 0, forged)
+      }),
+    removeAuditEvent: (seq) => Effect.sync(() => void audit.events.splice(audit.events.findIndex((e) => e.seq === seq), 1)),
     snapshotItems: (id) =>
       Effect.sync(() => {
         const snapshot = repo.store.snapshots.get(id)!

@@ -17,6 +17,10 @@ const tamper = Layer.effect(
   Effect.map(SqlClient.SqlClient, (sql) =>
     Tamper.of({
       auditEvent: (seq) => sql`UPDATE audit_events SET payload = '{"tampered":true}' WHERE seq = ${seq}`,
+      insertAuditEvent: (seq, runId) =>
+        sql`INSERT INTO audit_events (seq, at, type, run_id, payload, prev_hash, hash)
+          VALUES (${seq}, '2026-11-25T00:00:00.000Z', 'forged', ${runId}, '{}', ${"0".repeat(64)}, ${"f".repeat(64)})`,
+      removeAuditEvent: (seq) => sql`DELETE FROM audit_events WHERE seq = ${seq}`,
       snapshotItems: (id) => sql`UPDATE snapshot_items SET weight = '0.999' WHERE snapshot_id = ${id}`
     }))
 )
