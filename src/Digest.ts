@@ -2,7 +2,7 @@
  * Content digests: sha-256 over a canonical JSON serialization, so the same content always hashes the
  * same whatever the key order or the decimal's written form (`1.50` and `1.5` are one value).
  */
-import { createHash, type Hash, hash } from "node:crypto"
+import { createHash, createHmac, type Hash, hash } from "node:crypto"
 import { Duration } from "effect"
 import * as Dec from "./domain/Decimal.js"
 
@@ -308,12 +308,21 @@ export const canonicalJson = (value: unknown): string =>
 
 export const sha256Hex = (text: string): string => hash("sha256", text, "hex")
 
+/** HMAC-SHA-256 of `text` (or bytes) under `key`, as hex. */
+export const hmacSha256Hex = (key: string, text: string | Uint8Array): string =>
+  createHmac("sha256", key).update(text).digest("hex")
+
 /**
- * The canonical JSON of `value`, and the sha-256 of that text framed by `before` and `after`: the audit
- * chain hashes each event's JSON around its payload, and one writing serves both (the framed text is
- * never made as a string).
+ * The canonical JSON of `value`, and the sha-256 of that text framed by `before` and `after` (with a key,
+ * its HMAC-SHA-256): the audit chain hashes each event's JSON around its payload, and one writing serves
+ * both (the framed text is never made as a string).
  */
-export const framedDigest = (before: string, value: unknown, after: string): readonly [json: string, sha256: string] =>
+export const framedDigest = (
+  before: string,
+  value: unknown,
+  after: string,
+  key?: string
+): readonly [json: string, digest: string] =>
   withWriter(undefined, (w) => {
     w.utf8(before)
     const start = w.pos
@@ -321,7 +330,8 @@ export const framedDigest = (before: string, value: unknown, after: string): rea
     w.value(value)
     const json = w.buf.toString(w.ascii ? "latin1" : "utf8", start, w.pos)
     w.utf8(after)
-    return [json, hash("sha256", w.buf.subarray(0, w.pos), "hex")] as const
+    const framed = w.buf.subarray(0, w.pos)
+    return [json, key === undefined ? hash("sha256", framed, "hex") : hmacSha256Hex(key, framed)] as const
   })
 
 /**

@@ -10,7 +10,7 @@ import { InvalidInput } from "../../src/domain/errors.js"
 import type { RunId } from "../../src/domain/Ids.js"
 import type { RiskLimits } from "../../src/domain/Risk.js"
 import type { RunParams } from "../../src/domain/Run.js"
-import { AuditLog } from "../../src/ports/AuditLog.js"
+import { AuditLog, type ExpectedHead } from "../../src/ports/AuditLog.js"
 import { AccountBusy } from "../../src/ports/errors.js"
 import { PriceFeed } from "../../src/ports/PriceFeed.js"
 import { TradeRepository } from "../../src/ports/TradeRepository.js"
@@ -80,6 +80,9 @@ const sayWorking = (outcome: RunOutcome, db: string, provider: string) =>
         `${Output.dbArgument(db)} [--wait 15m]; cancel them with: trade-exec cancel ${outcome.run.id}` +
         `${Output.providerArgument(provider)}${Output.dbArgument(db)}`
     )
+
+/** Refuses, before anything is written, a database whose audit chain is keyed with another key (or needs one). */
+const auditWritable = Effect.flatMap(AuditLog, (audit) => audit.checkKey)
 
 const print = (report: RunReport, asJson: boolean, dryRun = false) =>
   Console.log(asJson ? JSON.stringify(Output.runDocument(report, dryRun), null, 2) : Output.renderRun(report, dryRun))
@@ -282,6 +285,7 @@ const runCommand = Command.make(
       // A new paper account opens with the cash the run is sized from.
       const venue: Venue = { ...flagged, seedCash: yield* paperSeed(plan.settings.cash) }
       const { outcome, report } = yield* Effect.gen(function*() {
+        yield* auditWritable
         if (Option.isSome(flags.positions) && venue.provider === "paper") {
           yield* openPaperAccount(venue, plan.positions, flags.positions.value, flags.db)
         }
@@ -329,6 +333,7 @@ const executeCommand = Command.make(
       const venue = yield* venueFrom(flags, Dec.ZERO)
       const waitFor = yield* durationFlag("wait", flags.wait)
       const { outcome, report } = yield* Effect.gen(function*() {
+        yield* auditWritable
         const run = yield* (yield* TradeRepository).summarize(flags.runId as RunId)
         return yield* executeAndReport(run.run.id, flags.dryRun, flags.db, flags.prices, waitFor).pipe(
           Effect.provide(runnerLayer(venue, feedFor(flags.prices)))
@@ -349,6 +354,7 @@ const cancelCommand = Command.make(
     Effect.gen(function*() {
       const venue = yield* venueFrom(flags, Dec.ZERO)
       const report = yield* Effect.gen(function*() {
+        yield* auditWritable
         const runner = yield* TradeRunner
         yield* runner.cancel(flags.runId as RunId)
         return yield* runner.report(flags.runId as RunId)
@@ -374,7 +380,7 @@ const reconcileCommand = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const venue = yield* venueFrom(flags, Dec.ZERO)
-      const result = yield* Effect.flatMap(TradeRunner, (runner) => runner.reconcile(Option.getOrUndefined(flags.runId) as RunId | undefined)).pipe(
+      const result = yield* Effect.zipRight(auditWritable, Effect.flatMap(TradeRunner, (runner) => runner.reconcile(Option.getOrUndefined(flags.runId) as RunId | undefined))).pipe(
         Effect.provide(runnerLayer(venue, feedFor(flags.prices))),
         Effect.provide(DatabaseLive(flags.db))
       )
@@ -400,27 +406,59 @@ const runsCommand = Command.make("runs", { db, json }, (flags) =>
     yield* Console.log(flags.json ? JSON.stringify({ runs: runs.map(Output.runSummary) }, null, 2) : Output.renderRuns(runs))
   })).pipe(Command.withDescription("list runs, newest first"))
 
+/** `--expect-head SEQ:HASH`, as `audit --head` prints it. */
+const expectedHead = (raw: Option.Option<string>) =>
+  Option.match(raw, {
+    onNone: () => Either.right(undefined),
+    onSome: (text): Either.Either<ExpectedHead, InvalidInput> => {
+      const match = /^(\d{1,15}):([0-9a-fA-F]{64})$/.exec(text.trim())
+      return match === null
+        ? Either.left(new InvalidInput({ source: COMMAND_LINE, field: "--expect-head", value: text, reason: "must be SEQ:HASH as trade-exec audit --head prints it: an event number, a colon and 64 hex digits" }))
+        : Either.right({ seq: Number(match[1]), hash: match[2]!.toLowerCase() })
+    }
+  })
+
 const auditCommand = Command.make(
   "audit",
-  { runId, verify: Options.boolean("verify").pipe(Options.withDescription("verify the whole hash chain")), db, json },
+  {
+    runId: Args.text({ name: "RUN_ID" }).pipe(Args.optional),
+    verify: Options.boolean("verify").pipe(Options.withDescription("verify the whole hash chain (exit 1 when it does not verify)")),
+    expectHead: optionalText("expect-head", "SEQ:HASH printed by --head earlier: verify, and that the chain still holds that head"),
+    head: Options.boolean("head").pipe(Options.withDescription("print the chain's head as SEQ:HASH, to keep elsewhere")),
+    db,
+    json
+  },
   (flags) =>
     Effect.gen(function*() {
-      const { events, verification } = yield* Effect.gen(function*() {
-        yield* (yield* TradeRepository).getRun(flags.runId as RunId)
+      const expectHead = yield* expectedHead(flags.expectHead)
+      const verify = flags.verify || expectHead !== undefined
+      if (Option.isNone(flags.runId) && !verify && !flags.head) {
+        return yield* new InvalidInput({ source: COMMAND_LINE, field: "RUN_ID", reason: "is missing: give a run id, --verify or --head" })
+      }
+      const { events, verification, head } = yield* Effect.gen(function*() {
         const audit = yield* AuditLog
+        const runId = Option.getOrUndefined(flags.runId)
+        if (runId !== undefined) yield* (yield* TradeRepository).getRun(runId as RunId)
         return {
-          events: yield* audit.list({ runId: flags.runId }),
-          verification: flags.verify ? yield* audit.verify : undefined
+          events: runId === undefined ? undefined : yield* audit.list({ runId }),
+          verification: verify ? yield* audit.verifyWith(expectHead === undefined ? {} : { expectHead }) : undefined,
+          head: flags.head ? yield* audit.head : undefined
         }
       }).pipe(Effect.provide(DatabaseLive(flags.db)))
       yield* Console.log(
         flags.json
-          ? JSON.stringify({ events, ...(verification === undefined ? {} : { verification }) }, null, 2)
-          : Output.renderAudit(events, verification)
+          ? JSON.stringify({
+            ...(events === undefined ? {} : { events }),
+            ...(verification === undefined ? {} : { verification }),
+            ...(head === undefined ? {} : { head })
+          }, null, 2)
+          : Output.renderAudit(events, verification, head)
       )
       if (verification !== undefined && !verification.ok) yield* new ExitWith({ code: 1 })
     })
-).pipe(Command.withDescription("show a run's audit events; --verify checks the hash chain (exit 1 when broken)"))
+).pipe(Command.withDescription(
+  "show a run's audit events; --verify checks the hash chain, --expect-head that it still holds a head kept elsewhere (exit 1 when not), --head prints the head"
+))
 
 const replayCommand = Command.make("replay", { runId, db, json }, (flags) =>
   Effect.gen(function*() {
@@ -444,7 +482,7 @@ const workerCommand = Command.make(
   (flags) =>
     Effect.gen(function*() {
       const venue = yield* venueFrom(flags, Dec.ZERO)
-      const steps = yield* Effect.flatMap(TradeWorker, (worker) => (flags.drain ? worker.drain : worker.run)).pipe(
+      const steps = yield* Effect.zipRight(auditWritable, Effect.flatMap(TradeWorker, (worker) => (flags.drain ? worker.drain : worker.run))).pipe(
         Effect.provide(TradeWorker.layer()),
         Effect.provide(runnerLayer(venue, feedFor(flags.prices))),
         Effect.provide(DatabaseLive(flags.db))

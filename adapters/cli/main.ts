@@ -31,6 +31,8 @@ const classify = (error: unknown): { readonly code: number; readonly message?: s
     case "ExitWith":
       return { code: tagged.code ?? 1 }
     case "InvalidInput":
+    // The audit chain's key is missing or is not the database's: fixed in the environment, like bad input.
+    case "AuditKeyMismatch":
     case "RunNotFound":
     case "SnapshotNotFound":
       return { code: 2, message: String(tagged.message ?? error) }

@@ -6,7 +6,7 @@ import { Schema } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { TradeOrder } from "../../src/domain/Order.js"
 import { RunParams } from "../../src/domain/Run.js"
-import type { AuditEvent, AuditVerification } from "../../src/ports/AuditLog.js"
+import type { AuditEvent, AuditHead, AuditVerification } from "../../src/ports/AuditLog.js"
 import type { ReplayReport } from "../../src/Replay.js"
 import type { ReconcileReport, RunReport } from "../../src/TradeRunner.js"
 
@@ -151,16 +151,28 @@ export const runSummary = (r: RunReport["run"]) => ({
   error: r.error ?? null
 })
 
-export const renderAudit = (events: ReadonlyArray<AuditEvent>, verification: AuditVerification | undefined): string => {
-  const lines = events.map((e) => `#${e.seq}  ${e.at}  ${e.type}  ${JSON.stringify(e.payload)}`)
+/** How the chain is hashed, in words. */
+const keyedWith = (keyedFrom: number | undefined): string =>
+  keyedFrom === undefined ? "sha-256, no key" : `HMAC-SHA-256 with TRADE_EXEC_AUDIT_KEY from event #${keyedFrom}`
+
+export const renderAudit = (
+  events: ReadonlyArray<AuditEvent> | undefined,
+  verification: AuditVerification | undefined,
+  head?: AuditHead
+): string => {
+  const lines = (events ?? []).map((e) => `#${e.seq}  ${e.at}  ${e.type}  ${JSON.stringify(e.payload)}`)
   if (verification !== undefined) {
+    if (lines.length > 0) lines.push("")
     lines.push(
-      "",
       verification.ok
-        ? `chain verified: ${verification.events} event(s), head ${verification.head}`
+        ? `chain verified: ${verification.events} event(s), head ${verification.events}:${verification.head} (${keyedWith(verification.keyedFrom)})`
+        : verification.keyProblem !== undefined
+        ? `chain NOT VERIFIED: ${verification.broken!.reason}`
         : `chain BROKEN at event #${verification.broken!.seq}: ${verification.broken!.reason}`
     )
   }
+  // The head as `--expect-head` takes it back.
+  if (head !== undefined) lines.push(`head ${head.seq}:${head.hash} (${keyedWith(head.keyedFrom)})`)
   return lines.join("\n")
 }
 

@@ -9,7 +9,7 @@ import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Config, Context, Effect, Layer, Redacted } from "effect"
 import type { ConfigError } from "effect/ConfigError"
-import { AuditLog } from "../../src/ports/AuditLog.js"
+import { AuditLog, auditKeyConfig } from "../../src/ports/AuditLog.js"
 import { RepositoryError } from "../../src/ports/errors.js"
 import { TradeRepository } from "../../src/ports/TradeRepository.js"
 import { migrate } from "./migrations.js"
@@ -24,13 +24,13 @@ const describe = (cause: unknown): string =>
     : String(cause)
 
 /** Migrates, then builds the repository and the audit log over the SqlClient in context. */
-const storage = (where: string) =>
+const storage = (where: string, auditKey: Redacted.Redacted<string> | undefined) =>
   Layer.effectContext(Effect.gen(function*() {
     yield* migrate().pipe(
       Effect.mapError((e) => new RepositoryError({ operation: "migrate", reason: `${where}: ${describe(e)}`, cause: e }))
     )
     const repository = yield* SqlTradeRepository.make
-    const audit = yield* SqlAuditLog.make
+    const audit = yield* SqlAuditLog.make({ key: auditKey })
     return Context.make(TradeRepository, repository).pipe(Context.add(AuditLog, audit))
   }))
 
@@ -47,6 +47,8 @@ export interface SqliteOptions {
    * idempotent per client order id). `FULL` also syncs every commit to disk, at a few milliseconds each.
    */
   readonly synchronous?: "NORMAL" | "FULL"
+  /** The audit chain's key (HMAC-SHA-256); see `AuditLog`. */
+  readonly auditKey?: Redacted.Redacted<string> | undefined
 }
 
 const sqliteClient = (options: SqliteOptions) =>
@@ -75,17 +77,19 @@ const sqliteClient = (options: SqliteOptions) =>
 
 /** The embedded default: a SQLite file, created and migrated when missing. */
 export const SqliteLive = (options: SqliteOptions): Layer.Layer<Storage, RepositoryError> =>
-  storage(`SQLite database ${options.filename}`).pipe(Layer.provideMerge(sqliteClient(options)))
+  storage(`SQLite database ${options.filename}`, options.auditKey).pipe(Layer.provideMerge(sqliteClient(options)))
 
 export interface PgOptions {
   /** `postgres://user@host:5432/database` */
   readonly url: string
   readonly maxConnections?: number
+  /** The audit chain's key (HMAC-SHA-256); see `AuditLog`. */
+  readonly auditKey?: Redacted.Redacted<string> | undefined
 }
 
 /** A PostgreSQL database shared by several workers. */
 export const PgLive = (options: PgOptions): Layer.Layer<Storage, RepositoryError> =>
-  storage(`PostgreSQL database ${redactUrl(options.url)}`).pipe(
+  storage(`PostgreSQL database ${redactUrl(options.url)}`, options.auditKey).pipe(
     Layer.provideMerge(
       PgClient.layer({
         url: Redacted.make(options.url),
@@ -109,33 +113,41 @@ export const redactUrl = (url: string): string => url.replace(/\/\/([^:/@]+):[^@
 /** `postgres://…` or `postgresql://…` selects PostgreSQL; anything else is a SQLite file name. */
 export const isPostgresUrl = (target: string): boolean => /^postgres(ql)?:\/\//i.test(target)
 
-/** The storage a `--db` value names. */
-export const DatabaseLive = (target: string): Layer.Layer<Storage, RepositoryError> =>
-  isPostgresUrl(target) ? PgLive({ url: target }) : SqliteLive({ filename: target })
+/**
+ * The storage a `--db` value names, its audit chain keyed with `TRADE_EXEC_AUDIT_KEY` when that is set
+ * (read, and refused when malformed, before the database is opened).
+ */
+export const DatabaseLive = (target: string): Layer.Layer<Storage, RepositoryError | ConfigError> =>
+  Layer.unwrapEffect(Effect.map(auditKeyConfig, (auditKey) =>
+    isPostgresUrl(target) ? PgLive({ url: target, auditKey }) : SqliteLive({ filename: target, auditKey })))
 
 /**
  * Storage from the environment: `TRADE_EXEC_DB` (a SQLite file or a PostgreSQL URL), default
- * `./trade-exec.db`.
+ * `./trade-exec.db`; `TRADE_EXEC_AUDIT_KEY`.
  */
 export const layerConfig: Layer.Layer<Storage, RepositoryError | ConfigError> = Layer.unwrapEffect(
   Effect.map(Config.string("TRADE_EXEC_DB").pipe(Config.withDefault("trade-exec.db")), DatabaseLive)
 )
 
 /**
- * `SqliteLive` configured from `TRADE_EXEC_SQLITE_FILE` (default `./trade-exec.db`) and
- * `TRADE_EXEC_SQLITE_SYNCHRONOUS` (`NORMAL` or `FULL`, default `NORMAL`).
+ * `SqliteLive` configured from `TRADE_EXEC_SQLITE_FILE` (default `./trade-exec.db`),
+ * `TRADE_EXEC_SQLITE_SYNCHRONOUS` (`NORMAL` or `FULL`, default `NORMAL`) and `TRADE_EXEC_AUDIT_KEY`.
  */
 export const SqliteLiveConfig: Layer.Layer<Storage, RepositoryError | ConfigError> = Layer.unwrapEffect(
   Effect.map(
     Config.all({
       filename: Config.string("TRADE_EXEC_SQLITE_FILE").pipe(Config.withDefault("trade-exec.db")),
-      synchronous: Config.literal("NORMAL", "FULL")("TRADE_EXEC_SQLITE_SYNCHRONOUS").pipe(Config.withDefault("NORMAL" as const))
+      synchronous: Config.literal("NORMAL", "FULL")("TRADE_EXEC_SQLITE_SYNCHRONOUS").pipe(Config.withDefault("NORMAL" as const)),
+      auditKey: auditKeyConfig
     }),
     SqliteLive
   )
 )
 
-/** `PgLive` configured from `TRADE_EXEC_PG_URL`. */
+/** `PgLive` configured from `TRADE_EXEC_PG_URL` and `TRADE_EXEC_AUDIT_KEY`. */
 export const PgLiveConfig: Layer.Layer<Storage, RepositoryError | ConfigError> = Layer.unwrapEffect(
-  Effect.map(Config.redacted("TRADE_EXEC_PG_URL"), (url) => PgLive({ url: Redacted.value(url) }))
+  Effect.map(
+    Config.all({ url: Config.redacted("TRADE_EXEC_PG_URL"), auditKey: auditKeyConfig }),
+    ({ url, auditKey }) => PgLive({ url: Redacted.value(url), auditKey })
+  )
 )

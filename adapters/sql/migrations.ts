@@ -193,6 +193,18 @@ const paperWorkingOrders = Effect.gen(function*() {
   yield* sql`ALTER TABLE paper_orders ADD COLUMN last_traded_on TEXT`
 })
 
+/**
+ * The audit chain's key, once it has one: from which event on it is keyed, and a check value (an HMAC of
+ * that number under the key, never the key) that tells a verifier whether the key it holds is the chain's.
+ * Both empty on a chain without a key, as every chain written before this was: those stay verifiable as
+ * they are.
+ */
+const auditKey = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE audit_head ADD COLUMN keyed_from INTEGER`
+  yield* sql`ALTER TABLE audit_head ADD COLUMN key_check TEXT`
+})
+
 export const migrations = {
   "1_initial": initial,
   "2_indexes": indexes,
@@ -200,7 +212,8 @@ export const migrations = {
   "4_run_documents": runDocuments,
   "5_order_fillfactor": orderFillfactor,
   "6_run_following": runFollowing,
-  "7_paper_working_orders": paperWorkingOrders
+  "7_paper_working_orders": paperWorkingOrders,
+  "8_audit_key": auditKey
 } as const
 
 export const MIGRATIONS_TABLE = "trade_execution_migrations"

@@ -78,6 +78,28 @@ export class LeaseLost extends Schema.TaggedError<LeaseLost>()("LeaseLost", {
   }
 }
 
+/**
+ * The audit chain's key (`TRADE_EXEC_AUDIT_KEY`) is not the one the chain needs: the chain is keyed and no
+ * key was given (`missing`), a key was given that is not the chain's (`differs`: or the chain's key record
+ * was altered, which looks the same), or a key was given for a chain that has none (`unkeyed`: a keyed
+ * chain rewritten without its key looks the same, so it cannot be checked against the key).
+ */
+export class AuditKeyMismatch extends Schema.TaggedError<AuditKeyMismatch>()("AuditKeyMismatch", {
+  problem: Schema.Literal("missing", "differs", "unkeyed"),
+  keyedFrom: Schema.optional(Schema.Number)
+}) {
+  override get message(): string {
+    switch (this.problem) {
+      case "missing":
+        return `the audit chain is keyed (HMAC-SHA-256) from event #${this.keyedFrom}: a key is needed, set TRADE_EXEC_AUDIT_KEY to the chain's key`
+      case "differs":
+        return `TRADE_EXEC_AUDIT_KEY differs from the key the audit chain is keyed with from event #${this.keyedFrom} (or the chain's key record was altered)`
+      case "unkeyed":
+        return "TRADE_EXEC_AUDIT_KEY is set but this audit chain has no key, so it cannot be checked against one (a keyed chain rewritten without its key looks the same); without the key it is checked as an unkeyed chain"
+    }
+  }
+}
+
 /** A storage failure: the database is unreachable, read-only, full, or refused a statement. */
 export class RepositoryError extends Schema.TaggedError<RepositoryError>()("RepositoryError", {
   operation: Schema.String,

@@ -1,0 +1,184 @@
+/**
+ * `trade-exec audit` and `replay` against tampering, end to end: the built command in a child process, on a
+ * real SQLite file edited behind its back the way someone who can write the database would.
+ */
+import { beforeAll, describe, expect, it } from "@effect/vitest"
+import Database from "better-sqlite3"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+import { canonicalJson } from "../../src/Digest.js"
+import { GENESIS_HASH, hashOf } from "../../src/ports/AuditLog.js"
+import { build, cli, workspace } from "../support/cli.js"
+
+beforeAll(() => build(), 120_000)
+
+const ITEMS = "symbol,weight\nAAA,0.3\nBBB,0.2\nCCC,0.1\n"
+const PRICES = "symbol,price\nAAA,10\nBBB,20\nCCC,30\n"
+const RUN = ["run", "--items", "i.csv", "--prices", "p.csv", "--portfolio-value", "1000"]
+const origin = () => workspace({ "i.csv": ITEMS, "p.csv": PRICES })
+
+const KEY = "6f1c2a9e0b7d4e3f8a5c6b1d2e9f0a7b"
+const keyed = { TRADE_EXEC_AUDIT_KEY: KEY }
+
+const withDb = <A>(dir: string, f: (db: Database.Database) => A): A => {
+  const db = new Database(join(dir, "trade-exec.db"))
+  try {
+    return f(db)
+  } finally {
+    db.close()
+  }
+}
+
+const sql = (dir: string, statement: string, ...params: Array<unknown>) => withDb(dir, (db) => db.prepare(statement).run(...params))
+
+/** Every row of the database, to compare before and after. */
+const dump = (dir: string) =>
+  withDb(dir, (db) =>
+    JSON.stringify(
+      ["trade_runs", "trade_orders", "trade_fills", "audit_events", "audit_head", "paper_orders", "decision_snapshots"].map((t) =>
+        db.prepare(`SELECT * FROM ${t} ORDER BY 1`).all()
+      )
+    ))
+
+/**
+ * Edits the payload of event `seq` and recomputes every later hash and the head with a bare sha-256: what
+ * someone who can write the database but has no key can do.
+ */
+const rewriteEvent = (dir: string, seq: number, edit: (payload: any) => unknown) =>
+  withDb(dir, (db) => {
+    const rows = db.prepare("SELECT * FROM audit_events WHERE seq >= ? ORDER BY seq").all(seq) as Array<any>
+    let prevHash = (db.prepare("SELECT hash FROM audit_events WHERE seq = ?").get(seq - 1) as any)?.hash ?? GENESIS_HASH
+    for (const row of rows) {
+      const payload = row.seq === seq ? edit(JSON.parse(row.payload)) : JSON.parse(row.payload)
+      const event = { seq: row.seq, at: row.at, type: row.type, runId: row.run_id ?? undefined, payload, prevHash }
+      const hash = hashOf(event)
+      db.prepare("UPDATE audit_events SET payload = ?, prev_hash = ?, hash = ? WHERE seq = ?").run(canonicalJson(payload), prevHash, hash, row.seq)
+      prevHash = hash
+    }
+    db.prepare("UPDATE audit_head SET hash = ? WHERE id = 1").run(prevHash)
+  })
+
+/** The seq of the first event of `type` that moves to `to`. */
+const eventOf = (dir: string, type: string, to: string) =>
+  withDb(dir, (db) =>
+    (db.prepare("SELECT seq FROM audit_events WHERE type = ? AND json_extract(payload, '$.to') = ? ORDER BY seq").get(type, to) as any).seq as number)
+
+describe("trade-exec audit --verify", () => {
+  it.each([0, -1])("names an event put in as #%i with a made-up hash, which its run's trail lists first", async (seq) => {
+    const dir = origin()
+    const { run } = (await cli(dir, [...RUN, "--json"])).json()
+    sql(dir, "INSERT INTO audit_events (seq, at, type, run_id, payload, prev_hash, hash) VALUES (?, ?, 'trade_run.transition', ?, ?, ?, ?)",
+      seq, "2026-11-25T00:00:00.000Z", run.id, '{"from":"queued","to":"done"}', GENESIS_HASH, "f".repeat(64))
+    const audit = await cli(dir, ["audit", run.id, "--verify"])
+    expect(audit.stdout.split("\n")[0]).toMatch(new RegExp(`^#${seq} `))
+    expect(audit.code).toBe(1)
+    expect(audit.stdout).toContain(`chain BROKEN at event #${seq}: found event #${seq} where #1 should be: an event was inserted`)
+    expect(audit.stdout).not.toContain("chain verified")
+  })
+})
+
+describe("TRADE_EXEC_AUDIT_KEY", () => {
+  it.each([
+    ["", "is empty"],
+    ["short-key", "is 9 characters: a key needs at least 32"],
+    [`${KEY} `, "printable ASCII with no spaces"]
+  ])("refuses %j before opening the database, exit 2 naming the variable", async (value, reason) => {
+    const dir = origin()
+    const result = await cli(dir, RUN, { TRADE_EXEC_AUDIT_KEY: value })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("TRADE_EXEC_AUDIT_KEY")
+    expect(result.stderr).toContain(reason)
+    expect(existsSync(join(dir, "trade-exec.db"))).toBe(false)
+  })
+
+  it("keys the chain: verified with the key, not without it or with another, and a run without it is refused before it writes", async () => {
+    const dir = origin()
+    const first = await cli(dir, [...RUN, "--json"], keyed)
+    expect(first.code, first.stderr).toBe(0)
+    const runId = first.json().run.id
+
+    const verified = await cli(dir, ["audit", runId, "--verify"], keyed)
+    expect(verified.code, verified.stderr).toBe(0)
+    expect(verified.stdout).toContain("chain verified")
+    expect(verified.stdout).toContain("HMAC-SHA-256 with TRADE_EXEC_AUDIT_KEY from event #1")
+
+    const withoutKey = await cli(dir, ["audit", runId, "--verify"])
+    expect(withoutKey.code).toBe(1)
+    expect(withoutKey.stdout).toContain("chain NOT VERIFIED: the audit chain is keyed (HMAC-SHA-256) from event #1: a key is needed")
+    const otherKey = await cli(dir, ["audit", "--verify"], { TRADE_EXEC_AUDIT_KEY: KEY.replace("6", "7") })
+    expect(otherKey.code).toBe(1)
+    expect(otherKey.stdout).toContain("TRADE_EXEC_AUDIT_KEY differs from the key the audit chain is keyed with")
+
+    const before = dump(dir)
+    const refused = await cli(dir, RUN)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain("a key is needed")
+    expect(dump(dir)).toBe(before)
+    const wrong = await cli(dir, ["execute", runId], { TRADE_EXEC_AUDIT_KEY: KEY.replace("6", "7") })
+    expect(wrong.code).toBe(2)
+    expect(wrong.stderr).toContain("differs")
+  })
+
+  it("catches a fill's quantity rewritten in the trail with every later hash and the head recomputed, which an unkeyed chain lets through", async () => {
+    for (const env of [{}, keyed]) {
+      const dir = origin()
+      const { run } = (await cli(dir, [...RUN, "--json"], env)).json()
+      rewriteEvent(dir, eventOf(dir, "trade_order.transition", "FILLED"), (p) => ({ ...p, filledQuantity: "1" }))
+      const audit = await cli(dir, ["audit", run.id, "--verify"], env)
+      if (env === keyed) {
+        expect(audit.code).toBe(1)
+        expect(audit.stdout).toContain("the event was altered")
+      } else {
+        // Without a key, whoever can write the database can rewrite the chain: only a head kept elsewhere shows it.
+        expect(audit.code).toBe(0)
+      }
+    }
+  })
+})
+
+describe("trade-exec audit --head and --expect-head", () => {
+  it("prints the head as SEQ:HASH, and a chain rewritten or cut since no longer holds it (exit 1)", async () => {
+    const dir = origin()
+    await cli(dir, RUN)
+    const head = await cli(dir, ["audit", "--head"])
+    expect(head.code, head.stderr).toBe(0)
+    const kept = /^head (\d+:[0-9a-f]{64}) \(sha-256, no key\)$/.exec(head.stdout.trim())?.[1]
+    expect(kept, head.stdout).toBeDefined()
+    expect((await cli(dir, ["audit", "--head", "--json"])).json().head).toEqual({
+      seq: Number(kept!.split(":")[0]),
+      hash: kept!.split(":")[1]
+    })
+
+    // More runs since: the chain still holds the head kept.
+    await cli(dir, RUN)
+    const holds = await cli(dir, ["audit", "--verify", "--expect-head", kept!])
+    expect(holds.code, holds.stdout).toBe(0)
+    expect(holds.stdout).toContain("chain verified")
+
+    rewriteEvent(dir, 3, (p) => ({ ...p, tampered: true }))
+    expect((await cli(dir, ["audit", "--verify"])).code).toBe(0)
+    const rewritten = await cli(dir, ["audit", "--verify", "--expect-head", kept!])
+    expect(rewritten.code).toBe(1)
+    expect(rewritten.stdout).toContain(`chain BROKEN at event #${kept!.split(":")[0]}`)
+    expect(rewritten.stdout).toContain("the chain was rewritten up to there")
+
+    const seq = Number(kept!.split(":")[0])
+    withDb(dir, (db) => {
+      const last = db.prepare("SELECT hash FROM audit_events WHERE seq = ?").get(seq - 2) as any
+      db.prepare("DELETE FROM audit_events WHERE seq > ?").run(seq - 2)
+      db.prepare("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1").run(seq - 2, last.hash)
+    })
+    const cut = await cli(dir, ["audit", "--verify", "--expect-head", kept!, "--json"])
+    expect(cut.code).toBe(1)
+    expect(cut.json().verification.broken.reason).toContain("events were removed from the end")
+  })
+
+  it("refuses an --expect-head that is not SEQ:HASH, exit 2 naming the flag", async () => {
+    const dir = origin()
+    await cli(dir, RUN)
+    const result = await cli(dir, ["audit", "--verify", "--expect-head", "12:abc"])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("--expect-head")
+    expect(result.stderr).toContain("SEQ:HASH")
+  })
+})
