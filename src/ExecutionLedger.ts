@@ -49,30 +49,40 @@ export interface Changes {
 
 export const isEmpty = (changes: Changes) => changes.updates.length === 0 && changes.fills.length === 0
 
-/** The audit event of one order transition. */
-export const transitionEvent = (
-  order: TradeOrder,
-  to: OrderStatus,
-  detail: {
-    readonly reason?: string | undefined
-    readonly filledQuantity?: Dec.Decimal | undefined
-    readonly executionIds?: ReadonlyArray<string> | undefined
-  } = {}
-): AuditEventInput => ({
-  type: "trade_order.transition",
-  runId: order.runId,
-  // One shape for every transition (absent details are undefined, which the chain leaves out), so the
-  // ten thousand of a large run are written by one cached key order.
-  payload: {
-    clientOrderId: order.clientOrderId,
-    symbol: order.symbol,
-    from: order.status,
-    to,
-    reason: detail.reason,
-    filledQuantity: detail.filledQuantity,
-    executionIds: detail.executionIds
-  }
+/** A fill as its order's transition records it: what replay checks the stored fill against. */
+const auditedFill = (fill: Fill) => ({
+  executionId: fill.executionId,
+  quantity: fill.quantity,
+  price: fill.price,
+  commission: fill.commission
 })
+
+/**
+ * The audit event of one order transition: the order's outcome after it (filled quantity, average price,
+ * commission, reject reason) and the fills it brought, so that replay can check the persisted order and
+ * fills against the trail. A transition to `SUBMITTED` leaves the outcome out: an order there has no fill
+ * (one with fills is `PARTIAL`), and half of a large run's events are these.
+ */
+export const transitionEvent = (order: TradeOrder, update: OrderUpdate, fills?: ReadonlyArray<Fill>): AuditEventInput => {
+  const outcome = update.to !== "SUBMITTED"
+  return {
+    type: "trade_order.transition",
+    runId: order.runId,
+    // One shape for every transition (absent details are undefined, which the chain leaves out), so the
+    // ten thousand of a large run are written by one cached key order.
+    payload: {
+      clientOrderId: order.clientOrderId,
+      symbol: order.symbol,
+      from: update.from,
+      to: update.to,
+      reason: update.rejectReason,
+      filledQuantity: outcome ? update.filledQuantity : undefined,
+      avgFillPrice: update.avgFillPrice,
+      commission: outcome ? update.commission : undefined,
+      fills: fills?.map(auditedFill)
+    }
+  }
+}
 
 /** Moves orders that have not been sent to a final status (a risk block, a failed run). */
 export const close = (
@@ -85,16 +95,16 @@ export const close = (
   for (const order of orders) {
     const illegal = refused(order, to)
     if (illegal !== undefined) return Either.left(illegal)
-    const reason = reasonOf(order)
-    updates.push({
+    const update: OrderUpdate = {
       clientOrderId: order.clientOrderId,
       from: order.status,
       to,
       filledQuantity: order.filledQuantity,
       commission: order.commission,
-      rejectReason: reason
-    })
-    events.push(transitionEvent(order, to, { reason }))
+      rejectReason: reasonOf(order)
+    }
+    updates.push(update)
+    events.push(transitionEvent(order, update))
   }
   return Either.right({ updates, fills: [], events })
 }
@@ -106,14 +116,15 @@ export const submitted = (orders: ReadonlyArray<TradeOrder>): Either.Either<Chan
   for (const order of orders) {
     const illegal = refused(order, "SUBMITTED")
     if (illegal !== undefined) return Either.left(illegal)
-    updates.push({
+    const update: OrderUpdate = {
       clientOrderId: order.clientOrderId,
       from: order.status,
       to: "SUBMITTED",
       filledQuantity: order.filledQuantity,
       commission: order.commission
-    })
-    events.push(transitionEvent(order, "SUBMITTED"))
+    }
+    updates.push(update)
+    events.push(transitionEvent(order, update))
   }
   return Either.right({ updates, fills: [], events })
 }
@@ -165,7 +176,7 @@ export const fromReports = (
     }
     const filledQuantity = Dec.valueOf(quantity)
     const avgFillPrice = Dec.isZero(filledQuantity) ? undefined : Dec.divideForReport(Dec.valueOf(value), filledQuantity, 10)
-    updates.push({
+    const update: OrderUpdate = {
       clientOrderId: order.clientOrderId,
       from: order.status,
       to: status,
@@ -173,13 +184,10 @@ export const fromReports = (
       commission: Dec.valueOf(commission),
       ...(avgFillPrice === undefined ? {} : { avgFillPrice }),
       ...(report.rejectReason === undefined ? {} : { rejectReason: report.rejectReason })
-    })
+    }
+    updates.push(update)
     if (fresh !== undefined) for (const fill of fresh) newFills.push(fill)
-    events.push(transitionEvent(order, status, {
-      filledQuantity,
-      executionIds: fresh?.map((f) => f.executionId),
-      reason: report.rejectReason
-    }))
+    events.push(transitionEvent(order, update, fresh))
   }
   return Either.right({ updates, fills: newFills, events })
 }

@@ -1,9 +1,11 @@
 /**
  * Replay: rebuild a run's orders from what the run recorded (snapshot items, prices, positions,
  * securities, builder settings) and compare them, field by field, with the orders that were persisted;
- * then check that the persisted results agree with the audit trail and with the fills.
+ * then check that the persisted results agree with the audit trail (each order's status and outcome, each
+ * fill, the run's status) and with the fills. A trail written before events carried an order's outcome and
+ * its fills' values cannot check those: they are reported as not recorded, never as differences.
  */
-import { Either } from "effect"
+import { Either, Option } from "effect"
 import * as Dec from "./domain/Decimal.js"
 import type { Fill, OrderDraft, TradeOrder } from "./domain/Order.js"
 import type { TradeRun } from "./domain/Run.js"
@@ -30,9 +32,15 @@ export interface ReplayReport {
   /** Rebuilt orders equal the persisted ones, field by field. */
   readonly ordersMatch: boolean
   readonly differences: ReadonlyArray<ReplayDifference>
-  /** Each order's status is the last one the audit trail records for it, and its fills are the audited ones. */
+  /**
+   * Each order's status and outcome (filled quantity, average price, commission, reject reason) are the
+   * last the audit trail records for it, its fills are the audited ones with the audited quantity, price and
+   * commission, and the run's status and error are those of its last audited transition.
+   */
   readonly auditMatches: boolean
   readonly auditDifferences: ReadonlyArray<string>
+  /** What the audit trail of an older run does not record, and so was not checked. */
+  readonly notRecorded: ReadonlyArray<string>
   /** Each order's filled quantity is the sum of its fills. */
   readonly fillsMatch: boolean
   readonly fillDifferences: ReadonlyArray<string>
@@ -73,24 +81,146 @@ const compareOrders = (persisted: ReadonlyArray<TradeOrder>, rebuilt: ReadonlyAr
   return differences
 }
 
-const compareAudit = (orders: ReadonlyArray<TradeOrder>, fills: ReadonlyArray<Fill>, events: ReadonlyArray<AuditEvent>) => {
-  const lastStatus = new Map<string, string>()
-  const auditedFills = new Set<string>()
+/** An order transition as the trail records it; older events lack the outcome and the fills' values. */
+interface AuditedTransition {
+  readonly clientOrderId: string
+  readonly to: string
+  readonly reason?: string
+  readonly filledQuantity?: string
+  readonly avgFillPrice?: string
+  readonly commission?: string
+  readonly fills?: ReadonlyArray<{ readonly executionId: string; readonly quantity: string; readonly price: string; readonly commission: string }>
+  /** Events written before fills were recorded with their values. */
+  readonly executionIds?: ReadonlyArray<string>
+}
+
+interface AuditedFill {
+  readonly clientOrderId: string
+  readonly values?: { readonly quantity: string; readonly price: string; readonly commission: string }
+}
+
+/** An order's outcome as the trail says it should be: `undefined` where the trail does not record it. */
+interface AuditedOutcome {
+  readonly filledQuantity: string | undefined
+  readonly avgFillPrice: string | null | undefined
+  readonly commission: string | undefined
+  readonly rejectReason: string | null | undefined
+}
+
+const NOTHING_FILLED: AuditedOutcome = { filledQuantity: "0", avgFillPrice: null, commission: "0", rejectReason: null }
+
+const outcomeOf = (transition: AuditedTransition | undefined): AuditedOutcome =>
+  // An order never moved, or only sent, has no fill (one with fills is PARTIAL) and no reject reason.
+  transition === undefined || transition.to === "SUBMITTED"
+    ? NOTHING_FILLED
+    : transition.commission !== undefined
+    ? {
+      filledQuantity: transition.filledQuantity,
+      avgFillPrice: transition.avgFillPrice ?? null,
+      commission: transition.commission,
+      rejectReason: transition.reason ?? null
+    }
+    : { filledQuantity: transition.filledQuantity, avgFillPrice: undefined, commission: undefined, rejectReason: undefined }
+
+/** A persisted decimal against the trail's text: equal as values, a trail text that is not a number never is. */
+const sameDecimal = (persisted: Dec.Decimal | undefined, audited: string | null): boolean => {
+  if (persisted === undefined || audited === null) return persisted === undefined && audited === null
+  const value = Dec.parse(audited)
+  return Option.isSome(value) && Dec.eq(value.value, persisted)
+}
+
+const shown = (value: string | null | undefined) => (value === null || value === undefined ? "none" : value)
+
+const compareAudit = (
+  run: TradeRun,
+  orders: ReadonlyArray<TradeOrder>,
+  fills: ReadonlyArray<Fill>,
+  events: ReadonlyArray<AuditEvent>
+) => {
+  const lastTransition = new Map<string, AuditedTransition>()
+  const auditedFills = new Map<string, AuditedFill>()
+  let runTransition: { readonly to: string; readonly error?: string } | undefined
   for (const event of events) {
+    if (event.type === "trade_run.transition") {
+      runTransition = event.payload as { to: string; error?: string }
+      continue
+    }
     if (event.type !== "trade_order.transition") continue
-    const payload = event.payload as { clientOrderId: string; to: string; executionIds?: ReadonlyArray<string> }
-    lastStatus.set(payload.clientOrderId, payload.to)
-    for (const id of payload.executionIds ?? []) auditedFills.add(id)
+    const payload = event.payload as AuditedTransition
+    lastTransition.set(payload.clientOrderId, payload)
+    for (const f of payload.fills ?? []) {
+      auditedFills.set(f.executionId, { clientOrderId: payload.clientOrderId, values: { quantity: f.quantity, price: f.price, commission: f.commission } })
+    }
+    for (const id of payload.executionIds ?? []) auditedFills.set(id, { clientOrderId: payload.clientOrderId })
   }
+
   const differences: Array<string> = []
+  let outcomesNotRecorded = 0
   for (const order of orders) {
-    const audited = lastStatus.get(order.clientOrderId) ?? "NEW"
-    if (audited !== order.status) differences.push(`${order.clientOrderId}: audit trail ends at ${audited}, order is ${order.status}`)
+    const id = order.clientOrderId
+    const transition = lastTransition.get(id)
+    const audited = transition?.to ?? "NEW"
+    if (audited !== order.status) differences.push(`${id}: audit trail ends at ${audited}, order is ${order.status}`)
+    const outcome = outcomeOf(transition)
+    if (outcome.filledQuantity !== undefined && !sameDecimal(order.filledQuantity, outcome.filledQuantity)) {
+      differences.push(`${id}: filled quantity is ${Dec.toString(order.filledQuantity)}, the audit trail says ${outcome.filledQuantity}`)
+    }
+    if (outcome.commission === undefined) {
+      outcomesNotRecorded += 1
+      continue
+    }
+    if (!sameDecimal(order.commission, outcome.commission)) {
+      differences.push(`${id}: commission is ${Dec.toString(order.commission)}, the audit trail says ${outcome.commission}`)
+    }
+    if (outcome.avgFillPrice !== undefined && !sameDecimal(order.avgFillPrice, outcome.avgFillPrice)) {
+      differences.push(`${id}: average price is ${show(order.avgFillPrice) ?? "none"}, the audit trail says ${shown(outcome.avgFillPrice)}`)
+    }
+    if (outcome.rejectReason !== undefined && (order.rejectReason ?? null) !== outcome.rejectReason) {
+      differences.push(`${id}: reject reason is ${shown(order.rejectReason)}, the audit trail says ${shown(outcome.rejectReason)}`)
+    }
   }
-  const stored = new Set(fills.map((f) => f.executionId as string))
-  for (const id of stored) if (!auditedFills.has(id)) differences.push(`fill ${id} is stored but not in the audit trail`)
-  for (const id of auditedFills) if (!stored.has(id)) differences.push(`fill ${id} is in the audit trail but not stored`)
-  return differences
+
+  let fillsNotRecorded = 0
+  const stored = new Set<string>()
+  for (const fill of fills) {
+    const id = fill.executionId as string
+    stored.add(id)
+    const audited = auditedFills.get(id)
+    if (audited === undefined) {
+      differences.push(`fill ${id} is stored but not in the audit trail`)
+      continue
+    }
+    if (audited.clientOrderId !== fill.clientOrderId) {
+      differences.push(`fill ${id}: stored under order ${fill.clientOrderId}, the audit trail has it under ${audited.clientOrderId}`)
+    }
+    if (audited.values === undefined) {
+      fillsNotRecorded += 1
+      continue
+    }
+    for (const field of ["quantity", "price", "commission"] as const) {
+      if (!sameDecimal(fill[field], audited.values[field])) {
+        differences.push(`fill ${id}: ${field} is ${Dec.toString(fill[field])}, the audit trail says ${audited.values[field]}`)
+      }
+    }
+  }
+  for (const id of auditedFills.keys()) if (!stored.has(id)) differences.push(`fill ${id} is in the audit trail but not stored`)
+
+  // A run is created queued; every later status is an audited transition.
+  const auditedStatus = runTransition?.to ?? "queued"
+  if (auditedStatus !== run.status) differences.push(`run ${run.id}: audit trail ends at ${auditedStatus}, run is ${run.status}`)
+  const auditedError = runTransition?.error ?? null
+  if ((run.error ?? null) !== auditedError) {
+    differences.push(`run ${run.id}: error is ${shown(run.error)}, the audit trail says ${shown(auditedError)}`)
+  }
+
+  const notRecorded: Array<string> = []
+  if (outcomesNotRecorded > 0) {
+    notRecorded.push(`average price, commission and reject reason of ${outcomesNotRecorded} order(s): their audit events predate them`)
+  }
+  if (fillsNotRecorded > 0) {
+    notRecorded.push(`quantity, price and commission of ${fillsNotRecorded} fill(s): their audit events name the fills only`)
+  }
+  return { differences, notRecorded }
 }
 
 const compareFills = (orders: ReadonlyArray<TradeOrder>, fills: ReadonlyArray<Fill>) => {
@@ -115,7 +245,7 @@ export const compare = (input: {
 }): ReplayReport => {
   const { run, snapshot, orders, fills, events } = input
   const snapshotUnchanged = snapshotDigest(snapshot.items) === snapshot.digest
-  const auditDifferences = compareAudit(orders, fills, events)
+  const { differences: auditDifferences, notRecorded } = compareAudit(run, orders, fills, events)
   const fillDifferences = compareFills(orders, fills)
   const base = {
     runId: run.id,
@@ -123,6 +253,7 @@ export const compare = (input: {
     snapshotUnchanged,
     auditMatches: auditDifferences.length === 0,
     auditDifferences,
+    notRecorded,
     fillsMatch: fillDifferences.length === 0,
     fillDifferences
   }

@@ -181,11 +181,12 @@ export const renderReplay = (replay: ReplayReport): string => {
     `replay of ${replay.runId} (${replay.status}): ${replay.matches ? "matches" : "DIFFERS"}`,
     `  snapshot unchanged: ${replay.snapshotUnchanged ? "yes" : "NO"}`,
     `  orders rebuilt from the record: ${!replay.replayable ? `not replayable (${replay.reason})` : replay.ordersMatch ? "identical" : `${replay.differences.length} difference(s)`}`,
-    `  orders agree with the audit trail: ${replay.auditMatches ? "yes" : "NO"}`,
+    `  orders, fills and run agree with the audit trail: ${replay.auditMatches ? "yes" : "NO"}`,
     `  filled quantities equal their fills: ${replay.fillsMatch ? "yes" : "NO"}`
   ]
   for (const d of replay.differences) lines.push(`  ${d.clientOrderId} ${d.symbol} ${d.field}: persisted ${d.persisted}, rebuilt ${d.rebuilt}`)
   for (const d of [...replay.auditDifferences, ...replay.fillDifferences]) lines.push(`  ${d}`)
+  for (const n of replay.notRecorded) lines.push(`  not recorded in the audit trail, not checked: ${n}`)
   return lines.join("\n")
 }
 

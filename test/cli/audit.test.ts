@@ -20,8 +20,8 @@ const origin = () => workspace({ "i.csv": ITEMS, "p.csv": PRICES })
 const KEY = "6f1c2a9e0b7d4e3f8a5c6b1d2e9f0a7b"
 const keyed = { TRADE_EXEC_AUDIT_KEY: KEY }
 
-const withDb = <A>(dir: string, f: (db: Database.Database) => A): A => {
-  const db = new Database(join(dir, "trade-exec.db"))
+const withDb = <A>(dir: string, f: (db: Database.Database) => A, file = "trade-exec.db"): A => {
+  const db = new Database(join(dir, file))
   try {
     return f(db)
   } finally {
@@ -30,6 +30,8 @@ const withDb = <A>(dir: string, f: (db: Database.Database) => A): A => {
 }
 
 const sql = (dir: string, statement: string, ...params: Array<unknown>) => withDb(dir, (db) => db.prepare(statement).run(...params))
+const sqlOn = (dir: string, file: string, statement: string, ...params: Array<unknown>) =>
+  withDb(dir, (db) => db.prepare(statement).run(...params), file)
 
 /** Every row of the database, to compare before and after. */
 const dump = (dir: string) =>
@@ -180,5 +182,98 @@ describe("trade-exec audit --head and --expect-head", () => {
     expect(result.code).toBe(2)
     expect(result.stderr).toContain("--expect-head")
     expect(result.stderr).toContain("SEQ:HASH")
+  })
+})
+
+describe("trade-exec replay against the audit trail", () => {
+  // AAA 52 shares at 10, BBB 10 at 20, CCC 3 at 30, each with an IB fixed commission.
+  const decision = () =>
+    workspace({ "i.csv": "symbol,weight\nAAA,0.52\nBBB,0.2\nCCC,0.1\n", "p.csv": PRICES })
+  const FILLED_RUN = ["run", "--items", "i.csv", "--prices", "p.csv", "--portfolio-value", "1000", "--commission", "ib-fixed", "--json"]
+
+  const filledRun = async (dir: string) => {
+    const result = await cli(dir, FILLED_RUN)
+    expect(result.code, result.stderr).toBe(0)
+    const doc = result.json()
+    const order = (symbol: string) => doc.orders.find((o: any) => o.symbol === symbol)
+    const fill = (symbol: string) => doc.fills.find((f: any) => f.symbol === symbol)
+    expect([order("AAA").filledQuantity, fill("AAA").quantity, fill("BBB").price, order("CCC").commission]).toEqual(["52", "52", "20", "0.9"])
+    return { runId: doc.run.id as string, order, fill }
+  }
+
+  it("catches a fill's quantity and its order's filled quantity edited together, and fill price, commission, average price, reject reason and run status", async () => {
+    const dir = decision()
+    const { runId, order, fill } = await filledRun(dir)
+    sql(dir, "UPDATE trade_fills SET quantity = '1' WHERE execution_id = ?", fill("AAA").executionId)
+    sql(dir, "UPDATE trade_orders SET filled_quantity = '1' WHERE client_order_id = ?", order("AAA").clientOrderId)
+    sql(dir, "UPDATE trade_fills SET price = '19' WHERE execution_id = ?", fill("BBB").executionId)
+    sql(dir, "UPDATE trade_orders SET avg_fill_price = '19.5' WHERE client_order_id = ?", order("BBB").clientOrderId)
+    sql(dir, "UPDATE trade_fills SET commission = '0' WHERE execution_id = ?", fill("CCC").executionId)
+    sql(dir, "UPDATE trade_orders SET commission = '0' WHERE client_order_id = ?", order("CCC").clientOrderId)
+    sql(dir, "UPDATE trade_runs SET status = 'failed' WHERE id = ?", runId)
+
+    const replay = await cli(dir, ["replay", runId])
+    expect(replay.code).toBe(1)
+    // The fills still add up to the orders' filled quantities: only the trail shows the edits.
+    expect(replay.stdout).toContain("filled quantities equal their fills: yes")
+    expect(replay.stdout).toContain("orders, fills and run agree with the audit trail: NO")
+    for (
+      const line of [
+        `${order("AAA").clientOrderId}: filled quantity is 1, the audit trail says 52`,
+        `fill ${fill("AAA").executionId}: quantity is 1, the audit trail says 52`,
+        `fill ${fill("BBB").executionId}: price is 19, the audit trail says 20`,
+        `${order("BBB").clientOrderId}: average price is 19.5, the audit trail says 20`,
+        `fill ${fill("CCC").executionId}: commission is 0, the audit trail says 0.9`,
+        `${order("CCC").clientOrderId}: commission is 0, the audit trail says 0.9`,
+        `run ${runId}: audit trail ends at done, run is failed`
+      ]
+    ) expect(replay.stdout).toContain(line)
+
+    // A blocked run: its rejected order's reason, and the run's error.
+    const blocked = await cli(dir, [...RUN.slice(0, 7), "--max-order-notional", "300", "--db", "blocked.db", "--json"])
+    expect(blocked.code).toBe(3)
+    const rejected = blocked.json().orders.find((o: any) => o.status === "REJECTED")
+    expect(rejected.rejectReason).toBe("max_order_notional:AAA")
+    sqlOn(dir, "blocked.db", "UPDATE trade_orders SET reject_reason = 'manual_review' WHERE client_order_id = ?", rejected.clientOrderId)
+    sqlOn(dir, "blocked.db", "UPDATE trade_runs SET error = NULL WHERE id = ?", blocked.json().run.id)
+    const replayBlocked = await cli(dir, ["replay", blocked.json().run.id, "--db", "blocked.db", "--json"])
+    expect(replayBlocked.code).toBe(1)
+    expect(replayBlocked.json().auditDifferences).toEqual([
+      `${rejected.clientOrderId}: reject reason is manual_review, the audit trail says max_order_notional:AAA`,
+      `run ${blocked.json().run.id}: error is none, the audit trail says blocked by risk: max_order_notional:AAA`
+    ])
+  })
+
+  it("replays a run whose trail predates outcomes and fill values, saying what it could not check; the filled quantities it did record are checked", async () => {
+    const dir = decision()
+    const { runId, order, fill } = await filledRun(dir)
+    // The order transitions as the version before wrote them: no outcome, fills by execution id only.
+    withDb(dir, (db) => {
+      const rows = db.prepare("SELECT seq, payload FROM audit_events WHERE type = 'trade_order.transition'").all() as Array<any>
+      for (const row of rows) {
+        const p = JSON.parse(row.payload)
+        const older = {
+          clientOrderId: p.clientOrderId,
+          symbol: p.symbol,
+          from: p.from,
+          to: p.to,
+          reason: p.reason,
+          filledQuantity: p.fills === undefined ? undefined : p.filledQuantity,
+          executionIds: p.fills?.map((f: any) => f.executionId)
+        }
+        db.prepare("UPDATE audit_events SET payload = ? WHERE seq = ?").run(canonicalJson(older), row.seq)
+      }
+    })
+    const replay = await cli(dir, ["replay", runId])
+    expect(replay.code, replay.stdout).toBe(0)
+    expect(replay.stdout).toContain(": matches")
+    expect(replay.stdout).toContain("not recorded in the audit trail, not checked: average price, commission and reject reason of 3 order(s)")
+    expect(replay.stdout).toContain("not recorded in the audit trail, not checked: quantity, price and commission of 3 fill(s)")
+
+    sql(dir, "UPDATE trade_fills SET quantity = '1' WHERE execution_id = ?", fill("AAA").executionId)
+    sql(dir, "UPDATE trade_orders SET filled_quantity = '1' WHERE client_order_id = ?", order("AAA").clientOrderId)
+    const edited = await cli(dir, ["replay", runId])
+    expect(edited.code).toBe(1)
+    expect(edited.stdout).toContain(`${order("AAA").clientOrderId}: filled quantity is 1, the audit trail says 52`)
   })
 })
