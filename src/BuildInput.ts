@@ -6,6 +6,7 @@
  * (`SnapshotItem`, `Quote`, `Position`, `Security`) are accepted as they are.
  */
 import { Either } from "effect"
+import * as ClientOrderId from "./ClientOrderId.js"
 import * as Dec from "./domain/Decimal.js"
 import { describeValue, InvalidInput } from "./domain/errors.js"
 import { normalizeSymbol, type RunId, type Symbol } from "./domain/Ids.js"
@@ -83,6 +84,8 @@ export interface BuildInput {
   /** Sell held symbols the decision does not mention. Default false: they are left alone. */
   readonly liquidateMissing?: boolean
   readonly modelVersion?: string
+  /** How client order ids are derived: the current scheme by default; 1 rebuilds a run of earlier versions. */
+  readonly clientOrderIdScheme?: unknown
   readonly sources?: InputSources
 }
 
@@ -307,6 +310,10 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
   }
   const modelVersion = input.modelVersion === undefined ? DEFAULT_MODEL_VERSION : input.modelVersion.trim()
   if (modelVersion === "") reject(p, undefined, "modelVersion", input.modelVersion, "is empty")
+  const clientOrderIdScheme = input.clientOrderIdScheme ?? ClientOrderId.CURRENT_SCHEME
+  if (clientOrderIdScheme !== 1 && clientOrderIdScheme !== 2) {
+    reject(p, undefined, "clientOrderIdScheme", input.clientOrderIdScheme, "must be 1 or 2")
+  }
   if (typeof input.runId !== "string" || input.runId.trim() === "") reject(p, undefined, "runId", input.runId, "is empty")
 
   // In every table a row's symbol is judged first — invalid, then seen before — and then its values.
@@ -440,7 +447,8 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
       ...(tickSize === undefined ? {} : { tickSize }),
       ...(minOrderNotional === undefined ? {} : { minOrderNotional }),
       liquidateMissing: input.liquidateMissing ?? false,
-      modelVersion
+      modelVersion,
+      clientOrderIdScheme: clientOrderIdScheme as ClientOrderId.Scheme
     },
     items,
     joined: { ascending: itemIndex === undefined, price: itemPrice, held, heldOutside },

@@ -17,7 +17,7 @@ import { Either } from "effect"
 import * as BuildInput from "./BuildInput.js"
 import * as ClientOrderId from "./ClientOrderId.js"
 import * as Dec from "./domain/Decimal.js"
-import type { InvalidInput } from "./domain/errors.js"
+import { ClientOrderIdCollision, type InvalidInput } from "./domain/errors.js"
 import type { ClientOrderId as OrderId, Symbol } from "./domain/Ids.js"
 import type { Security } from "./domain/Market.js"
 import type { OrderDraft, OrderSide, OrderType } from "./domain/Order.js"
@@ -189,8 +189,8 @@ const draft = (clientOrderId: OrderId, c: Candidate, side: OrderSide, orderType:
     }
 }
 
-/** Builds the orders of a validated plan. */
-export const buildPlan = (plan: BuildInput.BuildPlan): BuildResult => {
+/** Builds the orders of a validated plan; fails only if two of them would share a client order id. */
+export const buildPlan = (plan: BuildInput.BuildPlan): Either.Either<BuildResult, ClientOrderIdCollision> => {
   const { settings } = plan
   const effectiveValue = Dec.mul(settings.portfolioValue, Dec.sub(Dec.ONE, settings.cashBufferRatio))
   const candidates: Array<Candidate> = []
@@ -292,17 +292,27 @@ export const buildPlan = (plan: BuildInput.BuildPlan): BuildResult => {
     buys.sort(bySymbol)
   }
   const orders: Array<OrderDraft> = []
+  const scheme = settings.clientOrderIdScheme
+  // Which symbol took each id: two orders under one id would be one order to the broker.
+  const taken = new Map<OrderId, Symbol>()
   for (const side of [sells, buys]) {
     for (const c of side) {
       const s = sideOf(c.trade)
-      const id = ClientOrderId.derive({ runId: plan.runId, symbol: c.symbol, side: s, modelVersion: settings.modelVersion })
+      const id = ClientOrderId.derive({ runId: plan.runId, symbol: c.symbol, side: s, modelVersion: settings.modelVersion, scheme })
+      const other = taken.get(id)
+      if (other !== undefined) {
+        return Either.left(
+          new ClientOrderIdCollision({ runId: plan.runId, clientOrderId: id, symbols: [other, c.symbol], scheme: scheme ?? ClientOrderId.CURRENT_SCHEME })
+        )
+      }
+      taken.set(id, c.symbol)
       orders.push(draft(id, c, s, settings.orderType))
     }
   }
   skipped.sort(bySymbol)
-  return { plan, orders, skipped, trimmed }
+  return Either.right({ plan, orders, skipped, trimmed })
 }
 
 /** Validates the input, then builds its orders. */
-export const build = (input: BuildInput.BuildInput): Either.Either<BuildResult, InvalidInput> =>
-  Either.map(BuildInput.validate(input), buildPlan)
+export const build = (input: BuildInput.BuildInput): Either.Either<BuildResult, InvalidInput | ClientOrderIdCollision> =>
+  Either.flatMap(BuildInput.validate(input), buildPlan)

@@ -268,7 +268,9 @@ export const compare = (input: {
     prices: recorded.prices,
     positions: recorded.positions,
     securities: recorded.securities,
-    ...settings
+    ...settings,
+    // A record without a scheme was made by a version that knew only the first.
+    clientOrderIdScheme: settings.clientOrderIdScheme ?? 1
   })
   if (Either.isLeft(rebuilt)) {
     return { ...base, replayable: false, reason: rebuilt.left.message, ordersMatch: false, differences: [], matches: false }

@@ -32,7 +32,9 @@ export const BuilderSettings = Schema.Struct({
   tickSize: optional(Decimal),
   minOrderNotional: optional(Decimal),
   liquidateMissing: Schema.Boolean,
-  modelVersion: Schema.String
+  modelVersion: Schema.String,
+  /** How the client order ids were derived; absent in the records of earlier versions, which used scheme 1. */
+  clientOrderIdScheme: optional(Schema.Literal(1, 2))
 })
 export type BuilderSettings = typeof BuilderSettings.Type
 
@@ -52,6 +54,11 @@ export const RunParams = Schema.Struct({
   minOrderNotional: optional(Decimal),
   liquidateMissing: optional(Schema.Boolean),
   modelVersion: optional(Schema.String),
+  /**
+   * How client order ids are derived: the current scheme (2) when absent. 1 derives them as versions before
+   * did, whose ids two long symbols can share (the run then fails, naming both).
+   */
+  clientOrderIdScheme: optional(Schema.Literal(1, 2)),
   positions: optional(Schema.Array(Position)),
   securities: optional(Schema.Array(Security)),
   risk: optional(RiskLimits),

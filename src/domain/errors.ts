@@ -35,6 +35,22 @@ export class IllegalTransition extends Schema.TaggedError<IllegalTransition>()("
   }
 }
 
+/**
+ * Two orders of one run would carry the same client order id: the broker would take them for one order.
+ * Refused when the orders are built, so the run fails with both symbols named instead of being left half
+ * saved. With the current scheme it takes 96 bits of sha-256 to agree; see `ClientOrderId`.
+ */
+export class ClientOrderIdCollision extends Schema.TaggedError<ClientOrderIdCollision>()("ClientOrderIdCollision", {
+  runId: Schema.String,
+  clientOrderId: Schema.String,
+  symbols: Schema.Tuple(Schema.String, Schema.String),
+  scheme: Schema.Number
+}) {
+  override get message(): string {
+    return `run ${this.runId}: ${this.symbols[0]} and ${this.symbols[1]} would share the client order id ${this.clientOrderId} (scheme ${this.scheme})`
+  }
+}
+
 /** Shows an unknown value the way a person would write it in an input file. */
 export const describeValue = (value: unknown): string =>
   typeof value === "string"

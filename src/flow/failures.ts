@@ -1,5 +1,5 @@
 /** The failures that end a run as `failed`, with their message recorded; the others leave it resumable. */
-import type { IllegalTransition, InvalidInput } from "../domain/errors.js"
+import type { ClientOrderIdCollision, IllegalTransition, InvalidInput } from "../domain/errors.js"
 import type {
   ExecutionError,
   ExecutionTimeout,
@@ -14,6 +14,7 @@ import type {
 export type RunFailure =
   | InvalidInput
   | IllegalTransition
+  | ClientOrderIdCollision
   | SnapshotNotFound
   | SnapshotNotReady
   | SnapshotChanged

@@ -1,6 +1,7 @@
 /**
  * `trade-exec audit` and `replay` against tampering, end to end: the built command in a child process, on a
- * real SQLite file edited behind its back the way someone who can write the database would.
+ * real SQLite file edited behind its back the way someone who can write the database would. And two symbols
+ * whose client order ids used to collide.
  */
 import { beforeAll, describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
@@ -9,6 +10,7 @@ import { join } from "node:path"
 import { canonicalJson } from "../../src/Digest.js"
 import { GENESIS_HASH, hashOf } from "../../src/ports/AuditLog.js"
 import { build, cli, workspace } from "../support/cli.js"
+import { findCollidingSymbols } from "../support/collidingSymbols.js"
 
 beforeAll(() => build(), 120_000)
 
@@ -275,5 +277,19 @@ describe("trade-exec replay against the audit trail", () => {
     const edited = await cli(dir, ["replay", runId])
     expect(edited.code).toBe(1)
     expect(edited.stdout).toContain(`${order("AAA").clientOrderId}: filled quantity is 1, the audit trail says 52`)
+  })
+})
+
+describe("trade-exec run with two symbols the earlier id scheme could not tell apart", () => {
+  it("gives them two client order ids and the run is done (it used to exit 1 and stay running)", async () => {
+    const [first, second] = findCollidingSymbols()
+    const dir = workspace({ "i.csv": `symbol,weight\n${first},0.4\n${second},0.4\n`, "p.csv": `symbol,price\n${first},10\n${second},10\n` })
+    const result = await cli(dir, [...RUN, "--json"])
+    expect(result.code, result.stderr).toBe(0)
+    const doc = result.json()
+    expect(doc.run.status).toBe("done")
+    expect(doc.orders.map((o: any) => [o.symbol, o.status])).toEqual([[first, "FILLED"], [second, "FILLED"]].sort())
+    expect(new Set(doc.orders.map((o: any) => o.clientOrderId)).size).toBe(2)
+    expect((await cli(dir, ["replay", doc.run.id, "--json"])).json()).toMatchObject({ matches: true })
   })
 })

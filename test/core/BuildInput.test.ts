@@ -15,6 +15,7 @@ const valid: BuildInput = {
 const invalid = (input: BuildInput): InvalidInput => {
   const result = OrderBuilder.build(input)
   if (Either.isRight(result)) throw new Error("expected the input to be refused")
+  if (result.left._tag !== "InvalidInput") throw new Error(`expected invalid input, got ${result.left.message}`)
   return result.left
 }
 

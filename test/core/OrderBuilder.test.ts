@@ -353,6 +353,6 @@ describe("OrderBuilder", () => {
     expect(once.orders[0]!.clientOrderId).toBe(again.orders[0]!.clientOrderId)
     expect(once.orders[0]!.clientOrderId).not.toBe(otherModel.orders[0]!.clientOrderId)
     expect(once.orders[0]!.clientOrderId).not.toBe(otherRun.orders[0]!.clientOrderId)
-    expect(once.orders[0]!.clientOrderId).toMatch(/^AAA-B-[0-9a-f]{20}$/)
+    expect(once.orders[0]!.clientOrderId).toMatch(/^AAA-B-[0-9a-f]{24}$/)
   })
 })

@@ -71,8 +71,8 @@ describe("ClientOrderId", () => {
     }
   })
 
-  it("derives exactly the ids earlier versions derived, so a run persisted by one is resumed by the next", () => {
-    const id = (symbol: string, side: "BUY" | "SELL") => ClientOrderId.derive({ runId: "run_123", symbol, side, modelVersion: "m1" })
+  it("derives under scheme 1 exactly the ids earlier versions derived, so the runs they made replay", () => {
+    const id = (symbol: string, side: "BUY" | "SELL") => ClientOrderId.derive({ runId: "run_123", symbol, side, modelVersion: "m1", scheme: 1 })
     expect(id("AAA", "BUY")).toBe("AAA-B-5dfd95049761b680eb82")
     expect(id("AAA", "SELL")).toBe("AAA-S-5dfd95049761b680eb82")
     expect(id("BRK/B", "BUY")).toBe("BRK_B-B-5dfd95049761e06b9e57")
