@@ -271,7 +271,13 @@ describe("TradeRunner.reconcile", () => {
       const holder = { runId: run.id, owner: "w9" }
       yield* TestClock.adjust("1 minute")
       yield* world.repo.service.claimRun(run.id, { owner: "w9", leaseMillis: 30_000, start: true })
-      yield* world.repo.service.updateRun(holder, { status: { from: "running", to: "failed" }, error: "ExecutionError: connection lost" })
+      // Recorded as a runner records a failure: the state and its audit event together (replay checks one
+      // against the other).
+      const error = "ExecutionError: connection lost"
+      yield* world.repo.service.withTransaction(Effect.zipRight(
+        world.repo.service.updateRun(holder, { status: { from: "running", to: "failed" }, error }),
+        world.audit.service.append([{ type: "trade_run.transition", runId: run.id, payload: { from: "running", to: "failed", error } }])
+      ))
       yield* world.repo.service.releaseLease(holder)
 
       yield* venue.fill(idOf(sent.orders, "AAA"), 30, 10)
