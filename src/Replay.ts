@@ -148,10 +148,11 @@ const compareAudit = (
     if (event.type !== "trade_order.transition") continue
     const payload = event.payload as AuditedTransition
     lastTransition.set(payload.clientOrderId, payload)
-    for (const f of payload.fills ?? []) {
+    // The trail is read as it is found: a member of the wrong kind is no fill, and shows as one missing.
+    for (const f of Array.isArray(payload.fills) ? payload.fills : []) {
       auditedFills.set(f.executionId, { clientOrderId: payload.clientOrderId, values: { quantity: f.quantity, price: f.price, commission: f.commission } })
     }
-    for (const id of payload.executionIds ?? []) auditedFills.set(id, { clientOrderId: payload.clientOrderId })
+    for (const id of Array.isArray(payload.executionIds) ? payload.executionIds : []) auditedFills.set(id, { clientOrderId: payload.clientOrderId })
   }
 
   const differences: Array<string> = []

@@ -71,7 +71,7 @@ export interface StoredHead extends AuditHead {
   readonly keyCheck?: string
 }
 
-export const emptyHead: StoredHead = { seq: 0, hash: "0".repeat(64) }
+export const emptyHead: StoredHead = { seq: 0, hash: GENESIS_HASH }
 
 /** A head kept elsewhere, which the chain must still contain: event `seq` with this hash. */
 export interface ExpectedHead {
