@@ -160,6 +160,9 @@ ${limitRows.length === 0 ? `<p class="muted">No limit was set.</p>` : ""}
 </div></div></section>`
 }
 
+/** A figure in a card: exact, in a smaller type when it is long (money with many decimals). */
+const cardValue = (value: string) => `<div class="value${value.length > 12 ? " long" : ""}">${value}</div>`
+
 type Counted = Record<TradeOrder["status"], number>
 
 const summary = (report: RunReport, costs: Tca.TransactionCosts): string => {
@@ -168,7 +171,7 @@ const summary = (report: RunReport, costs: Tca.TransactionCosts): string => {
   const bought = Dec.sum(costs.orders.filter((c) => c.side === "BUY").map((c) => c.filledNotional))
   const sold = Dec.sum(costs.orders.filter((c) => c.side === "SELL").map((c) => c.filledNotional))
   const card = (key: string, label: string, value: string) =>
-    `<div class="card" data-count="${key}"><div class="label">${label}</div><div class="value">${value}</div></div>`
+    `<div class="card" data-count="${key}"><div class="label">${label}</div>${cardValue(value)}</div>`
   return `<div class="summary" id="summary">
 ${card("orders", "orders", count(report.orders.length))}
 ${card("filled", "filled", count(by.FILLED))}
@@ -351,10 +354,10 @@ const costsSection = (report: RunReport, costs: Tca.TransactionCosts): string =>
   const bps = (d: Dec.Decimal | undefined) => (d === undefined ? "–" : `${exact(d)} bps`)
   return `<section id="costs"><h2>Orders and transaction costs</h2>
 <div class="summary" id="cost-totals">
-<div class="card"><div class="label">traded notional</div><div class="value">${money(t.filledNotional)}</div></div>
-<div class="card"><div class="label">slippage</div><div class="value">${money(t.slippage)}</div><div class="label">${bps(t.slippageBps)}</div></div>
-<div class="card"><div class="label">commission</div><div class="value">${money(t.commission)}</div><div class="label">${bps(t.commissionBps)}</div></div>
-<div class="card"><div class="label">implementation shortfall</div><div class="value">${money(t.implementationShortfall)}</div><div class="label">${bps(t.implementationShortfallBps)}</div></div>
+<div class="card"><div class="label">traded notional</div>${cardValue(money(t.filledNotional))}</div>
+<div class="card"><div class="label">slippage</div>${cardValue(money(t.slippage))}<div class="label">${bps(t.slippageBps)}</div></div>
+<div class="card"><div class="label">commission</div>${cardValue(money(t.commission))}<div class="label">${bps(t.commissionBps)}</div></div>
+<div class="card"><div class="label">implementation shortfall</div>${cardValue(money(t.implementationShortfall))}<div class="label">${bps(t.implementationShortfallBps)}</div></div>
 <div class="card"><div class="label">orders with fills</div><div class="value">${count(t.ordersFilled)}</div></div>
 </div>
 <p class="muted">Slippage against the reference price the order was built at, positive when it cost (a buy above it, a sell below it);

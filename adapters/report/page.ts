@@ -29,6 +29,7 @@ nav a { color: var(--blue); text-decoration: none; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; background: var(--soft); }
 .card .label { color: var(--muted); font-size: 12px; }
 .card .value { font-size: 17px; font-weight: 600; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+.card .value.long { font-size: 13px; padding-top: 4px; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; margin: 0; }
 dl.facts dt { color: var(--muted); }
 dl.facts dd { margin: 0; overflow-wrap: anywhere; }
