@@ -177,7 +177,7 @@ const runCommand = Command.make(
     items: Options.file("items").pipe(Options.withDescription("the decision, a CSV file: symbol, weight[, score, rank, sector, price]; weight is a fraction of the portfolio (0.05 = 5%), negative for a short, 0 to exit")),
     prices: Options.file("prices").pipe(Options.withDescription("prices, a CSV file: symbol, price[, bid, ask, volume, time]; time in ISO-8601 with Z or an offset")),
     portfolioValue: Options.text("portfolio-value").pipe(Options.withPseudoName("DECIMAL"), Options.withDescription("the portfolio value the targets are sized on, in the account currency; an exact decimal (10000000 or 1e7)")),
-    positions: optionalFile("positions", "positions, a CSV file: symbol, quantity[, avg_cost], signed (negative = short); default: the paper account's"),
+    positions: optionalFile("positions", "positions, a CSV file: symbol, quantity[, avg_cost], signed (negative = short); a new paper account opens holding them, an existing one must hold exactly them; default: the paper account's"),
     securities: optionalFile("securities", "securities, a CSV file: symbol[, sector, lot_size, tick_size, min_quantity]; default: none (every lot --lot-size)"),
     cash: decimalOption("cash", "cash available, in the account currency; default: the paper account's, else the portfolio value less the positions' value"),
     cashBuffer: decimalOption("cash-buffer", "the fraction of the portfolio value kept in cash, at least 0 and below 1 (0.02 = 2%); default 0"),
