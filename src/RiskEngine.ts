@@ -8,7 +8,8 @@
  * symbols, collars and stale prices.
  *
  * Policies: `block_run` (default) blocks the whole run on any violation; `drop_orders` drops the orders
- * that break a rule of their own and then judges the run-wide rules on what remains.
+ * that break a rule of their own and then judges the run-wide rules on what remains, and blocks the run
+ * when no order remains.
  */
 import * as Dec from "./domain/Decimal.js"
 import type { ClientOrderId, Symbol } from "./domain/Ids.js"
@@ -480,7 +481,10 @@ export const evaluate = (input: RiskInput): RiskVerdict => {
     rejected.push({ clientOrderId: input.orders[i]!.clientOrderId, reason: found[0]!.reason })
   }
   violations.push(...runWide)
-  const passed = policy === "drop_orders" ? runWide.length === 0 : violations.length === 0
+  // A run whose every order was dropped has nothing left to do: it is blocked, not a success.
+  const passed = policy === "drop_orders"
+    ? runWide.length === 0 && (survivors.length > 0 || input.orders.length === 0)
+    : violations.length === 0
   return {
     passed,
     policy,

@@ -17,13 +17,15 @@ import { TradeRepository } from "../../src/ports/TradeRepository.js"
 import { type RunOutcome, type RunReport, TradeRunner } from "../../src/TradeRunner.js"
 import { TradeWorker } from "../../src/TradeWorker.js"
 import * as CsvPriceFeed from "../csv/CsvPriceFeed.js"
-import { readItems, readPositions, readPrices, readSecurities } from "../csv/readers.js"
+import { parseInstant, readItems, readPositions, readPrices, readSecurities } from "../csv/readers.js"
 import * as Lean from "../lean/LeanExecutionProvider.js"
 import { commissionFromName } from "../mock/MockExecutionProvider.js"
 import * as Slippage from "../mock/Slippage.js"
 import { DatabaseLive } from "../sql/layers.js"
 import { COMMAND_LINE, decimalFlag, durationFlag, nonNegative, positive, readRiskFile } from "./input.js"
+import { choice, described } from "./help.js"
 import * as Output from "./output.js"
+import { reportCommand } from "./report.js"
 import { openPaperAccount, paperSeed, runnerLayer, type Venue } from "./session.js"
 
 /** A command that did its job but must end with this exit code (3 blocked, 4 failed, 1 not verified). */
@@ -40,35 +42,39 @@ export const exitCodeOf = (outcome: RunOutcome): number =>
     : 0
 
 const db = Options.text("db").pipe(
-  Options.withDescription("SQLite file or postgres:// URL (default ./trade-exec.db, or env TRADE_EXEC_DB)"),
+  Options.withDescription("the database: a SQLite file (created and migrated when missing) or a postgres:// URL; default ./trade-exec.db, or env TRADE_EXEC_DB"),
   Options.withFallbackConfig(Config.string("TRADE_EXEC_DB")),
   Options.withDefault("trade-exec.db")
 )
-const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
-const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("build and risk-check the orders, submit nothing"))
-const runId = Args.text({ name: "RUN_ID" })
+const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout instead of the report for people; default off"))
+const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("build, save and risk-check the orders and submit nothing: the run stays queued for a later execute; default off"))
+const runId = Args.text({ name: "RUN_ID" }).pipe(Args.withDescription("the run's id (run_…), as run, runs or a worker printed it"))
 const optionalText = (name: string, description: string) =>
   Options.text(name).pipe(Options.optional, Options.withDescription(description))
+/** A decimal flag: read as text and parsed exactly by the command (never through a binary double). */
+const decimalOption = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withPseudoName("DECIMAL"), Options.optional, Options.withDescription(description))
+const optionalFile = (name: string, description: string) =>
+  Options.file(name).pipe(Options.optional, Options.withDescription(description))
 
 const venueOptions = {
-  provider: Options.choice("provider", ["paper", "lean"]).pipe(
+  provider: choice("provider", ["paper", "lean"]).pipe(
     Options.withDefault("paper" as const),
     Options.withDescription(
       "who carries the orders out: paper (the paper broker, its book in the database; default) or lean " +
         "(a LEAN instance over its file-command bridge, configured by the TRADE_EXEC_LEAN_* environment variables)"
     )
   ),
-  commission: Options.text("commission").pipe(
+  commission: choice("commission", ["ib-fixed", "ib-tiered", "none"]).pipe(
     Options.withDefault("none"),
-    Options.withDescription("paper broker commission schedule: ib-fixed, ib-tiered or none")
+    Options.withDescription("the paper broker's commission per order: ib-fixed (0.005 a share, 1.00 minimum, 1% of value maximum), ib-tiered (0.0035 a share, 0.35 minimum, 1% maximum) or none")
   ),
-  slippageBps: optionalText("slippage-bps", "paper broker slippage against the order, in basis points")
+  slippageBps: decimalOption("slippage-bps", "the paper broker's slippage against the order, in basis points of the reference price, at least 0 and below 10000 (buys fill higher, sells lower); default 0")
 }
 
-const wait = optionalText(
-  "wait",
+const wait = Options.text("wait").pipe(Options.withPseudoName("DURATION"), Options.optional, Options.withDescription(
   "how long to follow orders that still work before returning with the run running, e.g. 30s, 15m, 6h (default 0s)"
-)
+))
 
 /** What a person needs when a run returns with orders still working: how many, and the commands that follow. */
 const sayWorking = (outcome: RunOutcome, db: string, provider: string) =>
@@ -84,8 +90,12 @@ const sayWorking = (outcome: RunOutcome, db: string, provider: string) =>
 /** Refuses, before anything is written, a database whose audit chain is keyed with another key (or needs one). */
 const auditWritable = Effect.flatMap(AuditLog, (audit) => audit.checkKey)
 
-const print = (report: RunReport, asJson: boolean, dryRun = false) =>
-  Console.log(asJson ? JSON.stringify(Output.runDocument(report, dryRun), null, 2) : Output.renderRun(report, dryRun))
+const print = (report: RunReport, asJson: boolean, db: string, dryRun = false) =>
+  Console.log(
+    asJson
+      ? JSON.stringify(Output.runDocument(report, dryRun), null, 2)
+      : `${Output.renderRun(report, dryRun)}\n\n${Output.reportHint(report.run.id, db)}`
+  )
 
 const sayInterrupted = (message: string) =>
   // A progress line may be on the terminal, without its end of line.
@@ -167,34 +177,36 @@ const unitInterval = (d: Dec.Decimal) =>
 const runCommand = Command.make(
   "run",
   {
-    items: Options.text("items").pipe(Options.withDescription("decision items CSV: symbol, weight[, score, rank, sector, price]")),
-    prices: Options.text("prices").pipe(Options.withDescription("prices CSV: symbol, price[, bid, ask, volume, time]")),
-    portfolioValue: Options.text("portfolio-value").pipe(Options.withDescription("portfolio value to size the targets on")),
-    positions: optionalText("positions", "positions CSV: symbol, quantity[, avg_cost] (default: the paper account's)"),
-    securities: optionalText("securities", "securities CSV: symbol[, sector, lot_size, tick_size, min_quantity]"),
-    cash: optionalText("cash", "cash available (default: portfolio value less positions, or the paper account's)"),
-    cashBuffer: optionalText("cash-buffer", "fraction of the portfolio kept in cash, in [0, 1)"),
-    lotSize: optionalText("lot-size", "lot size for symbols without one (default 1)"),
-    orderType: Options.text("order-type").pipe(Options.withDefault("MKT"), Options.withDescription("MKT (default) or LMT")),
-    limitOffsetBps: optionalText("limit-offset-bps", "LMT: limit price this many bps from the reference price"),
-    minOrderNotional: optionalText("min-order-notional", "skip orders smaller than this"),
-    liquidateMissing: Options.boolean("liquidate-missing").pipe(Options.withDescription("sell held symbols the decision omits")),
-    modelVersion: optionalText("model-version", "model version (part of every client order id)"),
-    risk: optionalText("risk", "JSON file of risk limits; the flags below override it"),
-    maxOrderNotional: optionalText("max-order-notional", "largest notional of one order"),
-    maxPositionRatio: optionalText("max-position-ratio", "largest post-trade position / portfolio value"),
-    maxNameWeight: optionalText("max-name-weight", "largest decided weight of one name"),
-    maxSectorWeight: optionalText("max-sector-weight", "largest post-trade sector value / portfolio value"),
-    maxGrossExposure: optionalText("max-gross-exposure", "largest post-trade gross exposure / portfolio value"),
-    longOnly: Options.boolean("long-only").pipe(Options.withDescription("no post-trade short positions")),
-    timeInForce: Options.choice("time-in-force", ["day", "gtc"]).pipe(
+    items: Options.file("items").pipe(Options.withDescription("the decision, a CSV file: symbol, weight[, score, rank, sector, price]; weight is a fraction of the portfolio (0.05 = 5%), negative for a short, 0 to exit")),
+    prices: Options.file("prices").pipe(Options.withDescription("prices, a CSV file: symbol, price[, bid, ask, volume, time]; time in ISO-8601 with Z or an offset")),
+    portfolioValue: Options.text("portfolio-value").pipe(Options.withPseudoName("DECIMAL"), Options.withDescription("the portfolio value the targets are sized on, in the account currency; an exact decimal (10000000 or 1e7)")),
+    positions: optionalFile("positions", "positions, a CSV file: symbol, quantity[, avg_cost], signed (negative = short); a new paper account opens holding them, an existing one must hold exactly them; default: the paper account's"),
+    securities: optionalFile("securities", "securities, a CSV file: symbol[, sector, lot_size, tick_size, min_quantity]; default: none (every lot --lot-size)"),
+    cash: decimalOption("cash", "cash available, in the account currency; default: the paper account's, else the portfolio value less the positions' value"),
+    cashBuffer: decimalOption("cash-buffer", "the fraction of the portfolio value kept in cash, at least 0 and below 1 (0.02 = 2%); default 0"),
+    lotSize: decimalOption("lot-size", "the lot size, in shares, of symbols the securities file gives none; default 1"),
+    orderType: choice("order-type", ["MKT", "LMT"]).pipe(Options.withDefault("MKT" as const), Options.withDescription("the orders' type: MKT (market) or LMT (limit, priced by --limit-offset-bps)")),
+    limitOffsetBps: decimalOption("limit-offset-bps", "for LMT orders: the limit this many basis points from the reference price (a buy's above, a sell's below), rounded to the tick; no default"),
+    minOrderNotional: decimalOption("min-order-notional", "skip orders whose notional is below this, in the account currency (skip reason below_min_notional); default none"),
+    liquidateMissing: Options.boolean("liquidate-missing").pipe(Options.withDescription("close positions in symbols the decision does not mention; default off (they are left alone)")),
+    modelVersion: optionalText("model-version", "the model's version, part of every client order id (a new version never reuses an old order's id); default \"default\""),
+    risk: optionalFile("risk", "risk limits, a JSON file: limits in snake_case or camelCase and \"policy\" (block_run or drop_orders); the flags below override it; default: no limit, block_run"),
+    maxOrderNotional: decimalOption("max-order-notional", "risk: the largest notional of one order, in the account currency; default no limit"),
+    maxPositionRatio: decimalOption("max-position-ratio", "risk: the largest position value of one name after the run over the portfolio value (0.05 = 5%); default no limit"),
+    maxNameWeight: decimalOption("max-name-weight", "risk: the largest decided |weight| of one name (0.1 = 10%), a guard against a research error; default no limit"),
+    maxSectorWeight: decimalOption("max-sector-weight", "risk: the largest gross value of one sector after the run over the portfolio value (0.3 = 30%); default no limit"),
+    maxGrossExposure: decimalOption("max-gross-exposure", "risk: the largest gross exposure (sum of |position value|) after the run over the portfolio value (1 = 100%); default no limit"),
+    longOnly: Options.boolean("long-only").pipe(Options.withDescription("risk: no position may be short after the run; default off")),
+    asOf: Options.text("as-of").pipe(Options.withPseudoName("TIME"), Options.optional, Options.withDescription(
+      "the moment the run is judged at, ISO-8601 with Z or an offset (price staleness is measured back from it); recorded in the run; default: now"
+    )),
+    timeInForce: choice("time-in-force", ["day", "gtc"]).pipe(
       Options.withDefault("day" as const),
       Options.withDescription("how long the venue keeps the orders working: day (until the session closes; default) or gtc")
     ),
-    cancelAfter: optionalText(
-      "cancel-after",
-      "deadline after the run starts, e.g. 90s, 15m, 6h: the first check past it cancels what still works (fills kept)"
-    ),
+    cancelAfter: Options.text("cancel-after").pipe(Options.withPseudoName("DURATION"), Options.optional, Options.withDescription(
+      "deadline after the run starts, e.g. 90s, 15m, 6h: the first check past it cancels what still works (fills kept); default none"
+    )),
     wait,
     ...venueOptions,
     db,
@@ -217,13 +229,14 @@ const runCommand = Command.make(
         maxGrossExposure: yield* optionalDecimal("max-gross-exposure", flags.maxGrossExposure, positive),
         longOnly: flags.longOnly ? true : undefined
       }
-      const orderType = flags.orderType.trim().toUpperCase()
-      if (orderType !== "MKT" && orderType !== "LMT") {
-        return yield* new InvalidInput({ source: COMMAND_LINE, field: "--order-type", value: flags.orderType, reason: "must be MKT or LMT" })
-      }
+      const orderType = flags.orderType
       if (orderType === "LMT" && limitOffsetBps === undefined) {
         return yield* new InvalidInput({ source: COMMAND_LINE, field: "--order-type", value: "LMT", reason: "LMT orders need --limit-offset-bps" })
       }
+      const asOf = yield* Option.match(flags.asOf, {
+        onNone: () => Either.right(undefined),
+        onSome: (text) => Either.mapLeft(parseInstant(text), (reason) => new InvalidInput({ source: COMMAND_LINE, field: "--as-of", value: text, reason }))
+      })
       const modelVersion = Option.getOrUndefined(flags.modelVersion)
       if (modelVersion !== undefined && modelVersion.trim() === "") {
         return yield* new InvalidInput({ source: COMMAND_LINE, field: "--model-version", value: modelVersion, reason: "is empty" })
@@ -260,7 +273,8 @@ const runCommand = Command.make(
         risk: limits,
         ...(riskFile?.policy === undefined ? {} : { riskPolicy: riskFile.policy }),
         timeInForce: flags.timeInForce === "gtc" ? "GTC" : "DAY",
-        ...(cancelAfter === undefined ? {} : { cancelAfter })
+        ...(cancelAfter === undefined ? {} : { cancelAfter }),
+        ...(asOf === undefined ? {} : { asOf })
       }
 
       // The whole build, checked before anything is written (the paper account's positions, when used,
@@ -304,11 +318,14 @@ const runCommand = Command.make(
           Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices)))
         )
       }).pipe(Effect.provide(DatabaseLive(flags.db)))
-      yield* print(report, flags.json, outcome.dryRun)
+      yield* print(report, flags.json, flags.db, outcome.dryRun)
       yield* sayWorking(outcome, flags.db, flags.provider)
       yield* endWith(outcome)
     })
-).pipe(Command.withDescription("freeze a decision from CSV files, create a run and execute it"))
+).pipe(Command.withDescription(described(
+  "freeze a decision from CSV files, create a run and execute it",
+  "trade-exec run --items examples/decision_items.csv --prices examples/prices.csv --portfolio-value 10000000 --cash-buffer 0.02 --risk examples/risk.json --as-of 2026-11-25T21:00:00Z"
+)))
 
 /**
  * The feed for a run executed later: a prices file if given, else the prices each run recorded when it built
@@ -321,7 +338,7 @@ const executeCommand = Command.make(
   "execute",
   {
     runId,
-    prices: optionalText("prices", "prices CSV (default: the prices the run recorded)"),
+    prices: optionalFile("prices", "prices, a CSV file as for run, for a run that has not built its orders; default: the prices the run recorded"),
     wait,
     ...venueOptions,
     db,
@@ -339,17 +356,18 @@ const executeCommand = Command.make(
           Effect.provide(runnerLayer(venue, feedFor(flags.prices)))
         )
       }).pipe(Effect.provide(DatabaseLive(flags.db)))
-      yield* print(report, flags.json, outcome.dryRun)
+      yield* print(report, flags.json, flags.db, outcome.dryRun)
       yield* sayWorking(outcome, flags.db, flags.provider)
       yield* endWith(outcome)
     })
-).pipe(Command.withDescription(
-  "execute a queued run, resume an interrupted one, or check a running run's working orders (again); finished runs are reported as they are"
-))
+).pipe(Command.withDescription(described(
+  "execute a queued run, resume an interrupted one, or check a running run's working orders (again); finished runs are reported as they are",
+  "trade-exec execute run_0mxcoxssja2b0266c55da --wait 15m"
+)))
 
 const cancelCommand = Command.make(
   "cancel",
-  { runId, prices: optionalText("prices", "prices CSV for the paper broker (default: the prices the run recorded)"), ...venueOptions, db, json },
+  { runId, prices: optionalFile("prices", "prices, a CSV file, for the paper broker; default: the prices the run recorded"), ...venueOptions, db, json },
   (flags) =>
     Effect.gen(function*() {
       const venue = yield* venueFrom(flags, Dec.ZERO)
@@ -359,20 +377,21 @@ const cancelCommand = Command.make(
         yield* runner.cancel(flags.runId as RunId)
         return yield* runner.report(flags.runId as RunId)
       }).pipe(Effect.provide(runnerLayer(venue, feedFor(flags.prices))), Effect.provide(DatabaseLive(flags.db)))
-      yield* print(report, flags.json)
+      yield* print(report, flags.json, flags.db)
       if (report.run.status === "running") {
         yield* Console.error(`trade-exec: the venue has not confirmed every cancel yet; run ${report.run.id} ends at its next check: trade-exec execute ${report.run.id}${Output.dbArgument(flags.db)}`)
       }
     })
-).pipe(Command.withDescription(
-  "cancel a run: a queued run ends with nothing sent; a running run's working orders are canceled at the venue (fills kept); a finished run is reported unchanged"
-))
+).pipe(Command.withDescription(described(
+  "cancel a run: a queued run ends with nothing sent; a running run's working orders are canceled at the venue (fills kept); a finished run is reported unchanged",
+  "trade-exec cancel run_0mxcoxssja2b0266c55da"
+)))
 
 const reconcileCommand = Command.make(
   "reconcile",
   {
-    runId: Args.text({ name: "RUN_ID" }).pipe(Args.optional),
-    prices: optionalText("prices", "prices CSV for the paper broker (default: the prices each run recorded)"),
+    runId: Args.text({ name: "RUN_ID" }).pipe(Args.withDescription("the run to reconcile (run_…); default: every run with orders in flight, then the whole account"), Args.optional),
+    prices: optionalFile("prices", "prices, a CSV file, for the paper broker; default: the prices each run recorded"),
     ...venueOptions,
     db,
     json
@@ -387,9 +406,10 @@ const reconcileCommand = Command.make(
       yield* Console.log(flags.json ? JSON.stringify(Output.reconcileDocument(result), null, 2) : Output.renderReconcile(result))
       if (result.breaks.length > 0) yield* new ExitWith({ code: 7 })
     })
-).pipe(Command.withDescription(
-  "settle every order in flight (of RUN_ID, or of all runs, failed ones included) with the venue, then compare positions with the venue: exit 7 on a break"
-))
+).pipe(Command.withDescription(described(
+  "settle every order in flight (of RUN_ID, or of all runs, failed ones included) with the venue, then compare positions with the venue: exit 7 on a break",
+  "trade-exec reconcile --provider lean"
+)))
 
 const showCommand = Command.make("show", { runId, db, json }, (flags) =>
   Effect.gen(function*() {
@@ -397,14 +417,17 @@ const showCommand = Command.make("show", { runId, db, json }, (flags) =>
       Effect.provide(runnerLayer(undefined, PriceFeed.layerMemory([]))),
       Effect.provide(DatabaseLive(flags.db))
     )
-    yield* print(report, flags.json)
-  })).pipe(Command.withDescription("show a run: its orders, fills, risk verdict and skips"))
+    yield* print(report, flags.json, flags.db)
+  })).pipe(Command.withDescription(described(
+    "show a run: its orders, fills, risk verdict, skips and (with --json) transaction costs",
+    "trade-exec show run_0mxcoxssja2b0266c55da --json"
+  )))
 
 const runsCommand = Command.make("runs", { db, json }, (flags) =>
   Effect.gen(function*() {
     const runs = yield* Effect.flatMap(TradeRepository, (repo) => repo.listRuns()).pipe(Effect.provide(DatabaseLive(flags.db)))
     yield* Console.log(flags.json ? JSON.stringify({ runs: runs.map(Output.runSummary) }, null, 2) : Output.renderRuns(runs))
-  })).pipe(Command.withDescription("list runs, newest first"))
+  })).pipe(Command.withDescription(described("list runs, newest first", "trade-exec runs --db postgres://trader@db.internal/trades")))
 
 /** `--expect-head SEQ:HASH`, as `audit --head` prints it. */
 const expectedHead = (raw: Option.Option<string>) =>
@@ -421,10 +444,10 @@ const expectedHead = (raw: Option.Option<string>) =>
 const auditCommand = Command.make(
   "audit",
   {
-    runId: Args.text({ name: "RUN_ID" }).pipe(Args.optional),
-    verify: Options.boolean("verify").pipe(Options.withDescription("verify the whole hash chain (exit 1 when it does not verify)")),
+    runId: Args.text({ name: "RUN_ID" }).pipe(Args.optional, Args.withDescription("the run whose audit events to list (optional with --verify or --head)")),
+    verify: Options.boolean("verify").pipe(Options.withDescription("also verify the database's whole hash chain (exit 1 when it does not verify); default off")),
     expectHead: optionalText("expect-head", "SEQ:HASH printed by --head earlier: verify, and that the chain still holds that head"),
-    head: Options.boolean("head").pipe(Options.withDescription("print the chain's head as SEQ:HASH, to keep elsewhere")),
+    head: Options.boolean("head").pipe(Options.withDescription("print the chain's head as SEQ:HASH, to keep elsewhere; default off")),
     db,
     json
   },
@@ -456,9 +479,10 @@ const auditCommand = Command.make(
       )
       if (verification !== undefined && !verification.ok) yield* new ExitWith({ code: 1 })
     })
-).pipe(Command.withDescription(
-  "show a run's audit events; --verify checks the hash chain, --expect-head that it still holds a head kept elsewhere (exit 1 when not), --head prints the head"
-))
+).pipe(Command.withDescription(described(
+  "show a run's audit events; --verify checks the hash chain, --expect-head that it still holds a head kept elsewhere (exit 1 when not), --head prints the head",
+  "trade-exec audit run_0mxcoxssja2b0266c55da --verify"
+)))
 
 const replayCommand = Command.make("replay", { runId, db, json }, (flags) =>
   Effect.gen(function*() {
@@ -468,14 +492,17 @@ const replayCommand = Command.make("replay", { runId, db, json }, (flags) =>
     )
     yield* Console.log(flags.json ? JSON.stringify(replay, null, 2) : Output.renderReplay(replay))
     if (!replay.matches) yield* new ExitWith({ code: 1 })
-  })).pipe(Command.withDescription("rebuild a run's orders from its record and compare (exit 1 on a difference)"))
+  })).pipe(Command.withDescription(described(
+    "rebuild a run's orders from its record and compare (exit 1 on a difference)",
+    "trade-exec replay run_0mxcoxssja2b0266c55da"
+  )))
 
 const workerCommand = Command.make(
   "worker",
   {
     db,
-    prices: optionalText("prices", "prices CSV (default: the prices each run recorded when it built its orders)"),
-    drain: Options.boolean("drain").pipe(Options.withDescription("stop when no run is queued, orphaned or due for a check")),
+    prices: optionalFile("prices", "prices, a CSV file as for run, for runs that have not built their orders; default: the prices each run recorded when it built its orders"),
+    drain: Options.boolean("drain").pipe(Options.withDescription("stop when no run is queued, orphaned or due for a check; default off (wait for more)")),
     ...venueOptions,
     json
   },
@@ -491,12 +518,17 @@ const workerCommand = Command.make(
         flags.json ? JSON.stringify({ executed: steps }, null, 2) : steps.map((s) => `${s.runId}  ${s.status}`).join("\n") || "queue empty"
       )
     })
-).pipe(Command.withDescription(
-  "execute queued runs as they come, follow running runs' working orders when due, and resume runs whose worker died (several workers may share one database)"
-))
+).pipe(Command.withDescription(described(
+  "execute queued runs as they come, follow running runs' working orders when due, and resume runs whose worker died (several workers may share one database)",
+  "trade-exec worker --drain --db postgres://trader@db.internal/trades"
+)))
 
 export const root = Command.make("trade-exec").pipe(
-  Command.withDescription("frozen decisions → orders → pre-trade risk → paper execution, exact and idempotent"),
+  Command.withDescription(described(
+    "frozen decisions → orders → pre-trade risk → execution, exact and idempotent; `trade-exec COMMAND --help` describes each command",
+    "trade-exec run --items decision_items.csv --prices prices.csv --portfolio-value 1000000",
+    "trade-exec report run_0mxcoxssja2b0266c55da --html run.html"
+  )),
   Command.withSubcommands([
     runCommand,
     executeCommand,
@@ -506,6 +538,7 @@ export const root = Command.make("trade-exec").pipe(
     runsCommand,
     auditCommand,
     replayCommand,
-    workerCommand
+    workerCommand,
+    reportCommand({ runId, db })
   ])
 )

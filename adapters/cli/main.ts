@@ -9,8 +9,8 @@ import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, ConfigError, Effect, Exit, Logger, Option } from "effect"
 import { root } from "./commands.js"
-
-const VERSION = "0.1.0"
+import { choiceProblem } from "./help.js"
+import { VERSION } from "./version.js"
 
 const cli = Command.run(root, { name: "trade-exec", version: VERSION })
 
@@ -23,7 +23,11 @@ interface Tagged {
 
 /** The exit code of a failure, and what to tell the user (nothing when it was said already). */
 const classify = (error: unknown): { readonly code: number; readonly message?: string } => {
-  if (ValidationError.isValidationError(error)) return { code: 2 }
+  // @effect/cli has said what was wrong; for a value outside a flag's list, this names the flag too.
+  if (ValidationError.isValidationError(error)) {
+    const problem = choiceProblem(process.argv)
+    return problem === undefined ? { code: 2 } : { code: 2, message: problem }
+  }
   // An environment variable that does not parse: String() names the variable, `message` does not.
   if (ConfigError.isConfigError(error)) return { code: 2, message: String(error) }
   const tagged = error as Tagged

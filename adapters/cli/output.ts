@@ -8,6 +8,7 @@ import type { TradeOrder } from "../../src/domain/Order.js"
 import { RunParams } from "../../src/domain/Run.js"
 import type { AuditEvent, AuditHead, AuditVerification } from "../../src/ports/AuditLog.js"
 import type { ReplayReport } from "../../src/Replay.js"
+import * as Tca from "../../src/Tca.js"
 import type { ReconcileReport, RunReport } from "../../src/TradeRunner.js"
 
 const text = (d: Dec.Decimal | undefined): string | null => (d === undefined ? null : Dec.toString(d))
@@ -63,7 +64,35 @@ export const runDocument = (report: RunReport, dryRun = false) => ({
       })),
       reasons: report.risk.reasons
     },
-  skipped: report.skipped.map((s) => ({ symbol: s.symbol, reason: s.reason, ...(s.detail === undefined ? {} : { detail: s.detail }) }))
+  skipped: report.skipped.map((s) => ({ symbol: s.symbol, reason: s.reason, ...(s.detail === undefined ? {} : { detail: s.detail }) })),
+  tca: tcaDocument(Tca.analyze(report.orders, report.fills))
+})
+
+/** Transaction costs as the JSON document gives them: decimals as exact text, bps null when nothing traded. */
+const tcaDocument = (costs: Tca.TransactionCosts) => ({
+  orders: costs.orders.map((c) => ({
+    clientOrderId: c.clientOrderId,
+    symbol: c.symbol,
+    side: c.side,
+    referencePrice: Dec.toString(c.referencePrice),
+    avgFillPrice: Dec.toString(c.avgFillPrice),
+    filledQuantity: Dec.toString(c.filledQuantity),
+    filledNotional: Dec.toString(c.filledNotional),
+    slippageBps: Dec.toString(c.slippageBps),
+    slippage: Dec.toString(c.slippage),
+    commission: Dec.toString(c.commission),
+    implementationShortfall: Dec.toString(c.implementationShortfall)
+  })),
+  totals: {
+    ordersFilled: costs.totals.ordersFilled,
+    filledNotional: Dec.toString(costs.totals.filledNotional),
+    slippage: Dec.toString(costs.totals.slippage),
+    slippageBps: text(costs.totals.slippageBps),
+    commission: Dec.toString(costs.totals.commission),
+    commissionBps: text(costs.totals.commissionBps),
+    implementationShortfall: Dec.toString(costs.totals.implementationShortfall),
+    implementationShortfallBps: text(costs.totals.implementationShortfallBps)
+  }
 })
 
 /** Left-aligned text columns, right-aligned numbers. */
@@ -189,6 +218,10 @@ export const renderReplay = (replay: ReplayReport): string => {
   for (const n of replay.notRecorded) lines.push(`  not recorded in the audit trail, not checked: ${n}`)
   return lines.join("\n")
 }
+
+/** The command that draws the run as a page, for the line after its report. */
+export const reportHint = (runId: string, db: string): string =>
+  `report: trade-exec report ${runId} --html ${shellWord(`${runId}.html`)}${dbArgument(db)}`
 
 /** A word as a shell takes it back: quoted when it holds anything but the plainest characters. */
 const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`)

@@ -69,7 +69,12 @@ export const RunParams = Schema.Struct({
    * How long after the run started its orders may work: past it, the next check cancels what still works
    * (fills kept). Absent: no deadline (a DAY order still ends at the venue's close).
    */
-  cancelAfter: optional(Schema.DurationFromMillis)
+  cancelAfter: optional(Schema.DurationFromMillis),
+  /**
+   * The moment the run is judged at (price staleness is measured back from it); the clock's time when
+   * absent. Set for a decision replayed, or run, as of the time its prices were taken.
+   */
+  asOf: optional(Instant)
 })
 export type RunParams = typeof RunParams.Type
 

@@ -84,7 +84,7 @@ export const judge = Effect.fn("TradeRunner.judge")(function*(
   } else {
     const recorded = run.recorded!.prices
     const market = dryRun ? { quotes: recorded, moved: 0, orders } : yield* currentMarket(flow, recorded, orders)
-    verdict = evaluate(run, snapshot, market.orders, market.quotes, Date.parse(yield* nowIso))
+    verdict = evaluate(run, snapshot, market.orders, market.quotes, Date.parse(run.params.asOf ?? (yield* nowIso)))
     yield* commit(flow, flow.repo.updateRun(holder, { risk: verdict }), [{
       type: "trade_run.risk",
       runId: run.id,

@@ -281,6 +281,14 @@ describe("RiskEngine", () => {
       expect(stillTooMuch.reasons).toEqual(["max_order_notional:AAA", "restricted_symbol:CCC", "max_gross_exposure"])
       expect(stillTooMuch.violations.at(-1)).toMatchObject({ rule: "max_gross_exposure", actual: "0.1" })
     })
+
+    it("drop_orders blocks a run whose every order was dropped, and passes one that had no order", () => {
+      const verdict = check([orders[0]!, orders[2]!], limits, { policy: "drop_orders" })
+      expect(verdict.passed).toBe(false)
+      expect(verdict.accepted).toEqual([])
+      expect(verdict.rejected.map((r) => r.reason)).toEqual(["max_order_notional:AAA", "restricted_symbol:CCC"])
+      expect(check([], limits, { policy: "drop_orders" }).passed).toBe(true)
+    })
   })
 
   it("reports every violation of every order, in order, with one reason per rule and symbol", () => {

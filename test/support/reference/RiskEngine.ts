@@ -283,7 +283,9 @@ export const evaluate = (input: RiskInput): RiskVerdict => {
     rejected.push({ clientOrderId: o.clientOrderId, reason: found[0]!.reason })
   }
   violations.push(...runWide)
-  const passed = policy === "drop_orders" ? runWide.length === 0 : violations.length === 0
+  const passed = policy === "drop_orders"
+    ? runWide.length === 0 && (survivors.length > 0 || input.orders.length === 0)
+    : violations.length === 0
   return {
     passed,
     policy,

@@ -1,0 +1,35 @@
+/** What the CLI says about itself: a command's help with an example, and enumerated flags that name themselves when refused. */
+import { HelpDoc, Options } from "@effect/cli"
+import * as Span from "@effect/cli/HelpDoc/Span"
+
+/** A command's help: what it does, then an example a person can copy. */
+export const described = (summary: string, ...examples: ReadonlyArray<string>): HelpDoc.HelpDoc =>
+  HelpDoc.blocks([
+    HelpDoc.p(summary),
+    HelpDoc.p(Span.strong(examples.length > 1 ? "Examples:" : "Example:")),
+    ...examples.map((example) => HelpDoc.p(Span.code(`  $ ${example}`)))
+  ])
+
+/** The enumerated flags and their values, as `choice` declared them. */
+const choices = new Map<string, ReadonlyArray<string>>()
+
+/**
+ * `Options.choice`, remembered: help lists the values and the parser refuses any other, but its message
+ * ("Expected one of the following cases: …") does not say which flag was wrong; `choiceProblem` does.
+ */
+export const choice = <const A extends string>(name: string, values: ReadonlyArray<A>) => {
+  choices.set(`--${name}`, values)
+  return Options.choice(name, values)
+}
+
+/** The first enumerated flag in `argv` whose value is not one of its values, said as the other input errors are. */
+export const choiceProblem = (argv: ReadonlyArray<string>): string | undefined => {
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, attached] = argv[i]!.split(/=(.*)/s, 2) as [string, string | undefined]
+    const values = choices.get(flag)
+    const value = attached ?? argv[i + 1]
+    if (values === undefined || value === undefined || values.includes(value)) continue
+    return `command line, ${flag}: must be ${values.slice(0, -1).join(", ")} or ${values.at(-1)} (got "${value}")`
+  }
+  return undefined
+}
