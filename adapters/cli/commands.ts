@@ -3,7 +3,7 @@
  * so bad input leaves no partial state behind; then it opens the database and runs the flow.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Config, Console, Duration, Effect, Either, Option, Schema } from "effect"
+import { Console, Duration, Effect, Either, Option, Schema } from "effect"
 import * as BuildInput from "../../src/BuildInput.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import { InvalidInput } from "../../src/domain/errors.js"
@@ -20,9 +20,9 @@ import * as CsvPriceFeed from "../csv/CsvPriceFeed.js"
 import { readItems, readPositions, readPrices, readSecurities } from "../csv/readers.js"
 import * as Lean from "../lean/LeanExecutionProvider.js"
 import { commissionFromName } from "../mock/MockExecutionProvider.js"
-import * as Slippage from "../mock/Slippage.js"
 import { DatabaseLive } from "../sql/layers.js"
-import { COMMAND_LINE, decimalFlag, durationFlag, nonNegative, positive, readRiskFile } from "./input.js"
+import { commissionConfig, slippageConfig } from "./environment.js"
+import { COMMAND_LINE, databaseOption, decimalFlag, durationFlag, namedByFlag, nonNegative, positive, readRiskFile, slippageBpsCheck } from "./input.js"
 import * as Output from "./output.js"
 import { openPaperAccount, paperSeed, runnerLayer, type Venue } from "./session.js"
 
@@ -39,11 +39,7 @@ export const exitCodeOf = (outcome: RunOutcome): number =>
     ? 6
     : 0
 
-const db = Options.text("db").pipe(
-  Options.withDescription("SQLite file or postgres:// URL (default ./trade-exec.db, or env TRADE_EXEC_DB)"),
-  Options.withFallbackConfig(Config.string("TRADE_EXEC_DB")),
-  Options.withDefault("trade-exec.db")
-)
+const db = databaseOption
 const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout"))
 const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("build and risk-check the orders, submit nothing"))
 const runId = Args.text({ name: "RUN_ID" })
@@ -59,10 +55,15 @@ const venueOptions = {
     )
   ),
   commission: Options.text("commission").pipe(
+    Options.withFallbackConfig(commissionConfig),
     Options.withDefault("none"),
-    Options.withDescription("paper broker commission schedule: ib-fixed, ib-tiered or none")
+    Options.withDescription("paper broker commission schedule: ib-fixed, ib-tiered or none (env TRADE_EXEC_PAPER_COMMISSION)")
   ),
-  slippageBps: optionalText("slippage-bps", "paper broker slippage against the order, in basis points")
+  slippageBps: Options.text("slippage-bps").pipe(
+    Options.withFallbackConfig(slippageConfig(slippageBpsCheck)),
+    Options.optional,
+    Options.withDescription("paper broker slippage against the order, in basis points (env TRADE_EXEC_PAPER_SLIPPAGE_BPS)")
+  )
 }
 
 const wait = optionalText(
@@ -144,7 +145,7 @@ const venueFrom = (
   seed: Dec.Decimal
 ) =>
   Effect.gen(function*() {
-    const slippageBps = yield* optionalDecimal("slippage-bps", options.slippageBps, (bps) => Slippage.problem({ _tag: "FixedBps", bps }))
+    const slippageBps = yield* optionalDecimal("slippage-bps", options.slippageBps, slippageBpsCheck)
     const commission = commissionFromName(options.commission)
     if (commission === undefined) {
       return yield* new InvalidInput({ source: COMMAND_LINE, field: "--commission", value: options.commission, reason: "must be ib-fixed, ib-tiered or none" })
@@ -262,7 +263,7 @@ const runCommand = Command.make(
 
       // The whole build, checked before anything is written (the paper account's positions, when used,
       // are read later; the files and flags are all checked here).
-      const plan = yield* BuildInput.validate({
+      const plan = yield* Either.mapLeft(BuildInput.validate({
         runId: "check",
         items,
         prices,
@@ -277,7 +278,7 @@ const runCommand = Command.make(
           ...(Option.isSome(flags.securities) ? { securities: flags.securities.value } : {}),
           params: COMMAND_LINE
         }
-      })
+      }), namedByFlag)
 
       // A new paper account opens with the cash the run is sized from.
       const venue: Venue = { ...flagged, seedCash: yield* paperSeed(plan.settings.cash) }
@@ -306,6 +307,9 @@ const runCommand = Command.make(
     })
 ).pipe(Command.withDescription("freeze a decision from CSV files, create a run and execute it"))
 
+/** Commands about runs already there never create a database, and read one they may not write. */
+const READ_EXISTING = { existing: true, readsOnly: true } as const
+
 /**
  * The feed for a run executed later: a prices file if given, else the prices each run recorded when it built
  * its orders (a run that has not built them needs the file).
@@ -333,7 +337,7 @@ const executeCommand = Command.make(
         return yield* executeAndReport(run.run.id, flags.dryRun, flags.db, flags.prices, waitFor).pipe(
           Effect.provide(runnerLayer(venue, feedFor(flags.prices)))
         )
-      }).pipe(Effect.provide(DatabaseLive(flags.db)))
+      }).pipe(Effect.provide(DatabaseLive(flags.db, { existing: true })))
       yield* print(report, flags.json, outcome.dryRun)
       yield* sayWorking(outcome, flags.db, flags.provider)
       yield* endWith(outcome)
@@ -352,7 +356,7 @@ const cancelCommand = Command.make(
         const runner = yield* TradeRunner
         yield* runner.cancel(flags.runId as RunId)
         return yield* runner.report(flags.runId as RunId)
-      }).pipe(Effect.provide(runnerLayer(venue, feedFor(flags.prices))), Effect.provide(DatabaseLive(flags.db)))
+      }).pipe(Effect.provide(runnerLayer(venue, feedFor(flags.prices))), Effect.provide(DatabaseLive(flags.db, { existing: true })))
       yield* print(report, flags.json)
       if (report.run.status === "running") {
         yield* Console.error(`trade-exec: the venue has not confirmed every cancel yet; run ${report.run.id} ends at its next check: trade-exec execute ${report.run.id}${Output.dbArgument(flags.db)}`)
@@ -376,7 +380,7 @@ const reconcileCommand = Command.make(
       const venue = yield* venueFrom(flags, Dec.ZERO)
       const result = yield* Effect.flatMap(TradeRunner, (runner) => runner.reconcile(Option.getOrUndefined(flags.runId) as RunId | undefined)).pipe(
         Effect.provide(runnerLayer(venue, feedFor(flags.prices))),
-        Effect.provide(DatabaseLive(flags.db))
+        Effect.provide(DatabaseLive(flags.db, { existing: true }))
       )
       yield* Console.log(flags.json ? JSON.stringify(Output.reconcileDocument(result), null, 2) : Output.renderReconcile(result))
       if (result.breaks.length > 0) yield* new ExitWith({ code: 7 })
@@ -389,14 +393,14 @@ const showCommand = Command.make("show", { runId, db, json }, (flags) =>
   Effect.gen(function*() {
     const report = yield* Effect.flatMap(TradeRunner, (runner) => runner.report(flags.runId as RunId)).pipe(
       Effect.provide(runnerLayer(undefined, PriceFeed.layerMemory([]))),
-      Effect.provide(DatabaseLive(flags.db))
+      Effect.provide(DatabaseLive(flags.db, READ_EXISTING))
     )
     yield* print(report, flags.json)
   })).pipe(Command.withDescription("show a run: its orders, fills, risk verdict and skips"))
 
 const runsCommand = Command.make("runs", { db, json }, (flags) =>
   Effect.gen(function*() {
-    const runs = yield* Effect.flatMap(TradeRepository, (repo) => repo.listRuns()).pipe(Effect.provide(DatabaseLive(flags.db)))
+    const runs = yield* Effect.flatMap(TradeRepository, (repo) => repo.listRuns()).pipe(Effect.provide(DatabaseLive(flags.db, READ_EXISTING)))
     yield* Console.log(flags.json ? JSON.stringify({ runs: runs.map(Output.runSummary) }, null, 2) : Output.renderRuns(runs))
   })).pipe(Command.withDescription("list runs, newest first"))
 
@@ -412,7 +416,7 @@ const auditCommand = Command.make(
           events: yield* audit.list({ runId: flags.runId }),
           verification: flags.verify ? yield* audit.verify : undefined
         }
-      }).pipe(Effect.provide(DatabaseLive(flags.db)))
+      }).pipe(Effect.provide(DatabaseLive(flags.db, READ_EXISTING)))
       yield* Console.log(
         flags.json
           ? JSON.stringify({ events, ...(verification === undefined ? {} : { verification }) }, null, 2)
@@ -426,7 +430,7 @@ const replayCommand = Command.make("replay", { runId, db, json }, (flags) =>
   Effect.gen(function*() {
     const replay = yield* Effect.flatMap(TradeRunner, (runner) => runner.replay(flags.runId as RunId)).pipe(
       Effect.provide(runnerLayer(undefined, PriceFeed.layerMemory([]))),
-      Effect.provide(DatabaseLive(flags.db))
+      Effect.provide(DatabaseLive(flags.db, READ_EXISTING))
     )
     yield* Console.log(flags.json ? JSON.stringify(replay, null, 2) : Output.renderReplay(replay))
     if (!replay.matches) yield* new ExitWith({ code: 1 })
