@@ -103,6 +103,8 @@ export interface SqliteOptions {
   readonly synchronous?: "NORMAL" | "FULL"
 }
 
+const busyTimeout = (options: SqliteOptions): number => options.busyTimeoutMillis ?? 10_000
+
 /** True when this process may write `path`. */
 const writable = (path: string): boolean => {
   try {
@@ -135,9 +137,11 @@ const access = (options: SqliteOptions): Effect.Effect<boolean, RepositoryError>
   })
 
 /** The tables of an existing SQLite file, read without changing it (no WAL switch, no -wal or -shm). */
-const sqliteTables = (filename: string) =>
+const sqliteTables = (filename: string, busyTimeoutMillis: number) =>
   Effect.scoped(Effect.gen(function*() {
     const probe = yield* SqliteClient.make({ filename, readonly: true, disableWAL: true })
+    // Another process may be checkpointing the file as it closes: waited for, as a writer would be.
+    yield* probe`PRAGMA busy_timeout = ${probe.literal(String(busyTimeoutMillis))}`
     return yield* probe<{ name: string }>`SELECT name FROM sqlite_master
       WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name`
   })).pipe(
@@ -151,7 +155,7 @@ const sqliteClient = (options: SqliteOptions) =>
   Layer.scopedContext(Effect.gen(function*() {
     const readonly = yield* access(options)
     if (isFile(options.filename) && existsSync(options.filename)) {
-      yield* refuseForeign(`SQLite database ${options.filename}`, yield* sqliteTables(options.filename))
+      yield* refuseForeign(`SQLite database ${options.filename}`, yield* sqliteTables(options.filename, busyTimeout(options)))
     }
     // better-sqlite3 throws when it cannot open or set up the file: that is bad input, not a crash.
     const client = yield* SqliteClient.make({ filename: options.filename, readonly }).pipe(
@@ -164,7 +168,7 @@ const sqliteClient = (options: SqliteOptions) =>
       )
     )
     yield* Effect.all([
-      client`PRAGMA busy_timeout = ${client.literal(String(options.busyTimeoutMillis ?? 10_000))}`,
+      client`PRAGMA busy_timeout = ${client.literal(String(busyTimeout(options)))}`,
       client`PRAGMA foreign_keys = ON`,
       client`PRAGMA synchronous = ${client.literal(options.synchronous ?? "NORMAL")}`
     ]).pipe(
