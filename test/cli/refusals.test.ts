@@ -56,7 +56,8 @@ describe.concurrent("trade-exec refuses, before writing anything, naming the fla
     ["an empty TRADE_EXEC_WORKER_ID", {}, { TRADE_EXEC_WORKER_ID: "" }, RUN, ["TRADE_EXEC_WORKER_ID"]],
     ["an unknown TRADE_EXEC_PAPER_COMMISSION", {}, { TRADE_EXEC_PAPER_COMMISSION: "cheap" }, RUN, ["TRADE_EXEC_PAPER_COMMISSION", "ib-fixed, ib-tiered or none"]],
     ["an unparsable TRADE_EXEC_PAPER_SLIPPAGE_BPS", {}, { TRADE_EXEC_PAPER_SLIPPAGE_BPS: "two" }, RUN, ["TRADE_EXEC_PAPER_SLIPPAGE_BPS", "two"]],
-    ["a negative TRADE_EXEC_PAPER_SLIPPAGE_BPS", {}, { TRADE_EXEC_PAPER_SLIPPAGE_BPS: "-3" }, RUN, ["TRADE_EXEC_PAPER_SLIPPAGE_BPS", "must not be negative"]],
+    ["a negative TRADE_EXEC_PAPER_SLIPPAGE_BPS", {}, { TRADE_EXEC_PAPER_SLIPPAGE_BPS: "-3" }, RUN, ["TRADE_EXEC_PAPER_SLIPPAGE_BPS", "at least 0 and below 10000"]],
+    ["a TRADE_EXEC_PAPER_SLIPPAGE_BPS of 20000", {}, { TRADE_EXEC_PAPER_SLIPPAGE_BPS: "20000" }, RUN, ["TRADE_EXEC_PAPER_SLIPPAGE_BPS", "at least 0 and below 10000"]],
     ["a bad variable for a command that only reads", {}, { TRADE_EXEC_LEASE_SECONDS: "soon" }, ["runs"], ["TRADE_EXEC_LEASE_SECONDS"]],
     // The flag as typed, not the build's parameter name.
     ["an out-of-range --limit-offset-bps", {}, {}, [...RUN, "--order-type", "LMT", "--limit-offset-bps", "-100000"], ["--limit-offset-bps", "-9999 and 9999"]],
