@@ -8,7 +8,10 @@ import { fileURLToPath } from "node:url"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 
-const { outputFiles } = await build({
+// Written beside the target, then renamed over it: several test files bundle at once, and a CLI started
+// by one of them must never load a bundle another is half-way through writing.
+const result = await build({
+  write: false,
   entryPoints: [`${root}adapters/cli/main.ts`],
   outfile: `${root}dist/trade-exec.mjs`,
   bundle: true,
@@ -19,15 +22,11 @@ const { outputFiles } = await build({
   external: ["better-sqlite3", "pg-native"],
   // Some dependencies are CommonJS and call `require`, which an ES module does not have.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  logLevel: "warning",
-  write: false
+  logLevel: "warning"
 })
-
-// Each file is written beside its place and renamed into it: test files that build the CLI in parallel
-// never start a process on a bundle another one is halfway through writing.
-for (const file of outputFiles) {
+for (const file of result.outputFiles) {
   mkdirSync(dirname(file.path), { recursive: true })
-  const temporary = `${file.path}.${process.pid}.tmp`
-  writeFileSync(temporary, file.contents)
-  renameSync(temporary, file.path)
+  const partial = `${file.path}.${process.pid}.tmp`
+  writeFileSync(partial, file.contents)
+  renameSync(partial, file.path)
 }

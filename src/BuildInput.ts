@@ -144,8 +144,13 @@ const reject = (source: string, row: number | undefined, field: string, value: u
 const isAbsent = (value: unknown): boolean =>
   value === undefined || value === null || (typeof value === "string" && value.trim() === "")
 
+/**
+ * A decimal: one given as a decimal as it is (a host's value, or one the store holds, such as a paper
+ * account's position, which may be larger than any input), one given as text or a number within the
+ * input range, like every value a person writes.
+ */
 const decimal = (source: string, row: number | undefined, field: string, value: unknown): Dec.Decimal =>
-  Either.getOrElse(Dec.read(value), (reason) => reject(source, row, field, value, reason))
+  Dec.isDecimal(value) ? value : Either.getOrElse(Dec.readInput(value), (reason) => reject(source, row, field, value, reason))
 
 const optionalDecimal = (
   source: string,
@@ -155,7 +160,7 @@ const optionalDecimal = (
   check?: (d: Dec.Decimal) => string | undefined
 ): Dec.Decimal | undefined => {
   if (isAbsent(value)) return undefined
-  const parsed = Dec.isDecimal(value) ? value : decimal(source, row, field, value)
+  const parsed = decimal(source, row, field, value)
   const problem = check?.(parsed)
   return problem === undefined ? parsed : reject(source, row, field, value, problem)
 }

@@ -312,6 +312,15 @@ const bookAfter = (ctx: Context, included?: ReadonlyArray<boolean>): Book => {
 }
 
 /** Age limit in whole milliseconds (prices carry millisecond times). */
+/**
+ * How far ahead of the check a quote's time may be under `maxPriceAgeSeconds`: the feed's clock and this
+ * host's may disagree by a little (NTP keeps them within milliseconds; a few seconds covers a clock that
+ * drifts between syncs). Further ahead, the time is wrong and says nothing about the price's age, so the
+ * price is rejected as stale, with its (negative) age as what was found.
+ */
+export const FUTURE_TOLERANCE_SECONDS = 5
+const FUTURE_TOLERANCE_MILLIS = FUTURE_TOLERANCE_SECONDS * 1000
+
 const ageLimitMillis = (seconds: Dec.Decimal): number => Number(Dec.quotientFloor(Dec.mul(seconds, Dec.unsafe(1000)), Dec.ONE))
 
 /** `Date.parse` for quote times, remembering the last one: a feed stamps most quotes alike. */
@@ -395,7 +404,8 @@ const orderViolations = (ctx: Context, book: Book): Array<Array<RiskViolation> |
     if (maxAge !== undefined) {
       const time = slots.quote[slot]?.time
       const age = time === undefined || input.asOf === undefined ? undefined : input.asOf - parseTime(time)
-      if (age === undefined || Number.isNaN(age) || age > maxAge) {
+      // A quote stamped ahead of the check by more than clocks disagree is not fresh: its time is wrong.
+      if (age === undefined || Number.isNaN(age) || age > maxAge || age < -FUTURE_TOLERANCE_MILLIS) {
         found = flag(found, violation(
           "price_staleness",
           o.symbol,

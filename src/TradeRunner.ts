@@ -21,6 +21,7 @@ import type { RunId } from "./domain/Ids.js"
 import type { Fill, TradeOrder } from "./domain/Order.js"
 import type { RiskVerdict } from "./domain/Risk.js"
 import type { OrderCounts, RunSummary, Skip, TradeRun } from "./domain/Run.js"
+import { MAX_LEASE_SECONDS, MIN_LEASE_SECONDS } from "./domain/Run.js"
 import { buildOrders, loadSnapshot } from "./flow/build.js"
 import { cancelRun } from "./flow/cancel.js"
 import { claimNext, claimToExecute, underLease } from "./flow/claim.js"
@@ -252,7 +253,10 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
       TradeRunner,
       Effect.gen(function*() {
         const leaseSeconds = yield* Config.number("TRADE_EXEC_LEASE_SECONDS").pipe(
-          Config.validate({ message: "TRADE_EXEC_LEASE_SECONDS must be a positive number of seconds", validation: (n) => n > 0 }),
+          Config.validate({
+            message: `TRADE_EXEC_LEASE_SECONDS must be a number of seconds from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS}`,
+            validation: (n) => n >= MIN_LEASE_SECONDS && n <= MAX_LEASE_SECONDS
+          }),
           Config.withDefault(30)
         )
         const workerId = yield* Config.option(Config.nonEmptyString("TRADE_EXEC_WORKER_ID"))

@@ -3,7 +3,7 @@
  * so bad input leaves no partial state behind; then it opens the database and runs the flow.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Config, Console, Duration, Effect, Either, Option, Schema } from "effect"
+import { Console, Duration, Effect, Either, Option, Schema } from "effect"
 import * as BuildInput from "../../src/BuildInput.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import { InvalidInput } from "../../src/domain/errors.js"
@@ -20,10 +20,10 @@ import * as CsvPriceFeed from "../csv/CsvPriceFeed.js"
 import { parseInstant, readItems, readPositions, readPrices, readSecurities } from "../csv/readers.js"
 import * as Lean from "../lean/LeanExecutionProvider.js"
 import { commissionFromName } from "../mock/MockExecutionProvider.js"
-import * as Slippage from "../mock/Slippage.js"
 import { DatabaseLive } from "../sql/layers.js"
-import { COMMAND_LINE, decimalFlag, durationFlag, nonNegative, positive, readRiskFile } from "./input.js"
+import { commissionConfig, slippageConfig } from "./environment.js"
 import { choice, described } from "./help.js"
+import { COMMAND_LINE, databaseOption, decimalFlag, durationFlag, namedByFlag, nonNegative, positive, readRiskFile, slippageBpsCheck } from "./input.js"
 import * as Output from "./output.js"
 import { reportCommand } from "./report.js"
 import { openPaperAccount, paperSeed, runnerLayer, type Venue } from "./session.js"
@@ -41,11 +41,7 @@ export const exitCodeOf = (outcome: RunOutcome): number =>
     ? 6
     : 0
 
-const db = Options.text("db").pipe(
-  Options.withDescription("the database: a SQLite file (created and migrated when missing) or a postgres:// URL; default ./trade-exec.db, or env TRADE_EXEC_DB"),
-  Options.withFallbackConfig(Config.string("TRADE_EXEC_DB")),
-  Options.withDefault("trade-exec.db")
-)
+const db = databaseOption
 const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout instead of the report for people; default off"))
 const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("build, save and risk-check the orders and submit nothing: the run stays queued for a later execute; default off"))
 const runId = Args.text({ name: "RUN_ID" }).pipe(Args.withDescription("the run's id (run_…), as run, runs or a worker printed it"))
@@ -66,10 +62,15 @@ const venueOptions = {
     )
   ),
   commission: choice("commission", ["ib-fixed", "ib-tiered", "none"]).pipe(
+    Options.withFallbackConfig(commissionConfig),
     Options.withDefault("none"),
-    Options.withDescription("the paper broker's commission per order: ib-fixed (0.005 a share, 1.00 minimum, 1% of value maximum), ib-tiered (0.0035 a share, 0.35 minimum, 1% maximum) or none")
+    Options.withDescription("the paper broker's commission per order: ib-fixed (0.005 a share, 1.00 minimum, 1% of value maximum), ib-tiered (0.0035 a share, 0.35 minimum, 1% maximum) or none; env TRADE_EXEC_PAPER_COMMISSION")
   ),
-  slippageBps: decimalOption("slippage-bps", "the paper broker's slippage against the order, in basis points of the reference price, at least 0 and below 10000 (buys fill higher, sells lower); default 0")
+  slippageBps: Options.text("slippage-bps").pipe(
+    Options.withFallbackConfig(slippageConfig(slippageBpsCheck)),
+    Options.optional,
+    Options.withDescription("the paper broker's slippage against the order, in basis points of the reference price, at least 0 and below 10000 (buys fill higher, sells lower); default 0, env TRADE_EXEC_PAPER_SLIPPAGE_BPS")
+  )
 }
 
 const wait = Options.text("wait").pipe(Options.withPseudoName("DURATION"), Options.optional, Options.withDescription(
@@ -157,7 +158,7 @@ const venueFrom = (
   seed: Dec.Decimal
 ) =>
   Effect.gen(function*() {
-    const slippageBps = yield* optionalDecimal("slippage-bps", options.slippageBps, (bps) => Slippage.problem({ _tag: "FixedBps", bps }))
+    const slippageBps = yield* optionalDecimal("slippage-bps", options.slippageBps, slippageBpsCheck)
     const commission = commissionFromName(options.commission)
     if (commission === undefined) {
       return yield* new InvalidInput({ source: COMMAND_LINE, field: "--commission", value: options.commission, reason: "must be ib-fixed, ib-tiered or none" })
@@ -279,7 +280,7 @@ const runCommand = Command.make(
 
       // The whole build, checked before anything is written (the paper account's positions, when used,
       // are read later; the files and flags are all checked here).
-      const plan = yield* BuildInput.validate({
+      const plan = yield* Either.mapLeft(BuildInput.validate({
         runId: "check",
         items,
         prices,
@@ -294,7 +295,7 @@ const runCommand = Command.make(
           ...(Option.isSome(flags.securities) ? { securities: flags.securities.value } : {}),
           params: COMMAND_LINE
         }
-      })
+      }), namedByFlag)
 
       // A new paper account opens with the cash the run is sized from.
       const venue: Venue = { ...flagged, seedCash: yield* paperSeed(plan.settings.cash) }
@@ -327,6 +328,9 @@ const runCommand = Command.make(
   "trade-exec run --items examples/decision_items.csv --prices examples/prices.csv --portfolio-value 10000000 --cash-buffer 0.02 --risk examples/risk.json --as-of 2026-11-25T21:00:00Z"
 )))
 
+/** Commands about runs already there never create a database, and read one they may not write. */
+const READ_EXISTING = { existing: true, readsOnly: true } as const
+
 /**
  * The feed for a run executed later: a prices file if given, else the prices each run recorded when it built
  * its orders (a run that has not built them needs the file).
@@ -355,7 +359,7 @@ const executeCommand = Command.make(
         return yield* executeAndReport(run.run.id, flags.dryRun, flags.db, flags.prices, waitFor).pipe(
           Effect.provide(runnerLayer(venue, feedFor(flags.prices)))
         )
-      }).pipe(Effect.provide(DatabaseLive(flags.db)))
+      }).pipe(Effect.provide(DatabaseLive(flags.db, { existing: true })))
       yield* print(report, flags.json, flags.db, outcome.dryRun)
       yield* sayWorking(outcome, flags.db, flags.provider)
       yield* endWith(outcome)
@@ -376,7 +380,7 @@ const cancelCommand = Command.make(
         const runner = yield* TradeRunner
         yield* runner.cancel(flags.runId as RunId)
         return yield* runner.report(flags.runId as RunId)
-      }).pipe(Effect.provide(runnerLayer(venue, feedFor(flags.prices))), Effect.provide(DatabaseLive(flags.db)))
+      }).pipe(Effect.provide(runnerLayer(venue, feedFor(flags.prices))), Effect.provide(DatabaseLive(flags.db, { existing: true })))
       yield* print(report, flags.json, flags.db)
       if (report.run.status === "running") {
         yield* Console.error(`trade-exec: the venue has not confirmed every cancel yet; run ${report.run.id} ends at its next check: trade-exec execute ${report.run.id}${Output.dbArgument(flags.db)}`)
@@ -401,7 +405,7 @@ const reconcileCommand = Command.make(
       const venue = yield* venueFrom(flags, Dec.ZERO)
       const result = yield* Effect.zipRight(auditWritable, Effect.flatMap(TradeRunner, (runner) => runner.reconcile(Option.getOrUndefined(flags.runId) as RunId | undefined))).pipe(
         Effect.provide(runnerLayer(venue, feedFor(flags.prices))),
-        Effect.provide(DatabaseLive(flags.db))
+        Effect.provide(DatabaseLive(flags.db, { existing: true }))
       )
       yield* Console.log(flags.json ? JSON.stringify(Output.reconcileDocument(result), null, 2) : Output.renderReconcile(result))
       if (result.breaks.length > 0) yield* new ExitWith({ code: 7 })
@@ -415,7 +419,7 @@ const showCommand = Command.make("show", { runId, db, json }, (flags) =>
   Effect.gen(function*() {
     const report = yield* Effect.flatMap(TradeRunner, (runner) => runner.report(flags.runId as RunId)).pipe(
       Effect.provide(runnerLayer(undefined, PriceFeed.layerMemory([]))),
-      Effect.provide(DatabaseLive(flags.db))
+      Effect.provide(DatabaseLive(flags.db, READ_EXISTING))
     )
     yield* print(report, flags.json, flags.db)
   })).pipe(Command.withDescription(described(
@@ -425,7 +429,7 @@ const showCommand = Command.make("show", { runId, db, json }, (flags) =>
 
 const runsCommand = Command.make("runs", { db, json }, (flags) =>
   Effect.gen(function*() {
-    const runs = yield* Effect.flatMap(TradeRepository, (repo) => repo.listRuns()).pipe(Effect.provide(DatabaseLive(flags.db)))
+    const runs = yield* Effect.flatMap(TradeRepository, (repo) => repo.listRuns()).pipe(Effect.provide(DatabaseLive(flags.db, READ_EXISTING)))
     yield* Console.log(flags.json ? JSON.stringify({ runs: runs.map(Output.runSummary) }, null, 2) : Output.renderRuns(runs))
   })).pipe(Command.withDescription(described("list runs, newest first", "trade-exec runs --db postgres://trader@db.internal/trades")))
 
@@ -467,7 +471,7 @@ const auditCommand = Command.make(
           verification: verify ? yield* audit.verifyWith(expectHead === undefined ? {} : { expectHead }) : undefined,
           head: flags.head ? yield* audit.head : undefined
         }
-      }).pipe(Effect.provide(DatabaseLive(flags.db)))
+      }).pipe(Effect.provide(DatabaseLive(flags.db, READ_EXISTING)))
       yield* Console.log(
         flags.json
           ? JSON.stringify({
@@ -488,7 +492,7 @@ const replayCommand = Command.make("replay", { runId, db, json }, (flags) =>
   Effect.gen(function*() {
     const replay = yield* Effect.flatMap(TradeRunner, (runner) => runner.replay(flags.runId as RunId)).pipe(
       Effect.provide(runnerLayer(undefined, PriceFeed.layerMemory([]))),
-      Effect.provide(DatabaseLive(flags.db))
+      Effect.provide(DatabaseLive(flags.db, READ_EXISTING))
     )
     yield* Console.log(flags.json ? JSON.stringify(replay, null, 2) : Output.renderReplay(replay))
     if (!replay.matches) yield* new ExitWith({ code: 1 })

@@ -1,9 +1,10 @@
 /**
  * The `trade-exec` process: runs a command and turns its outcome into an exit code — 0 done (or dry run
  * completed), 3 blocked by risk, 4 run failed, 6 run still running with orders working, 7 reconcile found a
- * break, 2 bad usage or invalid input (the message on stderr names the file, row and column) or a run refused
- * while another trades on the account, 5 run held by another process, 1 anything unexpected; 130 after Ctrl-C
- * (SIGINT) and 143 after SIGTERM, which stop a run at its next step and leave it for `execute` to resume.
+ * break, 2 bad usage or invalid input (the message on stderr names the file, row and column, the flag or
+ * the variable) or a run refused while another trades on the account, 5 run (or database) held by another
+ * process, 1 anything unexpected; 130 after Ctrl-C (SIGINT) and 143 after SIGTERM, which stop a run at its
+ * next step and leave it for `execute` to resume.
  */
 import { Command, ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
@@ -11,14 +12,17 @@ import { Cause, ConfigError, Effect, Exit, Logger, Option } from "effect"
 import { root } from "./commands.js"
 import { choiceProblem } from "./help.js"
 import { VERSION } from "./version.js"
+import { CliEnvironment, readEnvironment } from "./environment.js"
 
-const cli = Command.run(root, { name: "trade-exec", version: VERSION })
+// The environment is read and checked whole before any command starts (and so before it writes anything).
+const cli = Command.run(Command.provideEffect(root, CliEnvironment, readEnvironment), { name: "trade-exec", version: VERSION })
 
 interface Tagged {
   readonly _tag: string
   readonly message?: string
   readonly code?: number
   readonly operation?: string
+  readonly locked?: boolean
 }
 
 /** The exit code of a failure, and what to tell the user (nothing when it was said already). */
@@ -43,10 +47,14 @@ const classify = (error: unknown): { readonly code: number; readonly message?: s
     case "AccountBusy":
       return { code: 2, message: String(tagged.message) }
     case "RunHeld":
-      return { code: 5, message: `${tagged.message}; the run has not failed — execute it again once the lease is released` }
+      return { code: 5, message: `${tagged.message}: held by another process; the run has not failed — execute it again once the lease is released` }
+    case "LeaseLost":
+      // Another process took the run over (this one stalled past its lease): it carries the run on.
+      return { code: 5, message: `${tagged.message}: held by another process, which carries the run on; this process stopped without writing more` }
     case "RepositoryError":
-      // A database that cannot be opened at the path given is a bad --db, not a crash.
-      return { code: tagged.operation === "open" ? 2 : 1, message: String(tagged.message) }
+      // A database that cannot be opened at the path given is a bad --db, not a crash; one another
+      // process keeps locked past the busy timeout is held, as a run is, and nothing has failed.
+      return { code: tagged.operation === "open" ? 2 : tagged.locked === true ? 5 : 1, message: String(tagged.message) }
     default:
       return { code: 1, message: String(tagged?.message ?? error) }
   }

@@ -97,7 +97,11 @@ const tcaDocument = (costs: Tca.TransactionCosts) => ({
 
 /** Left-aligned text columns, right-aligned numbers. */
 const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, numeric: ReadonlyArray<boolean>) => {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+  // A loop, not `Math.max(...widths)`: spreading one argument per row overflows the stack at ~130,000 rows.
+  const widths = header.map((h) => h.length)
+  for (const row of rows) {
+    for (let i = 0; i < widths.length; i++) if (row[i]!.length > widths[i]!) widths[i] = row[i]!.length
+  }
   const line = (cells: ReadonlyArray<string>) =>
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd()
   return [line(header), ...rows.map(line)].join("\n")

@@ -1,9 +1,9 @@
 /**
  * The layers a command runs on, over the database named by `--db`: the paper broker with its book in that
- * database, a price feed, and the TradeRunner (lease length from `TRADE_EXEC_LEASE_SECONDS`).
+ * database, a price feed, and the TradeRunner (its lease length and owner from the environment).
  */
 import type { SqlClient } from "@effect/sql/SqlClient"
-import { Config, type ConfigError, Effect, Layer, Option } from "effect"
+import { type ConfigError, Duration, Effect, Layer } from "effect"
 import type { ExecutionError } from "../../src/ports/errors.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { Symbol } from "../../src/domain/Ids.js"
@@ -18,6 +18,7 @@ import { redactUrl } from "../sql/layers.js"
 import * as SqlPaperBook from "../sql/SqlPaperBook.js"
 import * as Lean from "../lean/LeanExecutionProvider.js"
 import { NodeContext } from "@effect/platform-node"
+import { CliEnvironment } from "./environment.js"
 
 export interface Venue {
   /** `paper`: the paper broker, its book in the database; `lean`: LEAN, configured from the environment. */
@@ -31,11 +32,7 @@ export interface Venue {
 }
 
 /** Cash for a new paper account: `TRADE_EXEC_PAPER_CASH`, else the given default. */
-export const paperSeed = (fallback: Dec.Decimal) =>
-  Effect.map(
-    Config.option(Config.string("TRADE_EXEC_PAPER_CASH")),
-    Option.match({ onNone: () => fallback, onSome: (text) => Option.getOrElse(Dec.parse(text), () => fallback) })
-  )
+export const paperSeed = (fallback: Dec.Decimal) => Effect.map(CliEnvironment, (env) => env.paperCash ?? fallback)
 
 /**
  * `--positions` on the paper broker. A new paper account opens holding them (with the run's cash); an
@@ -90,5 +87,13 @@ export const runnerLayer = <R>(venue: Venue | undefined, feed: Layer.Layer<Price
       commission: venue.commission,
       ...(venue.slippageBps === undefined ? {} : { slippage: { _tag: "FixedBps", bps: venue.slippageBps } })
     } satisfies MockConfig).pipe(Layer.provide(feed))
-  return TradeRunner.layerConfig({ onProgress: terminalProgress }).pipe(Layer.provideMerge(Layer.merge(broker, feed)))
+  // The lease and the checks as the environment set them, read and checked before the command began.
+  const runner = Layer.unwrapEffect(Effect.map(CliEnvironment, (env) =>
+    TradeRunner.layer({
+      onProgress: terminalProgress,
+      leaseSeconds: env.leaseSeconds,
+      workerId: env.leaseOwner,
+      followInterval: Duration.millis(Math.round(env.checkSeconds * 1000))
+    })))
+  return runner.pipe(Layer.provideMerge(Layer.merge(broker, feed)))
 }

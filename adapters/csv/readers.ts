@@ -13,7 +13,7 @@
  */
 import { FileSystem } from "@effect/platform"
 import type { PlatformError } from "@effect/platform/Error"
-import { BigDecimal, Effect, Either } from "effect"
+import { Effect, Either } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
 import { InvalidInput } from "../../src/domain/errors.js"
 import { normalizeSymbol, type Symbol } from "../../src/domain/Ids.js"
@@ -194,9 +194,6 @@ const symbol = (row: Row): Symbol => {
     )
 }
 
-/** Beyond this many digits either side of the point a value is a typo, and `1e999999999` would be a gigabyte of zeros. */
-const MAX_SCALE = 100
-
 type Check = (d: Dec.Decimal, row: Row) => string | undefined
 
 const positive: Check = (d) => (Dec.isPositive(d) ? undefined : "must be greater than zero")
@@ -206,11 +203,8 @@ const nonNegative: Check = (d) => (Dec.isNegative(d) ? "must not be negative" : 
 const optionalDecimal = (row: Row, column: string, check?: Check): Dec.Decimal | undefined => {
   const raw = row.get(column)
   if (raw === undefined || raw.trim() === "") return undefined
-  const parsed = Either.getOrElse(Dec.read(raw), (reason) => reject(row.source, row.line, column, raw, reason))
-  // Trailing zeros inflate the raw scale, so it is normalized before refusing; only then, as that costs.
-  if ((parsed.scale > MAX_SCALE || parsed.scale < -MAX_SCALE) && Math.abs(BigDecimal.normalize(parsed).scale) > MAX_SCALE) {
-    reject(row.source, row.line, column, raw, `is out of range (more than ${MAX_SCALE} digits before or after the decimal point)`)
-  }
+  // Within the input range: what is computed from it can be stored and read back.
+  const parsed = Either.getOrElse(Dec.readInput(raw), (reason) => reject(row.source, row.line, column, raw, reason))
   const problem = check?.(parsed, row)
   return problem === undefined ? parsed : reject(row.source, row.line, column, raw, problem)
 }

@@ -31,6 +31,13 @@ export class JsonSyntaxError extends Error {
   }
 }
 
+/** An object that gives the same key twice: `JSON.parse` keeps the last silently, which hides a mistake. */
+export class JsonDuplicateKey extends JsonSyntaxError {
+  constructor(position: number, readonly key: string) {
+    super(position, `the key ${JSON.stringify(key)} appears twice in one object`)
+  }
+}
+
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 const WHITESPACE = /[ \t\n\r]*/y
 
@@ -86,7 +93,9 @@ export const parse = (input: string): Either.Either<JsonValue, JsonSyntaxError> 
         for (;;) {
           skip()
           if (text[pos] !== "\"") fail("expected a property name")
+          const keyAt = pos
           const key = string()
+          if (key in object) throw new JsonDuplicateKey(keyAt, key)
           skip()
           expect(":")
           object[key] = value()

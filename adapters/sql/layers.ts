@@ -7,14 +7,18 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Config, Context, Effect, Layer, Redacted } from "effect"
+import { accessSync, constants, existsSync } from "node:fs"
+import { dirname, resolve } from "node:path"
 import type { ConfigError } from "effect/ConfigError"
 import { AuditLog, auditKeyConfig } from "../../src/ports/AuditLog.js"
 import { RepositoryError } from "../../src/ports/errors.js"
 import { TradeRepository } from "../../src/ports/TradeRepository.js"
-import { migrate } from "./migrations.js"
+import { migrate, MIGRATIONS_TABLE } from "./migrations.js"
 import * as SqlAuditLog from "./SqlAuditLog.js"
 import * as SqlTradeRepository from "./SqlTradeRepository.js"
+import { isPostgres } from "./support.js"
 
 export type Storage = TradeRepository | AuditLog | SqlClient.SqlClient
 
@@ -23,9 +27,52 @@ const describe = (cause: unknown): string =>
     ? String(cause.message)
     : String(cause)
 
+/**
+ * Refuses a database that is not trade-exec's to use: one that holds tables but not trade-exec's
+ * migrations table belongs to another application (or another version of the schema under the same
+ * names), and migrating it would add a dozen tables to it, or fail half-way on a table of the same name
+ * and another shape. An empty database, or one trade-exec made, passes.
+ */
+const refuseForeign = (where: string, tables: ReadonlyArray<{ readonly name: string }>): Effect.Effect<void, RepositoryError> => {
+  const names = tables.map((t) => t.name)
+  if (names.length === 0 || names.includes(MIGRATIONS_TABLE)) return Effect.void
+  const shown = names.length > 5 ? `${names.slice(0, 5).join(", ")}, …` : names.join(", ")
+  return Effect.fail(new RepositoryError({
+    operation: "open",
+    reason: `${where} holds tables of another application (${shown}) and none of trade-exec's; it was left as it is: ` +
+      "give trade-exec a database of its own (an empty one is set up)"
+  }))
+}
+
+const openError = (where: string) => (e: SqlError) =>
+  Effect.fail(new RepositoryError({ operation: "open", reason: `${where}: ${describe(e)}`, cause: e }))
+
+/**
+ * PostgreSQL: the schema `search_path` selects must exist (tables would otherwise go nowhere, or to a
+ * schema the user did not name), and be empty or trade-exec's. SQLite files are looked at before they
+ * are opened for writing (`sqliteClient`), since opening one already changes it (to WAL).
+ */
+const ownDatabase = (where: string) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    if (!isPostgres(sql)) return
+    const [current] = yield* sql<{ schema: string | null; path: string }>`SELECT current_schema() AS schema,
+      current_setting('search_path') AS path`
+    if (current?.schema == null) {
+      return yield* new RepositoryError({
+        operation: "open",
+        reason: `${where}: no schema of its search_path (${current?.path ?? ""}) exists; create it, or name one that does`
+      })
+    }
+    const tables = yield* sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables
+      WHERE table_schema = ${current.schema} ORDER BY table_name`
+    yield* refuseForeign(where, tables)
+  }).pipe(Effect.catchTag("SqlError", openError(where)))
+
 /** Migrates, then builds the repository and the audit log over the SqlClient in context. */
 const storage = (where: string, auditKey: Redacted.Redacted<string> | undefined) =>
   Layer.effectContext(Effect.gen(function*() {
+    yield* ownDatabase(where)
     yield* migrate().pipe(
       Effect.mapError((e) => new RepositoryError({ operation: "migrate", reason: `${where}: ${describe(e)}`, cause: e }))
     )
@@ -38,8 +85,15 @@ export interface SqliteOptions {
   readonly filename: string
   /** How long a writer waits for another process's transaction before giving up. Default 10 s. */
   readonly busyTimeoutMillis?: number
-  /** Opens the file read-only (for reports); every write is then a RepositoryError. */
-  readonly readonly?: boolean
+  /**
+   * Opens the file read-only (for reports); every write is then a RepositoryError. `"if-unwritable"`: only
+   * when the file (or its directory) cannot be written, which otherwise refuses it. Either way a file that
+   * cannot be written is never opened for writing: SQLite would open it, leave `-wal` and `-shm` files
+   * beside it, and fail at the first write.
+   */
+  readonly readonly?: boolean | "if-unwritable"
+  /** Refuses a file that does not exist instead of creating it (for commands about runs already there). */
+  readonly mustExist?: boolean
   /**
    * `NORMAL` (default): with WAL, a commit survives the process being killed but not the machine losing
    * power, where the last commits may roll back; after such a loss a run resumes from an earlier point
@@ -51,10 +105,62 @@ export interface SqliteOptions {
   readonly auditKey?: Redacted.Redacted<string> | undefined
 }
 
+const busyTimeout = (options: SqliteOptions): number => options.busyTimeoutMillis ?? 10_000
+
+/** True when this process may write `path`. */
+const writable = (path: string): boolean => {
+  try {
+    accessSync(path, constants.W_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A SQLite file name that is not a file of the file system: SQLite's in-memory and temporary databases. */
+const isFile = (filename: string): boolean => filename !== "" && filename !== ":memory:" && !filename.startsWith("file:")
+
+/** Whether to open the file read-only, or why it cannot be opened at all. */
+const access = (options: SqliteOptions): Effect.Effect<boolean, RepositoryError> =>
+  Effect.suspend(() => {
+    const refuse = (reason: string) =>
+      Effect.fail(new RepositoryError({ operation: "open", reason: `SQLite database ${options.filename} ${reason}` }))
+    if (!isFile(options.filename)) return Effect.succeed(options.readonly === true)
+    if (!existsSync(options.filename)) {
+      return options.mustExist === true ? refuse("does not exist (nothing was created)") : Effect.succeed(options.readonly === true)
+    }
+    if (options.readonly === true) return Effect.succeed(true)
+    // Its -wal and -shm files are made beside it: the directory must be writable too.
+    const canWrite = writable(options.filename) && writable(dirname(resolve(options.filename)))
+    if (canWrite) return Effect.succeed(false)
+    return options.readonly === "if-unwritable"
+      ? Effect.succeed(true)
+      : refuse("is read-only (the file or its directory cannot be written); nothing was written")
+  })
+
+/** The tables of an existing SQLite file, read without changing it (no WAL switch, no -wal or -shm). */
+const sqliteTables = (filename: string, busyTimeoutMillis: number) =>
+  Effect.scoped(Effect.gen(function*() {
+    const probe = yield* SqliteClient.make({ filename, readonly: true, disableWAL: true })
+    // Another process may be checkpointing the file as it closes: waited for, as a writer would be.
+    yield* probe`PRAGMA busy_timeout = ${probe.literal(String(busyTimeoutMillis))}`
+    return yield* probe<{ name: string }>`SELECT name FROM sqlite_master
+      WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%' ORDER BY name`
+  })).pipe(
+    Effect.catchAllDefect((cause) =>
+      Effect.fail(new RepositoryError({ operation: "open", reason: `cannot open SQLite database ${filename}: ${describe(cause)}`, cause }))
+    ),
+    Effect.catchTag("SqlError", openError(`SQLite database ${filename}`))
+  )
+
 const sqliteClient = (options: SqliteOptions) =>
   Layer.scopedContext(Effect.gen(function*() {
+    const readonly = yield* access(options)
+    if (isFile(options.filename) && existsSync(options.filename)) {
+      yield* refuseForeign(`SQLite database ${options.filename}`, yield* sqliteTables(options.filename, busyTimeout(options)))
+    }
     // better-sqlite3 throws when it cannot open or set up the file: that is bad input, not a crash.
-    const client = yield* SqliteClient.make({ filename: options.filename, readonly: options.readonly ?? false }).pipe(
+    const client = yield* SqliteClient.make({ filename: options.filename, readonly }).pipe(
       Effect.catchAllDefect((cause) =>
         Effect.fail(new RepositoryError({
           operation: "open",
@@ -64,7 +170,7 @@ const sqliteClient = (options: SqliteOptions) =>
       )
     )
     yield* Effect.all([
-      client`PRAGMA busy_timeout = ${client.literal(String(options.busyTimeoutMillis ?? 10_000))}`,
+      client`PRAGMA busy_timeout = ${client.literal(String(busyTimeout(options)))}`,
       client`PRAGMA foreign_keys = ON`,
       client`PRAGMA synchronous = ${client.literal(options.synchronous ?? "NORMAL")}`
     ]).pipe(
@@ -113,13 +219,26 @@ export const redactUrl = (url: string): string => url.replace(/\/\/([^:/@]+):[^@
 /** `postgres://…` or `postgresql://…` selects PostgreSQL; anything else is a SQLite file name. */
 export const isPostgresUrl = (target: string): boolean => /^postgres(ql)?:\/\//i.test(target)
 
+/** How a command uses the database it names. */
+export interface DatabaseUse {
+  /** Only about runs already there: a SQLite file that does not exist is refused, not created. */
+  readonly existing?: boolean
+  /** Only reads: a SQLite file that cannot be written is opened read-only instead of refused. */
+  readonly readsOnly?: boolean
+}
+
 /**
  * The storage a `--db` value names, its audit chain keyed with `TRADE_EXEC_AUDIT_KEY` when that is set
  * (read, and refused when malformed, before the database is opened).
  */
-export const DatabaseLive = (target: string): Layer.Layer<Storage, RepositoryError | ConfigError> =>
+export const DatabaseLive = (target: string, use: DatabaseUse = {}): Layer.Layer<Storage, RepositoryError | ConfigError> =>
   Layer.unwrapEffect(Effect.map(auditKeyConfig, (auditKey) =>
-    isPostgresUrl(target) ? PgLive({ url: target, auditKey }) : SqliteLive({ filename: target, auditKey })))
+    isPostgresUrl(target) ? PgLive({ url: target, auditKey }) : SqliteLive({
+      filename: target,
+      auditKey,
+      ...(use.existing === true ? { mustExist: true } : {}),
+      ...(use.readsOnly === true ? { readonly: "if-unwritable" as const } : {})
+    })))
 
 /**
  * Storage from the environment: `TRADE_EXEC_DB` (a SQLite file or a PostgreSQL URL), default

@@ -19,7 +19,7 @@ type Nullable<A> = A | null
 
 const text = (value: Dec.Decimal | undefined): string | null => (value === undefined ? null : Dec.toString(value))
 const decimal = (value: string | number): Dec.Decimal =>
-  typeof value === "number" ? Dec.unsafe(String(value)) : Dec.fromCanonical(value) ?? Dec.unsafe(value)
+  typeof value === "number" ? Dec.unsafe(String(value)) : Dec.fromStored(value) ?? Dec.unsafe(value)
 const optionalDecimal = (value: Nullable<string | number>): Dec.Decimal | undefined =>
   value === null ? undefined : decimal(value)
 

@@ -17,15 +17,37 @@ export const BATCH_ROWS = 256
 /** Slices of at most BATCH_ROWS rows. */
 export const chunks = <A>(items: ReadonlyArray<A>, size = BATCH_ROWS) => chunksOf(items, size)
 
+const codeOf = (error: SqlError): string | undefined => {
+  const code = (error.cause as { readonly code?: unknown } | undefined)?.code
+  return typeof code === "string" ? code : undefined
+}
+
 const describe = (error: SqlError): string => {
-  const cause = error.cause as { readonly message?: unknown; readonly code?: unknown } | undefined
+  const cause = error.cause as { readonly message?: unknown } | undefined
   const detail = typeof cause?.message === "string" ? cause.message : error.message
-  return typeof cause?.code === "string" ? `${detail} (${cause.code})` : detail
+  const code = codeOf(error)
+  return code === undefined ? detail : `${detail} (${code})`
+}
+
+/**
+ * Another process held the database longer than we wait: SQLite's busy timeout ran out (SQLITE_BUSY, or
+ * SQLITE_BUSY_SNAPSHOT and the like), or PostgreSQL's lock timeout (55P03).
+ */
+export const isLocked = (error: SqlError): boolean => {
+  const code = codeOf(error)
+  return code !== undefined && (code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED") || code === "55P03")
 }
 
 /** Names the operation that failed and why, keeping the driver's error as the cause. */
 export const repositoryError = (operation: string) => (error: SqlError) =>
-  new RepositoryError({ operation, reason: describe(error), cause: error })
+  isLocked(error)
+    ? new RepositoryError({
+      operation,
+      reason: `the database is locked by another process, which held it longer than the busy timeout; nothing was written, try again (${describe(error)})`,
+      locked: true,
+      cause: error
+    })
+    : new RepositoryError({ operation, reason: describe(error), cause: error })
 
 export const isPostgres = (sql: SqlClient.SqlClient): boolean => sql.onDialectOrElse({ pg: () => true, orElse: () => false })
 
@@ -53,6 +75,11 @@ const immediate = (sql: SqlClient.SqlClient) =>
       begin: (conn) => conn.executeUnprepared("BEGIN IMMEDIATE", [], undefined),
       savepoint: (conn, id) => conn.executeUnprepared(`SAVEPOINT effect_sql_${id}`, [], undefined),
       commit: (conn) => conn.executeUnprepared("COMMIT", [], undefined),
-      rollback: (conn) => conn.executeUnprepared("ROLLBACK", [], undefined),
+      // A BEGIN that failed (the busy timeout ran out) leaves no transaction to roll back: the error
+      // that says so would replace the one that matters, the lock.
+      rollback: (conn) =>
+        conn.executeUnprepared("ROLLBACK", [], undefined).pipe(
+          Effect.catchIf((e) => /no transaction is active/.test(describe(e)), () => Effect.succeed([]))
+        ),
       rollbackSavepoint: (conn, id) => conn.executeUnprepared(`ROLLBACK TO SAVEPOINT effect_sql_${id}`, [], undefined)
     })

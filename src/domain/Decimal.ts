@@ -76,13 +76,53 @@ const CANONICAL = /^-?\d+(?:\.\d+)?$/
  * without `read`'s detours through a general pattern, `Option` and `Either`: stored rows are read back
  * by the thousand. `undefined` for anything else, which `read` then judges.
  */
-export const fromCanonical = (text: string): Decimal | undefined => {
-  if (text.length > MAX_DIGITS || !CANONICAL.test(text)) return undefined
+export const fromCanonical = (text: string): Decimal | undefined =>
+  text.length > MAX_DIGITS ? undefined : canonical(text)
+
+const canonical = (text: string): Decimal | undefined => {
+  if (!CANONICAL.test(text)) return undefined
   const point = text.indexOf(".")
   return point === -1
     ? make(BigInt(text), 0)
     : make(BigInt(text.slice(0, point) + text.slice(point + 1)), text.length - point - 1)
 }
+
+/**
+ * How many digits an input value (a flag, a field of a file, a risk limit, an environment variable) may
+ * have on either side of the decimal point; trailing zeros of a fraction do not count. Values computed
+ * from inputs within it stay within what is stored and read back (`MAX_DIGITS`): a quantity
+ * (weight × portfolio value / (price × lot), in lots) or a notional has at most about 2 × 30 digits before
+ * the point and 2 × 30 after it, a paper account's cash a few more; `1e100 × 1e-100` made a quantity of
+ * 202 digits that could be stored but not read back. Real prices, quantities and money need far fewer.
+ */
+export const INPUT_DIGITS = 30
+
+export const OUT_OF_INPUT_RANGE = `is out of range (at most ${INPUT_DIGITS} digits before the decimal point and ${INPUT_DIGITS} after it)`
+
+/** True when `value` has at most `INPUT_DIGITS` digits before its decimal point and as many after it. */
+export const withinInputRange = (value: Decimal): boolean => {
+  const { value: units, scale } = value
+  if (units === 0n) return true
+  const magnitude = units < 0n ? -units : units
+  // Digits before the point: |value| < 10^INPUT_DIGITS, i.e. |units| < 10^(INPUT_DIGITS + scale).
+  const before = INPUT_DIGITS + scale
+  if (before < 0 || magnitude >= pow10(before)) return false
+  // Digits after the point: a scale above the bound is fine only when the excess digits are zeros.
+  return scale <= INPUT_DIGITS || magnitude % pow10(scale - INPUT_DIGITS) === 0n
+}
+
+/** `read`, then refused when beyond `withinInputRange`: for values a person or a host hands over. */
+export const readInput = (input: unknown): Either.Either<Decimal, string> =>
+  Either.filterOrLeft(read(input), withinInputRange, () => OUT_OF_INPUT_RANGE)
+
+/**
+ * Reads a decimal the store holds: plain text of any length (`toString` wrote it; its length is what it
+ * cost to store, with no exponent to blow it up), else as `read` would. Values computed from inputs can
+ * be longer than any input, and whatever was written must be read back: a quantity of 202 digits was
+ * stored, and then `show` and `execute` failed on it.
+ */
+export const fromStored = (text: string): Decimal | undefined =>
+  canonical(text) ?? Either.getOrUndefined(read(text))
 
 /** `read`, keeping only the decimal. */
 export const parse = (input: unknown): Option.Option<Decimal> => Either.getRight(read(input))
@@ -343,9 +383,10 @@ export const DecimalFromString: Schema.Schema<Decimal, string> = Schema.transfor
   {
     strict: true,
     decode: (text, _, ast) => {
-      // Stored documents hold canonical text: read it on the short path, anything else as `parse` would.
-      const canonical = fromCanonical(text)
-      if (canonical !== undefined) return ParseResult.succeed(canonical)
+      // Stored documents hold canonical text (of any length: see `fromStored`): read it on the short
+      // path, anything else as `parse` would.
+      const plain = canonical(text)
+      if (plain !== undefined) return ParseResult.succeed(plain)
       return Option.match(parse(text), {
         onNone: () => ParseResult.fail(new ParseResult.Type(ast, text, `"${text}" is not a decimal number`)),
         onSome: ParseResult.succeed

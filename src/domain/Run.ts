@@ -115,6 +115,14 @@ export const Lease = Schema.Struct({
 })
 export type Lease = typeof Lease.Type
 
+/**
+ * The lengths a lease may have, in seconds: a shorter one is renewed more often than a step of a run
+ * takes; a longer one keeps a crashed process's run from everyone for more than a day, and one ending
+ * past year 9999 is written `+010000-…`, which sorts before now: every lease would look expired.
+ */
+export const MIN_LEASE_SECONDS = 1
+export const MAX_LEASE_SECONDS = 86_400
+
 export const TradeRun = Schema.Struct({
   id: RunId,
   snapshotId: SnapshotId,

@@ -100,10 +100,15 @@ export class AuditKeyMismatch extends Schema.TaggedError<AuditKeyMismatch>()("Au
   }
 }
 
-/** A storage failure: the database is unreachable, read-only, full, or refused a statement. */
+/**
+ * A storage failure: the database is unreachable, read-only, full, or refused a statement. `locked`: another
+ * process held the database longer than this one would wait; the statement changed nothing, and the same
+ * work can be tried again.
+ */
 export class RepositoryError extends Schema.TaggedError<RepositoryError>()("RepositoryError", {
   operation: Schema.String,
   reason: Schema.String,
+  locked: Schema.optional(Schema.Boolean),
   cause: Schema.optional(Schema.Defect)
 }) {
   override get message(): string {

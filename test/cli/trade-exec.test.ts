@@ -383,7 +383,7 @@ describe.concurrent("trade-exec refuses bad input, naming what is wrong, and wri
     ["a zero lot size in the securities file", { "securities.csv": "symbol,lot_size\nAAA,0\n" }, [...RUN, "--securities", "securities.csv"], ["securities.csv row 2, lot_size", "greater than zero"]],
     ["a risk file that is not JSON", { "risk.json": "{max: 1" }, [...RUN, "--risk", "risk.json"], ["risk.json", "not valid JSON"]],
     ["a risk file with an unknown limit", { "risk.json": '{"max_order_notionl": 5}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "max_order_notionl", "not a risk limit"]],
-    ["a risk file with a negative limit", { "risk.json": '{"max_order_notional": -5}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "maxOrderNotional", "greater than zero"]],
+    ["a risk file with a negative limit", { "risk.json": '{"max_order_notional": -5}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "max_order_notional", "greater than zero"]],
     ["a risk file with an unknown policy", { "risk.json": '{"policy": "yolo"}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "policy", "block_run or drop_orders"]],
     ["a held symbol without a price to value it", { "positions.csv": "symbol,quantity\nZZZ,10\n" }, [...RUN, "--positions", "positions.csv"], ["ZZZ", "cash"]],
     ["a database in a directory that does not exist", {}, [...RUN, "--db", "no/such/dir/x.db"], ["no/such/dir/x.db"]]

@@ -4,7 +4,7 @@
  * weight × portfolio value × (1 − buffer) ÷ (price × lot) is a whole number.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { BigDecimal, Either, Equal, Hash } from "effect"
+import { BigDecimal, Either, Equal, Hash, Schema } from "effect"
 import * as fc from "fast-check"
 import { inspect } from "node:util"
 import * as Dec from "../../src/domain/Decimal.js"
@@ -159,6 +159,21 @@ describe("decimal reading", () => {
   })
   it.each(["1e100", "1e-100", "1".repeat(200)])("reads %s", (text) => {
     expect(Dec.parse(text)._tag).toBe("Some")
+  })
+
+  it("reads back stored text of any length, which values computed from inputs can reach", () => {
+    const long = `${"9".repeat(150)}.${"1".repeat(100)}`
+    expect(Dec.toString(Dec.fromStored(long)!)).toBe(long)
+    expect(Dec.toString(Schema.decodeSync(Dec.DecimalFromString)(`-${long}`))).toBe(`-${long}`)
+    // Text with an exponent stays within the reading limits, as input is.
+    expect(Dec.fromStored("1e999999999")).toBeUndefined()
+  })
+
+  it("bounds input at 30 digits before the decimal point and 30 after it, trailing zeros aside", () => {
+    const within = ["999999999999999999999999999999", "-0.000000000000000000000000000001", "1.500000000000000000000000000000000", "1e29", "0"]
+    const beyond = ["1000000000000000000000000000000", "1e30", "0.0000000000000000000000000000001", "1e-31"]
+    for (const text of within) expect(Either.isRight(Dec.readInput(text)), text).toBe(true)
+    for (const text of beyond) expect(Dec.readInput(text), text).toEqual(Either.left(Dec.OUT_OF_INPUT_RANGE))
   })
 
   it("reads back exactly what it writes, on the short path for stored text", () => {

@@ -124,7 +124,7 @@ const book = fc.record({
     { maxLength: 8 }
   ),
   quotes: fc.array(
-    fc.record({ symbol: fc.constantFrom(...SYMBOLS), price: dec(100, 50_000, 2), age: sometimes(fc.integer({ min: 0, max: 200_000 }), 0) }),
+    fc.record({ symbol: fc.constantFrom(...SYMBOLS), price: dec(100, 50_000, 2), age: sometimes(fc.integer({ min: -10_000, max: 200_000 }), 0) }),
     { maxLength: 12 }
   ),
   sectors: fc.array(fc.tuple(fc.constantFrom(...SYMBOLS), fc.constantFrom(...SECTORS)), { maxLength: 8 }),

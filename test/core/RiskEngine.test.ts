@@ -217,6 +217,19 @@ describe("RiskEngine", () => {
     expect(verdict.violations[0]).toMatchObject({ rule: "price_staleness", actual: "unknown" })
   })
 
+  it("rejects as stale a price stamped in the future beyond the clock-skew tolerance, and allows a few seconds of skew", () => {
+    const asOf = Date.parse("2026-11-25T10:00:00.000Z")
+    const stamped = (time: string) =>
+      check([order("AAA", "BUY", 1, 10)], { maxPriceAgeSeconds: d(60) }, { quotes: quotes({ AAA: 10 }, time), asOf })
+    expect(RiskEngine.FUTURE_TOLERANCE_SECONDS).toBe(5)
+    expect(stamped("2099-01-01T00:00:00.000Z").violations).toEqual([
+      expect.objectContaining({ rule: "price_staleness", symbol: "AAA", limit: "60", actual: String((asOf - Date.parse("2099-01-01T00:00:00.000Z")) / 1000) })
+    ])
+    expect(stamped("2026-11-25T10:00:05.001Z").reasons).toEqual(["price_staleness:AAA"])
+    expect(stamped("2026-11-25T10:00:05.000Z").violations).toEqual([])
+    expect(stamped("2026-11-25T10:00:01.000Z").violations).toEqual([])
+  })
+
   describe("orders that reduce an existing position", () => {
     const reducing = order("AAA", "SELL", 5, 10, { current: 100, weight: "0.9" })
     it("are exempt from the minimum notional", () => {

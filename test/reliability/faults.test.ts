@@ -9,7 +9,7 @@ import * as PgClient from "@effect/sql-pg/PgClient"
 import * as Reactivity from "@effect/experimental/Reactivity"
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { execFileSync } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { SqliteLive } from "../../adapters/sql/layers.js"
@@ -51,7 +51,17 @@ describe("a SQLite file that cannot be written", () => {
       immutable = false
     }
     try {
-      const readonly = openDatabase(db, "reader", { readonly: !immutable })
+      if (immutable) {
+        // Opened for writing, the file is refused before SQLite opens it, which would leave -wal and -shm
+        // files beside it and fail only at the first write.
+        const writer = openDatabase(db, "writer")
+        const refused = await writer.runPromise(Effect.flatMap(TradeRunner, (r) => r.execute(run.id))).then(() => undefined, String)
+        await writer.dispose()
+        expect(refused).toContain("readonly.db is read-only")
+        expect(readdirSync(dir).filter((f) => f.startsWith("readonly.db"))).toEqual(["readonly.db"])
+      }
+      // Opened read-only, every write is a typed error.
+      const readonly = openDatabase(db, "reader", { readonly: true })
       const error = await readonly.runPromise(Effect.flip(Effect.flatMap(TradeRunner, (r) => r.execute(run.id))))
       expect(error._tag).toBe("RepositoryError")
       expect(error.message).toContain("readonly database")

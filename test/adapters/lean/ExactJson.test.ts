@@ -54,6 +54,14 @@ describe("ExactJson", () => {
     )
   })
 
+  it("refuses an object that gives the same key twice, naming it, where JSON.parse keeps the last", () => {
+    const result = Json.parse(`{"a": 1, "b": {"c": 2, "c": 3}}`)
+    expect(Either.isLeft(result) && result.left instanceof Json.JsonDuplicateKey && result.left.key).toBe("c")
+    expect(Either.isLeft(result) && result.left.message).toBe(`invalid JSON at position 23: the key "c" appears twice in one object`)
+    // The same name in different objects, or in different cases, is no duplicate.
+    expect(Either.isRight(Json.parse(`[{"c": 1}, {"c": 2, "C": 3}]`))).toBe(true)
+  })
+
   it("finds a property whatever its casing, preferring the exact name", () => {
     const object = parsed(`{"Orders": 1, "success": 2, "SUCCESS": 3}`) as Json.JsonObject
     expect(Json.field(object, "orders")).toEqual(new Json.JsonNumber("1"))

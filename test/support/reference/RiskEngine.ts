@@ -218,7 +218,8 @@ const orderViolations = (ctx: Context, book: Book): Map<ClientOrderId, Array<Ris
     if (maxAge !== undefined) {
       const time = input.quotes?.get(o.symbol)?.time
       const age = time === undefined || input.asOf === undefined ? undefined : input.asOf - Date.parse(time)
-      if (age === undefined || Number.isNaN(age) || age > maxAge) {
+      // Stamped more than 5 s ahead of the check (the clock skew allowed): the time is wrong, not fresh.
+      if (age === undefined || Number.isNaN(age) || age > maxAge || age < -5000) {
         found.push(violation(
           "price_staleness",
           o.symbol,
