@@ -12,6 +12,8 @@
  *   floor       the same rows written straight through better-sqlite3 prepared statements in one
  *               transaction: what this machine can do at best
  *   run_pg      the full run on PostgreSQL, when a server answers
+ *   floor_pg    the floor's rows written through `pg` in one transaction (a multi-row statement a table and a
+ *               step, rows as arrays through `unnest`): what the PostgreSQL server can do at best
  *
  * `--cases` runs only the cases named (rerun comes with run_sqlite), e.g. to see what one case alone
  * takes of memory: the peak RSS is the process's, over every case it ran.
@@ -31,7 +33,7 @@ import { PriceFeed } from "../src/ports/PriceFeed.js"
 import { TradeRepository } from "../src/ports/TradeRepository.js"
 import * as RiskEngine from "../src/RiskEngine.js"
 import { TradeRunner } from "../src/TradeRunner.js"
-import { floor } from "./floor.js"
+import { floor, floorPg } from "./floor.js"
 import { AS_OF, csvFiles, universe, type Universe } from "./universe.js"
 
 const argument = (name: string) => {
@@ -41,7 +43,7 @@ const argument = (name: string) => {
 const names = Number(argument("names") ?? 5000)
 const runs = Number(argument("runs") ?? 7)
 const asJson = process.argv.includes("--json")
-const CASES = ["core", "csv", "run_sqlite", "dry_run", "floor", "run_pg"]
+const CASES = ["core", "csv", "run_sqlite", "dry_run", "floor", "run_pg", "floor_pg"]
 const selected = new Set((argument("cases") ?? CASES.join(",")).split(",").map((c) => c.trim()))
 for (const c of selected) if (!CASES.includes(c)) throw new Error(`unknown case ${c}: the cases are ${CASES.join(", ")}`)
 const pgUrl = process.env.TRADE_EXEC_BENCH_PG_URL ?? process.env.TRADE_EXEC_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test"
@@ -194,29 +196,39 @@ if (selected.has("dry_run")) {
 
 if (selected.has("floor")) results.floor = await measure(async () => floor(freshFile(), data, orders))
 
-const pgReachable = selected.has("run_pg") &&
+const pgReachable = (selected.has("run_pg") || selected.has("floor_pg")) &&
   await ManagedRuntime.make(PgLive({ url: pgUrl })).runPromise(Effect.void).then(() => true, () => false)
-if (pgReachable) {
-  results.run_pg = await measure(async () => {
-    const schema = `bench_${process.pid}_${++files}`
-    const admin = new URL(pgUrl)
-    const setup = ManagedRuntime.make(PgLive({ url: pgUrl }))
-    await setup.runPromise(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE SCHEMA ${schema}`)))
-    admin.searchParams.set("options", `-c search_path=${schema}`)
-    const { ms, runtime } = await fullRun(() => PgLive({ url: admin.toString() }))
-    await runtime.dispose()
-    await setup.runPromise(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`DROP SCHEMA ${schema} CASCADE`)))
-    await setup.dispose()
-    return ms
-  })
+/** `use` on a URL whose search_path is a fresh schema, dropped afterwards. */
+const inFreshSchema = async (use: (url: string) => Promise<number>): Promise<number> => {
+  const schema = `bench_${process.pid}_${++files}`
+  const admin = new URL(pgUrl)
+  const setup = ManagedRuntime.make(PgLive({ url: pgUrl }))
+  await setup.runPromise(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`CREATE SCHEMA ${schema}`)))
+  admin.searchParams.set("options", `-c search_path=${schema}`)
+  const ms = await use(admin.toString())
+  await setup.runPromise(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`DROP SCHEMA ${schema} CASCADE`)))
+  await setup.dispose()
+  return ms
 }
+
+if (pgReachable && selected.has("run_pg")) {
+  results.run_pg = await measure(() =>
+    inFreshSchema(async (url) => {
+      const { ms, runtime } = await fullRun(() => PgLive({ url }))
+      await runtime.dispose()
+      return ms
+    })
+  )
+}
+if (pgReachable && selected.has("floor_pg")) results.floor_pg = await measure(() => inFreshSchema((url) => floorPg(url, data, orders)))
 
 rmSync(dir, { recursive: true, force: true })
 
 const ratio = (a: Stats | undefined, b: Stats | undefined) => (a === undefined || b === undefined ? undefined : a.median / b.median)
 const ratios = {
   run_sqlite_over_floor: ratio(results.run_sqlite, results.floor),
-  rerun_over_run_sqlite: ratio(results.rerun, results.run_sqlite)
+  rerun_over_run_sqlite: ratio(results.rerun, results.run_sqlite),
+  run_pg_over_floor_pg: ratio(results.run_pg, results.floor_pg)
 }
 const peakRssMb = process.resourceUsage().maxRSS / 1024
 const flags = process.execArgv.filter((a) => a.startsWith("--max-") || a.startsWith("--v8"))
@@ -231,8 +243,9 @@ if (asJson) {
   console.log(`${"case".padEnd(11)} ${"median ms".padStart(9)} ${"min".padStart(9)} ${"max".padStart(9)}`)
   for (const [name, s] of Object.entries(results)) console.log(row(name, s))
   if (ratios.run_sqlite_over_floor !== undefined) console.log(`run_sqlite / floor  = ${ratios.run_sqlite_over_floor.toFixed(2)}`)
+  if (ratios.run_pg_over_floor_pg !== undefined) console.log(`run_pg / floor_pg    = ${ratios.run_pg_over_floor_pg.toFixed(2)}`)
   if (ratios.rerun_over_run_sqlite !== undefined) console.log(`rerun / run_sqlite  = ${(ratios.rerun_over_run_sqlite * 100).toFixed(1)}%`)
   console.log(`peak RSS            = ${peakRssMb.toFixed(0)} MB`)
-  if (selected.has("run_pg") && !pgReachable) console.log(`run_pg skipped: no PostgreSQL answered at ${pgUrl}`)
+  if ((selected.has("run_pg") || selected.has("floor_pg")) && !pgReachable) console.log(`run_pg skipped: no PostgreSQL answered at ${pgUrl}`)
 }
 process.exit(0)
