@@ -115,6 +115,9 @@ export const follow = Effect.fn("TradeRunner.follow")(function*(
     yield* Effect.sleep(Duration.millis(Math.min(left, Duration.toMillis(flow.followInterval))))
     yield* flow.repo.renewLease(holder, flow.leaseMillis)
     const ids = working.map((o) => o.clientOrderId)
-    reports = yield* timed(flow, "status", ids, flow.provider.status(ids))
+    // A check the venue does not answer in time learns nothing: the orders still work, asked again next time.
+    reports = yield* timed(flow, "status", ids, flow.provider.status(ids)).pipe(
+      Effect.catchTag("ExecutionTimeout", () => Effect.succeed<ReadonlyArray<ExecutionReport>>([]))
+    )
   }
 })
