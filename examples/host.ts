@@ -21,7 +21,8 @@ const quotes: ReadonlyArray<Quote> = [
   { symbol: "JPM" as Symbol, price: Decimal.unsafe("198.41") }
 ]
 
-// Storage: SqliteLive({ filename }) or PgLive({ url }); or TradeRepository.layerMemory + AuditLog.layerMemory.
+// Storage: SqliteLive({ filename, auditKey? }) or PgLive({ url, auditKey? }); or TradeRepository.layerMemory
+// + AuditLog.layerMemory.
 const Storage = SqliteLive({ filename: process.argv[2] ?? "trades.db" })
 // The venue: swap this one Layer for LeanExecutionProvider.layer(...) to trade through LEAN / IB.
 const Venue = Paper.layer({ cash: 1_000_000, commission: { _tag: "IbFixed" } }).pipe(
