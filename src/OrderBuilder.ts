@@ -10,6 +10,10 @@
  *   (target 0) or flipping it through zero sells exactly what is held, odd lot included.
  * - Buys are trimmed to the cash available (cash + proceeds of the run's long sells − buffer) and re-rounded to
  *   lots; buys that cover shorts are paid for before buys that open or add.
+ * - The no-trade band (`minTradeWeight` of the risk limits, under every policy): a trade smaller than that part
+ *   of the portfolio value, `|target value − held value|` before the lots, is not sent (`within_band`).
+ * - Under the risk policy `fit` the targets are first moved onto the limits (`Fit.ts`), and after the lots the
+ *   orders are trimmed where rounding would break a limit the targets met.
  * - Every symbol of the decision, and every held symbol it does not mention, ends as an order or a skip with
  *   its reason. Sells come before buys; each side is in symbol order.
  */
@@ -21,7 +25,10 @@ import { ClientOrderIdCollision, type InvalidInput } from "./domain/errors.js"
 import type { ClientOrderId as OrderId, Symbol } from "./domain/Ids.js"
 import type { Security } from "./domain/Market.js"
 import type { OrderDraft, OrderSide, OrderType } from "./domain/Order.js"
+import type { FitOutcome, RiskLimits, RiskPolicy } from "./domain/Risk.js"
 import type { Skip } from "./domain/Run.js"
+import * as Fit from "./Fit.js"
+import * as F from "./internal/Fraction.js"
 
 export interface TrimmedOrder {
   readonly symbol: Symbol
@@ -35,7 +42,19 @@ export interface BuildResult {
   readonly skipped: ReadonlyArray<Skip>
   /** Buys reduced (not to zero) to fit the cash; those cut to zero are skips. */
   readonly trimmed: ReadonlyArray<TrimmedOrder>
+  /** Under the policy `fit`: every move made to meet the limits, and what could not be met. */
+  readonly fit?: FitOutcome
 }
+
+/** The run's risk limits and policy, as far as they shape the orders (the band; the fit under `fit`). */
+export interface BuildRisk {
+  readonly limits: RiskLimits
+  readonly policy?: RiskPolicy
+}
+
+/** A run's risk limits and policy as the builder takes them. */
+export const riskOf = (params: { readonly risk?: RiskLimits; readonly riskPolicy?: RiskPolicy }): BuildRisk =>
+  params.riskPolicy === undefined ? { limits: params.risk ?? {} } : { limits: params.risk ?? {}, policy: params.riskPolicy }
 
 /** An order in the making: `trade` is signed (+ buy, − sell). */
 interface Candidate {
@@ -49,6 +68,8 @@ interface Candidate {
   readonly sector: string | undefined
   /** What the decision asked for, before any cash trim. */
   readonly requested: Dec.Decimal
+  /** The target as an amount of money, under `fit` only (the repair after the lots compares with it). */
+  readonly goal: F.Fraction | undefined
   trade: Dec.Decimal
   limitPrice: Dec.Decimal | undefined
 }
@@ -90,11 +111,11 @@ const limitPriceFor = (plan: BuildInput.BuildPlan, c: Candidate, side: OrderSide
 }
 
 /** Why an order of this size may not be sent, or `undefined`. Closing a position is never too small. */
-const belowMinimum = (plan: BuildInput.BuildPlan, c: Candidate): Skip | undefined => {
+const belowMinimum = (plan: BuildInput.BuildPlan, c: Candidate, trade = c.trade): Skip | undefined => {
   const minQuantity = c.security?.minQuantity
   if (minQuantity === undefined && plan.settings.minOrderNotional === undefined) return undefined
-  if (Dec.isZero(Dec.add(c.current, c.trade))) return undefined
-  const size = Dec.abs(c.trade)
+  if (Dec.isZero(Dec.add(c.current, trade))) return undefined
+  const size = Dec.abs(trade)
   if (minQuantity !== undefined && Dec.lt(size, minQuantity)) {
     return { symbol: c.symbol, reason: "below_min_quantity", detail: `${Dec.toString(size)} < ${Dec.toString(minQuantity)}` }
   }
@@ -189,12 +210,26 @@ const draft = (clientOrderId: OrderId, c: Candidate, side: OrderSide, orderType:
     }
 }
 
-/** Builds the orders of a validated plan; fails only if two of them would share a client order id. */
-export const buildPlan = (plan: BuildInput.BuildPlan): Either.Either<BuildResult, ClientOrderIdCollision> => {
+/**
+ * Builds the orders of a validated plan; fails only if two of them would share a client order id. With
+ * `risk`, its no-trade band applies, and under the policy `fit` the targets are fitted to its limits first.
+ */
+export const buildPlan = (plan: BuildInput.BuildPlan, risk?: BuildRisk): Either.Either<BuildResult, ClientOrderIdCollision> => {
   const { settings } = plan
   const effectiveValue = Dec.mul(settings.portfolioValue, Dec.sub(Dec.ONE, settings.cashBufferRatio))
   const candidates: Array<Candidate> = []
   const skipped: Array<Skip> = []
+  const limits = risk?.limits ?? {}
+  const fitted = risk?.policy === "fit" ? Fit.fitPlan(plan, limits) : undefined
+  const bandWeight = limits.minTradeWeight !== undefined && Dec.isPositive(limits.minTradeWeight) ? limits.minTradeWeight : undefined
+  const band = bandWeight === undefined ? undefined : Dec.mul(bandWeight, settings.portfolioValue)
+  // Under `fit`, the positions that end without an order: the repair after the lots counts them in every exposure.
+  const resting: Array<Fit.LotName> = []
+  const rest = (symbol: Symbol, current: Dec.Decimal, price: Dec.Decimal, sector: string | undefined) => {
+    if (fitted === undefined || Dec.isZero(current)) return
+    const security = plan.securities.size === 0 ? undefined : plan.securities.get(symbol)
+    resting.push({ symbol, sector: sector ?? security?.sector, price, cost: price, current, lot: security?.lotSize ?? settings.lotSize, trade: Dec.ZERO })
+  }
 
   const consider = (
     symbol: Symbol,
@@ -203,17 +238,41 @@ export const buildPlan = (plan: BuildInput.BuildPlan): Either.Either<BuildResult
     price: Dec.Decimal,
     sector: string | undefined,
     /** What the decision wants held, as an amount of money (signed); zero to close. */
-    desired: Dec.Decimal
+    desired: Dec.Decimal,
+    /** Under `fit`: where the fit put the target, if it moved it. */
+    fit?: Fit.FittedTarget
   ) => {
+    if (fit?.hold === true) {
+      skipped.push({ symbol, reason: "restricted", detail: "a restricted symbol keeps the position held" })
+      rest(symbol, current, price, sector)
+      return
+    }
     const security = plan.securities.size === 0 ? undefined : plan.securities.get(symbol)
     const lot = security?.lotSize ?? settings.lotSize
-    const target = Dec.isZero(desired) ? Dec.ZERO : Dec.times(Dec.quotientTowardZero(desired, Dec.mul(price, lot)), lot)
+    const goal = fit !== undefined ? fit.value : fitted !== undefined ? F.fromDecimal(desired) : undefined
+    const target = fit !== undefined
+      ? (F.isZero(fit.value) ? Dec.ZERO : Dec.times(F.quotientTowardZero(fit.value, Dec.mul(price, lot)), lot))
+      : Dec.isZero(desired)
+      ? Dec.ZERO
+      : Dec.times(Dec.quotientTowardZero(desired, Dec.mul(price, lot)), lot)
+    if (fit !== undefined) weight = fit.weight
     const trade = tradeQuantity(current, target, lot)
     if (Dec.isZero(trade)) {
       // A wanted exposure smaller than one lot is not "at target", even when nothing is held.
       const atTarget = Dec.eq(current, target) && !(Dec.isZero(target) && !Dec.isZero(weight))
       skipped.push({ symbol, reason: atTarget ? "at_target" : "below_one_lot" })
+      rest(symbol, current, price, sector)
       return
+    }
+    if (band !== undefined) {
+      const held = Dec.mul(current, price)
+      const gap = goal !== undefined ? F.abs(F.sub(goal, F.fromDecimal(held))) : F.fromDecimal(Dec.abs(Dec.sub(desired, held)))
+      if (F.lt(gap, F.fromDecimal(band))) {
+        const moved = F.toString(F.div(gap, F.fromDecimal(settings.portfolioValue)))
+        skipped.push({ symbol, reason: "within_band", detail: `${moved} < ${Dec.toString(bandWeight!)} of the portfolio` })
+        rest(symbol, current, price, sector)
+        return
+      }
     }
     const candidate: Candidate = {
       symbol,
@@ -225,12 +284,14 @@ export const buildPlan = (plan: BuildInput.BuildPlan): Either.Either<BuildResult
       security,
       sector: sector ?? security?.sector,
       requested: trade,
+      goal,
       trade,
       limitPrice: undefined
     }
     const small = belowMinimum(plan, candidate)
     if (small !== undefined) {
       skipped.push(small)
+      rest(symbol, current, price, sector)
       return
     }
     candidate.limitPrice = limitPriceFor(plan, candidate, sideOf(trade))
@@ -251,27 +312,28 @@ export const buildPlan = (plan: BuildInput.BuildPlan): Either.Either<BuildResult
       skipped.push({ symbol: item.symbol, reason: "missing_price" })
       continue
     }
-    consider(item.symbol, joined.held[k] ?? Dec.ZERO, item.weight, price, item.sector, Dec.mul(item.weight, effectiveValue))
+    const desired = Dec.mul(item.weight, effectiveValue)
+    consider(item.symbol, joined.held[k] ?? Dec.ZERO, item.weight, price, item.sector, desired, fitted?.items[k])
   }
 
   const held = [...joined.heldOutside].sort(bySymbol)
   for (const { symbol, quantity, price } of held) {
     if (!settings.liquidateMissing) {
       skipped.push({ symbol, reason: "not_in_snapshot" })
+      if (price !== undefined) rest(symbol, quantity, price, undefined)
       continue
     }
     if (price === undefined) {
       skipped.push({ symbol, reason: "missing_price" })
       continue
     }
-    consider(symbol, quantity, Dec.ZERO, price, undefined, Dec.ZERO)
+    consider(symbol, quantity, Dec.ZERO, price, undefined, Dec.ZERO, fitted?.keep.has(symbol) ? { hold: true } : undefined)
   }
 
   trimToCash(plan, candidates)
 
-  const trimmed: Array<TrimmedOrder> = []
-  const sells: Array<Candidate> = []
-  const buys: Array<Candidate> = []
+  const kept: Array<Candidate> = []
+  const cashTrimmed = new Set<Candidate>()
   for (const c of candidates) {
     if (c.trade !== c.requested) {
       if (Dec.isZero(c.trade) || belowMinimum(plan, c) !== undefined) {
@@ -280,10 +342,24 @@ export const buildPlan = (plan: BuildInput.BuildPlan): Either.Either<BuildResult
           reason: "insufficient_cash",
           detail: `wanted ${Dec.toString(c.requested)}, cash allows ${Dec.toString(c.trade)}`
         })
+        rest(c.symbol, c.current, c.price, c.sector)
         continue
       }
-      trimmed.push({ symbol: c.symbol, requested: c.requested, quantity: c.trade })
+      cashTrimmed.add(c)
     }
+    kept.push(c)
+  }
+  const fit = fitted === undefined ? undefined : repairLots(plan, fitted, kept, resting, limits)
+
+  const trimmed: Array<TrimmedOrder> = []
+  const sells: Array<Candidate> = []
+  const buys: Array<Candidate> = []
+  for (const c of kept) {
+    if (Dec.isZero(c.trade)) {
+      skipped.push({ symbol: c.symbol, reason: "trimmed_to_limit", detail: `wanted ${Dec.toString(c.requested)}, the limits allow 0` })
+      continue
+    }
+    if (cashTrimmed.has(c)) trimmed.push({ symbol: c.symbol, requested: c.requested, quantity: c.trade })
     ;(Dec.isNegative(c.trade) ? sells : buys).push(c)
   }
   // Candidates come in symbol order, held symbols outside the decision last: only those need a sort.
@@ -310,9 +386,44 @@ export const buildPlan = (plan: BuildInput.BuildPlan): Either.Either<BuildResult
     }
   }
   skipped.sort(bySymbol)
-  return Either.right({ plan, orders, skipped, trimmed })
+  return Either.right(fit === undefined ? { plan, orders, skipped, trimmed } : { plan, orders, skipped, trimmed, fit })
 }
 
-/** Validates the input, then builds its orders. */
-export const build = (input: BuildInput.BuildInput): Either.Either<BuildResult, InvalidInput | ClientOrderIdCollision> =>
-  Either.flatMap(BuildInput.validate(input), buildPlan)
+/** The fit's repair after the lots, on the orders about to be sent; their trades are trimmed in place. */
+const repairLots = (
+  plan: BuildInput.BuildPlan,
+  fitted: Fit.Fitted,
+  kept: ReadonlyArray<Candidate>,
+  resting: ReadonlyArray<Fit.LotName>,
+  limits: RiskLimits
+): FitOutcome => {
+  const { settings } = plan
+  const lots = kept.map((c): Fit.LotName => ({
+    symbol: c.symbol,
+    sector: c.sector,
+    price: c.price,
+    cost: c.limitPrice ?? c.price,
+    current: c.current,
+    lot: c.lot,
+    trade: c.trade,
+    ...(c.goal === undefined ? {} : { goal: c.goal })
+  }))
+  const candidateOf = new Map(lots.map((l, i) => [l, kept[i]!] as const))
+  const repaired = Fit.repairLots(lots, resting, {
+    limits,
+    portfolioValue: settings.portfolioValue,
+    cash: settings.cash,
+    buffer: settings.cashBufferRatio,
+    invested: Dec.mul(settings.portfolioValue, Dec.sub(Dec.ONE, settings.cashBufferRatio)),
+    tooSmall: (l, trade) => belowMinimum(plan, candidateOf.get(l)!, trade) !== undefined
+  })
+  for (let i = 0; i < lots.length; i++) kept[i]!.trade = lots[i]!.trade
+  return { adjustments: [...fitted.adjustments, ...repaired.moves], unmet: [...fitted.unmet, ...repaired.unmet] }
+}
+
+/**
+ * Validates the input, then builds its orders. `risk` brings the run's limits and policy: the no-trade band
+ * applies under every policy, and under `fit` the targets are fitted to the limits first.
+ */
+export const build = (input: BuildInput.BuildInput, risk?: BuildRisk): Either.Either<BuildResult, InvalidInput | ClientOrderIdCollision> =>
+  Either.flatMap(BuildInput.validate(input), (plan) => buildPlan(plan, risk))

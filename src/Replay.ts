@@ -1,13 +1,15 @@
 /**
  * Replay: rebuild a run's orders from what the run recorded (snapshot items, prices, positions,
- * securities, builder settings) and compare them, field by field, with the orders that were persisted;
- * then check that the persisted results agree with the audit trail (each order's status and outcome, each
+ * securities, builder settings, and its risk limits and policy) and compare them, field by field, with the
+ * orders that were persisted, and the fit rebuilt with the fit recorded (under the policy `fit`); then check that the persisted results agree with the audit trail (each order's status and outcome, each
  * fill, the run's status) and with the fills. A trail written before events carried an order's outcome and
  * its fills' values cannot check those: they are reported as not recorded, never as differences.
  */
 import { Either, Option } from "effect"
+import { canonicalJson } from "./Digest.js"
 import * as Dec from "./domain/Decimal.js"
 import type { Fill, OrderDraft, TradeOrder } from "./domain/Order.js"
+import type { FitOutcome } from "./domain/Risk.js"
 import type { TradeRun } from "./domain/Run.js"
 import type { DecisionSnapshot } from "./domain/Snapshot.js"
 import * as OrderBuilder from "./OrderBuilder.js"
@@ -32,6 +34,9 @@ export interface ReplayReport {
   /** Rebuilt orders equal the persisted ones, field by field. */
   readonly ordersMatch: boolean
   readonly differences: ReadonlyArray<ReplayDifference>
+  /** The fit rebuilt equals the one recorded, move by move (both absent for a run not fitted). */
+  readonly fitMatches: boolean
+  readonly fitDifferences: ReadonlyArray<string>
   /**
    * Each order's status and outcome (filled quantity, average price, commission, reject reason) are the
    * last the audit trail records for it, its fills are the audited ones with the audited quantity, price and
@@ -237,6 +242,25 @@ const compareFills = (orders: ReadonlyArray<TradeOrder>, fills: ReadonlyArray<Fi
   return differences
 }
 
+/** The moves (and unmet limits) of two fits that differ, each named by its place. */
+const compareFit = (recorded: FitOutcome | undefined, rebuilt: FitOutcome | undefined): Array<string> => {
+  if (recorded === undefined && rebuilt === undefined) return []
+  if (recorded === undefined || rebuilt === undefined) {
+    return [`the run ${recorded === undefined ? "recorded no fit, the rebuild fitted" : "recorded a fit, the rebuild did not fit"}`]
+  }
+  const differences: Array<string> = []
+  for (const part of ["adjustments", "unmet"] as const) {
+    const a = recorded[part]
+    const b = rebuilt[part]
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const x = a[i] === undefined ? "none" : canonicalJson(a[i])
+      const y = b[i] === undefined ? "none" : canonicalJson(b[i])
+      if (x !== y) differences.push(`fit ${part} #${i + 1}: recorded ${x}, rebuilt ${y}`)
+    }
+  }
+  return differences
+}
+
 export const compare = (input: {
   readonly run: TradeRun
   readonly snapshot: DecisionSnapshot
@@ -260,7 +284,16 @@ export const compare = (input: {
   }
   const recorded = run.recorded
   if (recorded === undefined) {
-    return { ...base, replayable: false, reason: "the run has not built its orders yet", ordersMatch: false, differences: [], matches: false }
+    return {
+      ...base,
+      replayable: false,
+      reason: "the run has not built its orders yet",
+      ordersMatch: false,
+      differences: [],
+      fitMatches: false,
+      fitDifferences: [],
+      matches: false
+    }
   }
   const { settings } = recorded
   const rebuilt = OrderBuilder.build({
@@ -272,17 +305,30 @@ export const compare = (input: {
     ...settings,
     // A record without a scheme was made by a version that knew only the first.
     clientOrderIdScheme: settings.clientOrderIdScheme ?? 1
-  })
+  }, OrderBuilder.riskOf(run.params))
   if (Either.isLeft(rebuilt)) {
-    return { ...base, replayable: false, reason: rebuilt.left.message, ordersMatch: false, differences: [], matches: false }
+    return {
+      ...base,
+      replayable: false,
+      reason: rebuilt.left.message,
+      ordersMatch: false,
+      differences: [],
+      fitMatches: false,
+      fitDifferences: [],
+      matches: false
+    }
   }
   const differences = compareOrders(orders, rebuilt.right.orders)
   const ordersMatch = differences.length === 0
+  const fitDifferences = compareFit(recorded.fit, rebuilt.right.fit)
+  const fitMatches = fitDifferences.length === 0
   return {
     ...base,
     replayable: true,
     ordersMatch,
     differences,
-    matches: ordersMatch && snapshotUnchanged && base.auditMatches && base.fillsMatch
+    fitMatches,
+    fitDifferences,
+    matches: ordersMatch && fitMatches && snapshotUnchanged && base.auditMatches && base.fillsMatch
   }
 }

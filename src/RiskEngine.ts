@@ -9,7 +9,9 @@
  *
  * Policies: `block_run` (default) blocks the whole run on any violation; `drop_orders` drops the orders
  * that break a rule of their own and then judges the run-wide rules on what remains, and blocks the run
- * when no order remains.
+ * when no order remains; `fit` judges orders already fitted to the limits as `block_run` does, and reports
+ * besides what the fit could not meet (`unmet`: positions it may not move), which no order of the run can
+ * cure and so blocks nothing.
  */
 import * as Dec from "./domain/Decimal.js"
 import type { ClientOrderId, Symbol } from "./domain/Ids.js"
@@ -35,6 +37,8 @@ export interface RiskInput {
   readonly sectors?: ReadonlyMap<Symbol, string>
   /** The moment of the check, in epoch milliseconds; needed by `maxPriceAgeSeconds`. */
   readonly asOf?: number
+  /** Under `fit`: the limits the fit could not meet, reported with the violations (see `Fit.ts`). */
+  readonly unmet?: ReadonlyArray<RiskViolation>
 }
 
 const text = Dec.toString
@@ -434,6 +438,14 @@ const runViolations = (ctx: Context, orders: ReadonlyArray<OrderDraft>, book: Bo
   if (ctx.maxNetValue !== undefined && Dec.gt(netAfter, ctx.maxNetValue) && Dec.gt(netAfter, Dec.abs(book.netBefore))) {
     found.push(violation("max_net_exposure", undefined, text(limits.maxNetExposure!), ratio(netAfter, pv)))
   }
+  if (limits.maxTurnover !== undefined) {
+    const traded = Dec.total()
+    for (const o of orders) Dec.addProduct(traded, o.quantity, o.referencePrice)
+    const value = Dec.valueOf(traded)
+    if (Dec.gt(value, Dec.mul(limits.maxTurnover, pv))) {
+      found.push(violation("max_turnover", undefined, text(limits.maxTurnover), ratio(value, pv)))
+    }
+  }
   if (limits.cashSufficiency === true) {
     const neededTotal = Dec.total()
     const availableTotal = Dec.total()
@@ -472,6 +484,9 @@ const byClientOrderId = (
   return orders.map((o) => flagged.get(o.clientOrderId))
 }
 
+/** What makes two violations one: the same rule on the same symbol or sector. */
+const identity = (v: RiskViolation) => `${v.rule}\u0000${v.symbol ?? ""}\u0000${v.sector ?? ""}`
+
 /** Judges the orders of a run against the limits. */
 export const evaluate = (input: RiskInput): RiskVerdict => {
   const policy = input.policy ?? "block_run"
@@ -495,6 +510,10 @@ export const evaluate = (input: RiskInput): RiskVerdict => {
   const passed = policy === "drop_orders"
     ? runWide.length === 0 && (survivors.length > 0 || input.orders.length === 0)
     : violations.length === 0
+  if (policy === "fit" && input.unmet !== undefined) {
+    const seen = new Set(violations.map(identity))
+    for (const v of input.unmet) if (!seen.has(identity(v))) violations.push(v)
+  }
   return {
     passed,
     policy,

@@ -12,6 +12,10 @@ const NonNegative = Decimal.pipe(
 const Positive = Decimal.pipe(
   Schema.filter((d) => Dec.isPositive(d) || "must be greater than zero")
 )
+/** A part of the portfolio: at least 0 and less than the whole of it. */
+const Fraction = Decimal.pipe(
+  Schema.filter((d) => (!Dec.isNegative(d) && Dec.lt(d, Dec.ONE)) || "must be at least 0 and less than 1")
+)
 
 /**
  * Every limit is optional; an absent limit is not checked. Ratios are fractions of the portfolio value
@@ -45,12 +49,26 @@ export const RiskLimits = Schema.Struct({
   /** Buys that add to positions must be covered by cash plus the proceeds of the run's sells. */
   cashSufficiency: optional(Schema.Boolean),
   /** Oldest acceptable price, in seconds before the check; a price without a time fails this rule. */
-  maxPriceAgeSeconds: optional(NonNegative)
+  maxPriceAgeSeconds: optional(NonNegative),
+  /**
+   * Largest turnover of a run: Σ|w_target − w_current| over every name, two-sided (the value of all its
+   * orders over portfolio value), so selling one 10% position to buy another is 0.2.
+   */
+  maxTurnover: optional(Positive),
+  /**
+   * The no-trade band, under every policy: a name whose target differs from what is held by less than this
+   * part of the portfolio value is not traded (skipped `within_band`).
+   */
+  minTradeWeight: optional(Fraction)
 })
 export type RiskLimits = typeof RiskLimits.Type
 
-/** `block_run`: any violation blocks the whole run. `drop_orders`: violating orders are dropped. */
-export const RiskPolicy = Schema.Literal("block_run", "drop_orders")
+/**
+ * `block_run`: any violation blocks the whole run. `drop_orders`: violating orders are dropped. `fit`: the
+ * decision's target weights are moved onto the limits before the orders are built (see `Fit.ts`); the
+ * fitted orders are then judged as under `block_run`.
+ */
+export const RiskPolicy = Schema.Literal("block_run", "drop_orders", "fit")
 export type RiskPolicy = typeof RiskPolicy.Type
 
 export const RiskRule = Schema.Literal(
@@ -67,7 +85,8 @@ export const RiskRule = Schema.Literal(
   "long_only",
   "price_collar",
   "cash_sufficiency",
-  "price_staleness"
+  "price_staleness",
+  "max_turnover"
 )
 export type RiskRule = typeof RiskRule.Type
 
@@ -96,3 +115,46 @@ export const RiskVerdict = Schema.Struct({
   rejected: Schema.Array(Schema.Struct({ clientOrderId: ClientOrderId, reason: Schema.String }))
 })
 export type RiskVerdict = typeof RiskVerdict.Type
+
+/** The rules a fit moves target weights for, in the order it applies them. */
+export const FitRule = Schema.Literal(
+  "restricted_symbol",
+  "long_only",
+  "max_name_weight",
+  "max_position_ratio",
+  "max_sector_weight",
+  "max_gross_exposure",
+  "max_net_exposure",
+  "max_turnover"
+)
+export type FitRule = typeof FitRule.Type
+
+/**
+ * One move of a fit, weights as exact decimal text. A name's move (`symbol` set) goes from the weight it
+ * had before the rule to the weight the rule left, both fractions of the invested value as the decision
+ * states them. A book-wide scale (`symbol` absent) goes from the exposure (or turnover) before it to the
+ * one after, as fractions of portfolio value, and carries the `factor` every free name was scaled by.
+ * `lots` marks a move made after the lots were rounded, from the position the rounding gave to the one
+ * sent, so that rounding does not break a limit the weights met. A weight that cannot be written in 18
+ * decimals is written to 18, toward zero; the quantities are computed from the exact value.
+ */
+export const FitAdjustment = Schema.Struct({
+  rule: FitRule,
+  symbol: optional(Symbol),
+  sector: optional(Schema.String),
+  from: Schema.String,
+  to: Schema.String,
+  factor: optional(Schema.String),
+  lots: optional(Schema.Literal(true))
+})
+export type FitAdjustment = typeof FitAdjustment.Type
+
+/**
+ * What a fit did: its moves, in the order made, and the limits it could not meet (a restricted name held
+ * above a cap, a sector whose held names alone are above its cap), which are reported as violations.
+ */
+export const FitOutcome = Schema.Struct({
+  adjustments: Schema.Array(FitAdjustment),
+  unmet: Schema.Array(RiskViolation)
+})
+export type FitOutcome = typeof FitOutcome.Type

@@ -6,7 +6,7 @@ import { Schema } from "effect"
 import { RunId, SnapshotId, Symbol } from "./Ids.js"
 import { Position, Quote, Security } from "./Market.js"
 import { OrderType, TimeInForce } from "./Order.js"
-import { RiskLimits, RiskPolicy, RiskVerdict } from "./Risk.js"
+import { FitOutcome, RiskLimits, RiskPolicy, RiskVerdict } from "./Risk.js"
 import { Decimal, Instant, optional } from "./schema.js"
 
 /** The lifecycle of a run; see `RunState.ts` for the legal transitions. */
@@ -86,7 +86,13 @@ export const SkipReason = Schema.Literal(
   "below_min_quantity",
   "below_min_notional",
   "insufficient_cash",
-  "not_in_snapshot"
+  "not_in_snapshot",
+  /** The trade is smaller than the no-trade band (`minTradeWeight`). */
+  "within_band",
+  /** Under the `fit` policy a restricted symbol keeps the position held. */
+  "restricted",
+  /** Under the `fit` policy, trimmed after the lots to meet a limit (see the fit's moves). */
+  "trimmed_to_limit"
 )
 export type SkipReason = typeof SkipReason.Type
 
@@ -104,6 +110,8 @@ export const RunRecord = Schema.Struct({
   positions: Schema.Array(Position),
   securities: Schema.Array(Security),
   skipped: Schema.Array(Skip),
+  /** Under the `fit` policy: how the decision was fitted to the limits before the orders were built. */
+  fit: optional(FitOutcome),
   builtAt: Instant
 })
 export type RunRecord = typeof RunRecord.Type

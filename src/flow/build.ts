@@ -80,7 +80,7 @@ export const buildOrders = Effect.fn("TradeRunner.buildOrders")(function*(
       securities: `run ${run.id} securities`,
       params: `run ${run.id} params`
     }
-  })
+  }, OrderBuilder.riskOf(params))
   yield* yieldToHost
   const now = yield* nowIso
   const fresh = { runId: run.id, status: "NEW", filledQuantity: Dec.ZERO, commission: Dec.ZERO, createdAt: now, updatedAt: now } as const
@@ -91,6 +91,7 @@ export const buildOrders = Effect.fn("TradeRunner.buildOrders")(function*(
     positions: [...built.plan.positions].map(([symbol, quantity]) => ({ symbol, quantity })),
     securities: [...built.plan.securities.values()],
     skipped: built.skipped,
+    ...(built.fit === undefined ? {} : { fit: built.fit }),
     builtAt: now
   }
   yield* commit(flow, flow.repo.saveOrders(holder, orders, recorded), [{
@@ -101,7 +102,8 @@ export const buildOrders = Effect.fn("TradeRunner.buildOrders")(function*(
       skipped: built.skipped,
       trimmed: built.trimmed,
       settings: built.plan.settings,
-      prices: quotes.size
+      prices: quotes.size,
+      ...(built.fit === undefined ? {} : { fit: built.fit })
     }
   }])
   yield* flow.progress({ runId: run.id, phase: "built", orders: orders.length })

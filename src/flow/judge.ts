@@ -33,7 +33,8 @@ const evaluate = (run: TradeRun, snapshot: DecisionSnapshot, orders: ReadonlyArr
     positions: recorded.positions,
     quotes,
     sectors,
-    asOf
+    asOf,
+    ...(recorded.fit === undefined ? {} : { unmet: recorded.fit.unmet })
   })
 }
 
