@@ -11,7 +11,7 @@
  * 5. `maxGrossExposure` scales every name, `maxNetExposure` the side of the book (longs or shorts) that
  *    carries the net exposure past its cap;
  * 6. `maxTurnover` (Σ|target − held| over portfolio value) moves every trade toward the position held by
- *    one factor.
+ *    one factor (a trade inside the no-trade band, which is not sent, takes no share of it).
  * Positions the fit does not move (restricted names, held symbols the decision does not mention) count in
  * every exposure; what they alone break is reported in `unmet`, never hidden.
  *
@@ -242,7 +242,11 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     const wanted = names.map((n) => n.target)
     const trades = names.map((n, i) => F.sub(wanted[i]!, n.held))
     const kept = new Set<number>()
-    const moving = (i: number) => names[i]!.free && !kept.has(i) && !F.isZero(trades[i]!)
+    // A trade inside the no-trade band is not sent whatever the factor (scaling only makes it smaller): it
+    // takes no share of the turnover.
+    const band = limits.minTradeWeight === undefined ? undefined : money(limits.minTradeWeight)
+    const unsent = trades.map((t) => band !== undefined && F.lt(F.abs(t), band))
+    const moving = (i: number) => names[i]!.free && !kept.has(i) && !F.isZero(trades[i]!) && !unsent[i]
     const amountOf = () => total(trades.map((t, i) => (moving(i) ? F.abs(t) : F.ZERO)))
     const before = amountOf()
     if (F.gt(before, cap)) {

@@ -34,6 +34,8 @@ export interface ReplayReport {
   /** Rebuilt orders equal the persisted ones, field by field. */
   readonly ordersMatch: boolean
   readonly differences: ReadonlyArray<ReplayDifference>
+  /** The run recorded a fit (it ran under the policy `fit`). */
+  readonly fitted: boolean
   /** The fit rebuilt equals the one recorded, move by move (both absent for a run not fitted). */
   readonly fitMatches: boolean
   readonly fitDifferences: ReadonlyArray<string>
@@ -275,6 +277,7 @@ export const compare = (input: {
   const base = {
     runId: run.id,
     status: run.status,
+    fitted: run.recorded?.fit !== undefined,
     snapshotUnchanged,
     auditMatches: auditDifferences.length === 0,
     auditDifferences,

@@ -191,13 +191,18 @@ const runCommand = Command.make(
     minOrderNotional: decimalOption("min-order-notional", "skip orders whose notional is below this, in the account currency (skip reason below_min_notional); default none"),
     liquidateMissing: Options.boolean("liquidate-missing").pipe(Options.withDescription("close positions in symbols the decision does not mention; default off (they are left alone)")),
     modelVersion: optionalText("model-version", "the model's version, part of every client order id (a new version never reuses an old order's id); default \"default\""),
-    risk: optionalFile("risk", "risk limits, a JSON file: limits in snake_case or camelCase and \"policy\" (block_run or drop_orders); the flags below override it; default: no limit, block_run"),
+    risk: optionalFile("risk", "risk limits, a JSON file: limits in snake_case or camelCase and \"policy\" (block_run, drop_orders or fit); the flags below override it; default: no limit, block_run"),
     maxOrderNotional: decimalOption("max-order-notional", "risk: the largest notional of one order, in the account currency; default no limit"),
     maxPositionRatio: decimalOption("max-position-ratio", "risk: the largest position value of one name after the run over the portfolio value (0.05 = 5%); default no limit"),
     maxNameWeight: decimalOption("max-name-weight", "risk: the largest decided |weight| of one name (0.1 = 10%), a guard against a research error; default no limit"),
     maxSectorWeight: decimalOption("max-sector-weight", "risk: the largest gross value of one sector after the run over the portfolio value (0.3 = 30%); default no limit"),
     maxGrossExposure: decimalOption("max-gross-exposure", "risk: the largest gross exposure (sum of |position value|) after the run over the portfolio value (1 = 100%); default no limit"),
     longOnly: Options.boolean("long-only").pipe(Options.withDescription("risk: no position may be short after the run; default off")),
+    maxTurnover: decimalOption("max-turnover", "risk: the largest turnover, the orders' value over the portfolio value, two-sided (selling one 10% position to buy another is 0.2; it may exceed 1); default no limit"),
+    minTradeWeight: decimalOption("min-trade-weight", "the no-trade band: a trade smaller than this fraction of the portfolio value is not sent (skip reason within_band), at least 0 and below 1; default none"),
+    riskPolicy: choice("risk-policy", ["block_run", "drop_orders", "fit"]).pipe(Options.optional, Options.withDescription(
+      "how the limits apply: block_run (a violation blocks the run), drop_orders (violating orders are dropped) or fit (the targets are first moved onto the limits, every move recorded); overrides the risk file's; default block_run"
+    )),
     asOf: Options.text("as-of").pipe(Options.withPseudoName("TIME"), Options.optional, Options.withDescription(
       "the moment the run is judged at, ISO-8601 with Z or an offset (price staleness is measured back from it); recorded in the run; default: now"
     )),
@@ -228,9 +233,12 @@ const runCommand = Command.make(
         maxNameWeight: yield* optionalDecimal("max-name-weight", flags.maxNameWeight, positive),
         maxSectorWeight: yield* optionalDecimal("max-sector-weight", flags.maxSectorWeight, positive),
         maxGrossExposure: yield* optionalDecimal("max-gross-exposure", flags.maxGrossExposure, positive),
-        longOnly: flags.longOnly ? true : undefined
+        longOnly: flags.longOnly ? true : undefined,
+        maxTurnover: yield* optionalDecimal("max-turnover", flags.maxTurnover, positive),
+        minTradeWeight: yield* optionalDecimal("min-trade-weight", flags.minTradeWeight, unitInterval)
       }
       const orderType = flags.orderType
+      const riskPolicy = Option.getOrUndefined(flags.riskPolicy)
       if (orderType === "LMT" && limitOffsetBps === undefined) {
         return yield* new InvalidInput({ source: COMMAND_LINE, field: "--order-type", value: "LMT", reason: "LMT orders need --limit-offset-bps" })
       }
@@ -258,6 +266,7 @@ const runCommand = Command.make(
         ...riskFile?.limits,
         ...Object.fromEntries(Object.entries(flagLimits).filter(([, v]) => v !== undefined))
       } as RiskLimits
+      const policy = riskPolicy ?? riskFile?.policy
 
       const params: RunParams = {
         portfolioValue,
@@ -272,7 +281,7 @@ const runCommand = Command.make(
         ...(positions === undefined ? {} : { positions }),
         ...(securities === undefined ? {} : { securities }),
         risk: limits,
-        ...(riskFile?.policy === undefined ? {} : { riskPolicy: riskFile.policy }),
+        ...(policy === undefined ? {} : { riskPolicy: policy }),
         timeInForce: flags.timeInForce === "gtc" ? "GTC" : "DAY",
         ...(cancelAfter === undefined ? {} : { cancelAfter }),
         ...(asOf === undefined ? {} : { asOf })

@@ -84,6 +84,9 @@ export const namedByFlag = (error: InvalidInput): InvalidInput => {
   return flag === undefined ? error : new InvalidInput({ ...error, field: flag })
 }
 
+const POLICY_CHOICES = "must be block_run, drop_orders or fit"
+
+
 const camel = (key: string) => key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())
 
 const LIMIT_KEYS = new Set(Object.keys(RiskLimits.fields))
@@ -157,7 +160,7 @@ export const readRiskFile = Effect.fn("Cli.readRiskFile")(function*(path: string
     return yield* fail(written.get(key) ?? key, issue?.message ?? "is not valid", ExactJson.stringify(json[written.get(key) ?? key] ?? null))
   }
   if (policy !== undefined && !Schema.is(RiskPolicy)(policy)) {
-    return yield* fail(written.get("policy")!, "must be block_run or drop_orders", ExactJson.stringify(policy))
+    return yield* fail(written.get("policy")!, POLICY_CHOICES, ExactJson.stringify(policy))
   }
   return { limits: decoded.right, ...(policy === undefined ? {} : { policy }) } satisfies RiskFile
 })

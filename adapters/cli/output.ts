@@ -5,6 +5,7 @@
 import { Schema } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { TradeOrder } from "../../src/domain/Order.js"
+import { FitOutcome } from "../../src/domain/Risk.js"
 import { RunParams } from "../../src/domain/Run.js"
 import type { AuditEvent, AuditHead, AuditVerification } from "../../src/ports/AuditLog.js"
 import type { ReplayReport } from "../../src/Replay.js"
@@ -65,7 +66,9 @@ export const runDocument = (report: RunReport, dryRun = false) => ({
       reasons: report.risk.reasons
     },
   skipped: report.skipped.map((s) => ({ symbol: s.symbol, reason: s.reason, ...(s.detail === undefined ? {} : { detail: s.detail }) })),
-  tca: tcaDocument(Tca.analyze(report.orders, report.fills))
+  tca: tcaDocument(Tca.analyze(report.orders, report.fills)),
+  // Under the policy fit: every move that put the decision on its limits, and what the fit could not meet.
+  fit: report.run.recorded?.fit === undefined ? null : Schema.encodeSync(FitOutcome)(report.run.recorded.fit)
 })
 
 /** Transaction costs as the JSON document gives them: decimals as exact text, bps null when nothing traded. */
@@ -152,6 +155,15 @@ export const renderRun = (report: RunReport, dryRun = false): string => {
       )
     )
   }
+  const fit = run.recorded?.fit
+  if (fit !== undefined) {
+    lines.push("", `fitted: ${fit.adjustments.length} move(s) onto the limits`)
+    for (const a of fit.adjustments) {
+      const where = a.symbol === undefined ? "book" : a.sector === undefined ? a.symbol : `${a.symbol} (${a.sector})`
+      const how = a.factor !== undefined ? `  × ${a.factor}` : a.lots === true ? "  (after the lots)" : ""
+      lines.push(`  ${a.rule}  ${where}  ${a.from} → ${a.to}${how}`)
+    }
+  }
   if (report.risk !== undefined) {
     const risk = report.risk
     lines.push("", `risk: ${risk.passed ? "passed" : "BLOCKED"} (${risk.policy}, ${risk.violations.length} violation(s))`)
@@ -217,8 +229,11 @@ export const renderReplay = (replay: ReplayReport): string => {
     `  orders, fills and run agree with the audit trail: ${replay.auditMatches ? "yes" : "NO"}`,
     `  filled quantities equal their fills: ${replay.fillsMatch ? "yes" : "NO"}`
   ]
+  if (replay.replayable && (replay.fitted || !replay.fitMatches)) {
+    lines.splice(3, 0, `  fit rebuilt from the record: ${replay.fitMatches ? "identical" : `${replay.fitDifferences.length} difference(s)`}`)
+  }
   for (const d of replay.differences) lines.push(`  ${d.clientOrderId} ${d.symbol} ${d.field}: persisted ${d.persisted}, rebuilt ${d.rebuilt}`)
-  for (const d of [...replay.auditDifferences, ...replay.fillDifferences]) lines.push(`  ${d}`)
+  for (const d of [...replay.fitDifferences, ...replay.auditDifferences, ...replay.fillDifferences]) lines.push(`  ${d}`)
   for (const n of replay.notRecorded) lines.push(`  not recorded in the audit trail, not checked: ${n}`)
   return lines.join("\n")
 }

@@ -264,7 +264,7 @@ the bar after the run, <b>▮</b> the tick where the run aimed, ○ before it${c
 <tbody>${rows}</tbody></table></div></section>`
 }
 
-/** A `fit` adjustment, as a run record may carry it: the rule that moved a value, and from what to what. */
+/** A move of the policy `fit`, as the page lists it: the rule, what it moved (a name, a sector, the run), from what to what. */
 interface Adjustment {
   readonly rule: string
   readonly symbol?: string
@@ -275,16 +275,13 @@ interface Adjustment {
 const shown = (value: unknown): string =>
   value === undefined || value === null ? "" : Dec.isDecimal(value) ? Dec.toString(value) : typeof value === "string" ? value : JSON.stringify(value)
 
-/** The adjustments a run record carries, when a risk policy recorded any; read loosely, since no schema here knows them. */
-const adjustmentsOf = (run: TradeRun): ReadonlyArray<Adjustment> => {
-  const listed = (run.recorded as { readonly adjustments?: unknown } | undefined)?.adjustments
-  if (!Array.isArray(listed)) return []
-  return listed.flatMap((a: unknown) => {
-    if (typeof a !== "object" || a === null) return []
-    const { rule, symbol, from, to } = a as Record<string, unknown>
-    return [{ rule: shown(rule), ...(symbol === undefined ? {} : { symbol: shown(symbol) }), from: shown(from), to: shown(to) }]
+/** The moves the run's fit recorded (none for a run not fitted); a scale of many names is listed by its sector, or as the run's, with its factor. */
+const adjustmentsOf = (run: TradeRun): ReadonlyArray<Adjustment> =>
+  (run.recorded?.fit?.adjustments ?? []).map((a) => {
+    const where = a.symbol ?? (a.sector === undefined ? undefined : `sector ${a.sector}`)
+    const to = a.factor === undefined ? shown(a.to) : `${shown(a.to)} (× ${shown(a.factor)})`
+    return { rule: a.rule, ...(where === undefined ? {} : { symbol: where }), from: shown(a.from), to }
   })
-}
 
 const riskSection = (report: RunReport): string => {
   const risk: RiskVerdict | undefined = report.risk

@@ -105,6 +105,68 @@ describe("trade-exec", () => {
     expect(overridden.json().orders.map((o: any) => o.status)).toEqual(["FILLED", "FILLED"])
   })
 
+  it("fits the decision to its limits under --risk-policy fit: the fitted orders, a fitted section, the JSON fit, a replay that rebuilds it", async () => {
+    const dir = workspace({ "items.csv": "symbol,weight,sector\nAAA,0.06,Tech\nBBB,0.06,Tech\nCCC,0.03,Health\n", "prices.csv": "symbol,price\nAAA,10\nBBB,10\nCCC,10\n" })
+    const fit = ["run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "100000", "--max-sector-weight", "0.1", "--risk-policy", "fit"]
+    const result = await cli(dir, [...fit, "--json"])
+    expect(result.code, result.stderr).toBe(0)
+    const doc = result.json()
+    expect(doc.orders.map((o: any) => `${o.symbol} ${o.side} ${o.quantity} ${o.status}`)).toEqual(["AAA BUY 500 FILLED", "BBB BUY 500 FILLED", "CCC BUY 300 FILLED"])
+    expect(doc.fit).toEqual({
+      adjustments: [
+        { rule: "max_sector_weight", symbol: "AAA", sector: "Tech", from: "0.06", to: "0.05" },
+        { rule: "max_sector_weight", symbol: "BBB", sector: "Tech", from: "0.06", to: "0.05" }
+      ],
+      unmet: []
+    })
+    expect(doc.risk).toMatchObject({ passed: true, policy: "fit", violations: [] })
+    expect(doc.run.params.riskPolicy).toBe("fit")
+
+    const shown = await cli(dir, ["show", doc.run.id])
+    expect(shown.stdout).toContain("fitted: 2 move(s) onto the limits\n  max_sector_weight  AAA (Tech)  0.06 → 0.05\n  max_sector_weight  BBB (Tech)  0.06 → 0.05")
+    const replay = await cli(dir, ["replay", doc.run.id])
+    expect(replay.code, replay.stdout).toBe(0)
+    expect(replay.stdout).toContain("fit rebuilt from the record: identical")
+    const events = (await cli(dir, ["audit", doc.run.id, "--json"])).json().events
+    expect(events.find((e: any) => e.type === "trade_run.orders_built").payload.fit).toEqual(doc.fit)
+
+    // The same decision under block_run is blocked by the sector cap; a plain run has no fit section.
+    const blocked = await cli(dir, [...fit.slice(0, -2), "--json"])
+    expect(blocked.code).toBe(3)
+    expect(blocked.json().fit).toBeNull()
+  })
+
+  it("takes the policy, max_turnover and min_trade_weight from the risk file in either spelling, --risk-policy overriding the policy", async () => {
+    const files = {
+      "items.csv": "symbol,weight\nAAA,0.0205\nBBB,0.05\n",
+      "prices.csv": "symbol,price\nAAA,10\nBBB,10\n",
+      "positions.csv": "symbol,quantity\nAAA,200\n",
+      "snake.json": '{"policy": "fit", "max_turnover": 0.03, "min_trade_weight": 0.001}',
+      "camel.json": '{"policy": "fit", "maxTurnover": "0.03", "minTradeWeight": "0.001"}'
+    }
+    const run = ["run", "--items", "items.csv", "--prices", "prices.csv", "--positions", "positions.csv", "--portfolio-value", "100000", "--json"]
+    for (const file of ["snake.json", "camel.json"]) {
+      const result = await cli(workspace(files), [...run, "--risk", file])
+      expect(result.code, result.stderr).toBe(0)
+      const doc = result.json()
+      // AAA is within the band (0.0005 < 0.001) and takes no turnover; BBB's 0.05 is cut to the cap of 0.03.
+      expect(doc.skipped).toEqual([{ symbol: "AAA", reason: "within_band", detail: "0.0005 < 0.001 of the portfolio" }])
+      expect(doc.orders.map((o: any) => `${o.symbol} ${o.side} ${o.quantity}`)).toEqual(["BBB BUY 300"])
+      expect(doc.fit.adjustments).toEqual([{ rule: "max_turnover", from: "0.05", to: "0.03", factor: "0.6" }])
+    }
+    const overridden = await cli(workspace(files), [...run, "--risk", "snake.json", "--risk-policy", "block_run"])
+    expect(overridden.code).toBe(3)
+    expect(overridden.json().risk.violations).toEqual([{ rule: "max_turnover", symbol: null, limit: "0.03", actual: "0.05" }])
+    expect(overridden.json().skipped.map((s: any) => s.reason)).toEqual(["within_band"])
+  })
+
+  it("names the risk file's key when a fraction is out of range", async () => {
+    const dir = workspace({ "items.csv": ITEMS, "prices.csv": PRICES, "risk.json": '{"min_trade_weight": 1}' })
+    const result = await cli(dir, [...RUN, "--risk", "risk.json"])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/risk\.json.*(min_trade_weight|minTradeWeight).*at least 0 and less than 1/)
+  })
+
   it("exits 4 when the run fails, and says why", async () => {
     const dir = origin()
     const dry = (await cli(dir, [...RUN, "--dry-run", "--json"])).json()
@@ -384,7 +446,15 @@ describe.concurrent("trade-exec refuses bad input, naming what is wrong, and wri
     ["a risk file that is not JSON", { "risk.json": "{max: 1" }, [...RUN, "--risk", "risk.json"], ["risk.json", "not valid JSON"]],
     ["a risk file with an unknown limit", { "risk.json": '{"max_order_notionl": 5}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "max_order_notionl", "not a risk limit"]],
     ["a risk file with a negative limit", { "risk.json": '{"max_order_notional": -5}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "max_order_notional", "greater than zero"]],
-    ["a risk file with an unknown policy", { "risk.json": '{"policy": "yolo"}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "policy", "block_run or drop_orders"]],
+    ["a risk file with an unknown policy", { "risk.json": '{"policy": "yolo"}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "policy", "block_run, drop_orders or fit"]],
+    ["a risk file with a non-numeric max turnover", { "risk.json": '{"maxTurnover": "lots"}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "maxTurnover"]],
+    ["a risk file with a negative min_trade_weight", { "risk.json": '{"min_trade_weight": -0.01}' }, [...RUN, "--risk", "risk.json"], ["risk.json", "min_trade_weight", "at least 0"]],
+    ["an unknown --risk-policy", {}, [...RUN, "--risk-policy", "yolo"], ["--risk-policy", "block_run, drop_orders or fit", "yolo"]],
+    ["a negative --min-trade-weight", {}, [...RUN, "--min-trade-weight", "-0.001"], ["--min-trade-weight", "at least 0 and less than 1"]],
+    ["a --min-trade-weight of 1", {}, [...RUN, "--min-trade-weight", "1"], ["--min-trade-weight", "less than 1"]],
+    ["a non-numeric --min-trade-weight", {}, [...RUN, "--min-trade-weight", "tiny"], ["--min-trade-weight", "not a finite decimal number", "tiny"]],
+    ["a zero --max-turnover", {}, [...RUN, "--max-turnover", "0"], ["--max-turnover", "greater than zero"]],
+    ["a non-numeric --max-turnover", {}, [...RUN, "--max-turnover", "half"], ["--max-turnover", "not a finite decimal number", "half"]],
     ["a held symbol without a price to value it", { "positions.csv": "symbol,quantity\nZZZ,10\n" }, [...RUN, "--positions", "positions.csv"], ["ZZZ", "cash"]],
     ["a database in a directory that does not exist", {}, [...RUN, "--db", "no/such/dir/x.db"], ["no/such/dir/x.db"]]
   ]

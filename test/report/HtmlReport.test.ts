@@ -1,7 +1,7 @@
 /**
  * The page as text, from a run executed on the in-memory world: what the browser tests cannot see from
- * outside (the adjustments a risk policy records, read without knowing that policy's schema) and what must
- * never be in it (anything that loads from elsewhere, markup from a run's data).
+ * outside (the moves the policy fit records) and what must never be in it (anything that loads from
+ * elsewhere, markup from a run's data).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
@@ -37,13 +37,21 @@ describe("HtmlReport", () => {
       expect(none).toContain("<h3>Adjustments</h3><p class=\"muted\">None recorded")
       const page = yield* pageOf((r) => ({
         ...r,
-        adjustments: [
-          { rule: "max_order_notional", symbol: "AAA", from: Dec.unsafe("40"), to: Dec.unsafe("30") },
-          { rule: "max_gross_exposure", from: "0.3", to: "0.25" }
-        ]
+        fit: {
+          adjustments: [
+            { rule: "max_name_weight", symbol: "AAA", from: "0.4", to: "0.3" },
+            { rule: "max_sector_weight", sector: "Tech", from: "0.2", to: "0.15", factor: "0.75" },
+            { rule: "max_gross_exposure", from: "0.3", to: "0.25", factor: "0.8" }
+          ],
+          unmet: []
+        }
       }))
       const rows = JSON.parse(/<script type="application\/json" id="adjustments-table-rows">(.*?)<\/script>/s.exec(page)![1]!).rows
-      expect(rows).toEqual([["max_order_notional", "AAA", "40", "30"], ["max_gross_exposure", "(the run)", "0.3", "0.25"]])
+      expect(rows).toEqual([
+        ["max_name_weight", "AAA", "0.4", "0.3"],
+        ["max_sector_weight", "sector Tech", "0.2", "0.15 (× 0.75)"],
+        ["max_gross_exposure", "(the run)", "0.3", "0.25 (× 0.8)"]
+      ])
     }))
 
   it.effect("loads nothing from elsewhere and escapes the run's own text", () =>
