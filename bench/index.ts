@@ -4,6 +4,8 @@
  * Each case is warmed up (core ten times, the others once), then run K times; reported are the median,
  * min and max, measured side by side in one process:
  *   core        OrderBuilder + RiskEngine alone, every rule enabled
+ *   core_fit    the same under the policy fit, every limit on and the fitted ones binding: restricted names
+ *               held, long-only, name, sector, gross, net and turnover caps, the no-trade band
  *   csv         reading the universe's items, prices and positions files (text in memory), as the CLI does
  *   run_sqlite  the full run on a fresh SQLite file: freeze, build, risk, persist, paper execution, fills,
  *               order transitions, audit events (opening and migrating the file is not timed)
@@ -26,7 +28,9 @@ import { join } from "node:path"
 import { parseItems, parsePositions, parsePrices } from "../adapters/csv/readers.js"
 import * as Mock from "../adapters/mock/MockExecutionProvider.js"
 import { PgLive, SqliteLive, type Storage } from "../adapters/sql/layers.js"
+import * as Dec from "../src/domain/Decimal.js"
 import type { Symbol } from "../src/domain/Ids.js"
+import type { RiskLimits } from "../src/domain/Risk.js"
 import * as OrderBuilder from "../src/OrderBuilder.js"
 import { AuditLog } from "../src/ports/AuditLog.js"
 import { PriceFeed } from "../src/ports/PriceFeed.js"
@@ -43,7 +47,7 @@ const argument = (name: string) => {
 const names = Number(argument("names") ?? 5000)
 const runs = Number(argument("runs") ?? 7)
 const asJson = process.argv.includes("--json")
-const CASES = ["core", "csv", "run_sqlite", "dry_run", "floor", "run_pg", "floor_pg"]
+const CASES = ["core", "core_fit", "csv", "run_sqlite", "dry_run", "floor", "run_pg", "floor_pg"]
 const selected = new Set((argument("cases") ?? CASES.join(",")).split(",").map((c) => c.trim()))
 for (const c of selected) if (!CASES.includes(c)) throw new Error(`unknown case ${c}: the cases are ${CASES.join(", ")}`)
 const pgUrl = process.env.TRADE_EXEC_BENCH_PG_URL ?? process.env.TRADE_EXEC_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test"
@@ -97,6 +101,57 @@ const core = (u: Universe) => {
     asOf: Date.parse(AS_OF)
   })
   if (!verdict.passed) throw new Error(`benchmark universe breaks its own limits: ${verdict.reasons.slice(0, 3).join(", ")}`)
+  return built.orders.length
+}
+
+/**
+ * The core under the policy fit. The universe's limits with those the fit works on tightened until each
+ * moves names: a sector cap just under the sectors' weight (0.088 each), a name cap under the largest
+ * weights, gross and net caps under the book, a turnover cap under what the decision trades, a band, two
+ * held names restricted, and (in the decision) one name in 500 short under long-only. The fitted orders
+ * must pass them all.
+ */
+const fitLimits = (u: Universe): RiskLimits => ({
+  ...u.limits,
+  restrictedSymbols: [u.positions[0]!.symbol, u.positions[1]!.symbol],
+  maxNameWeight: Dec.unsafe("0.00025"),
+  maxSectorWeight: Dec.unsafe("0.08"),
+  maxGrossExposure: Dec.unsafe("0.85"),
+  maxNetExposure: Dec.unsafe("0.8"),
+  maxTurnover: Dec.unsafe("0.2"),
+  minTradeWeight: Dec.unsafe("0.000002")
+})
+
+/** The universe's decision with one name in 500 short, which long-only makes flat. */
+const withShorts = (u: Universe): Universe => ({
+  ...u,
+  items: u.items.map((item, i) => (i % 500 === 7 ? { ...item, weight: Dec.negate(item.weight) } : item))
+})
+
+const coreFit = (u: Universe, limits: RiskLimits) => {
+  const built = Either.getOrThrow(OrderBuilder.build({
+    runId: "bench",
+    items: u.items,
+    prices: u.quotes,
+    positions: u.positions,
+    portfolioValue: u.params.portfolioValue,
+    cashBufferRatio: u.params.cashBufferRatio
+  }, { limits, policy: "fit" }))
+  const verdict = RiskEngine.evaluate({
+    orders: built.orders,
+    limits,
+    policy: "fit",
+    portfolioValue: built.plan.settings.portfolioValue,
+    cash: built.plan.settings.cash,
+    positions: u.positions,
+    quotes: u.quotes,
+    sectors: new Map<Symbol, string>(),
+    asOf: Date.parse(AS_OF),
+    unmet: built.fit!.unmet
+  })
+  if (!verdict.passed) throw new Error(`the fitted benchmark universe breaks its limits: ${verdict.reasons.slice(0, 3).join(", ")}`)
+  const rules = new Set(built.fit!.adjustments.map((a) => a.rule))
+  if (rules.size < 7) throw new Error(`the fit moved names by ${[...rules].join(", ")} only: the benchmark's limits no longer bind`)
   return built.orders.length
 }
 
@@ -154,6 +209,12 @@ if (selected.has("core")) {
   }, 10)
 } else {
   orders = core(data)
+}
+
+if (selected.has("core_fit")) {
+  const limits = fitLimits(data)
+  const shorts = withShorts(data)
+  results.core_fit = await measure(async () => (await timed(async () => coreFit(shorts, limits)))[0], 10)
 }
 
 if (selected.has("csv")) {

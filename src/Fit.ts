@@ -1,6 +1,7 @@
 /**
  * Fitting a decision to its risk limits (policy `fit`): the decision's targets are moved onto the limits
- * before its orders are built, and every move is recorded `{ rule, symbol?, from, to }`.
+ * before its orders are built, and every move is recorded `{ rule, symbol?, from, to }`: a rule of one name
+ * once for that name, a scale of many (a sector, the book, the turnover) once with its factor.
  *
  * The rules, in the order they apply:
  * 1. a restricted symbol keeps the position held;
@@ -17,8 +18,9 @@
  *
  * Exposures are measured as the risk engine measures them: position values over portfolio value. A target
  * is an amount of money, `weight × portfolio value × (1 − cash buffer)`, and a scale applies to it as
- * `target × cap / total`: products first, one division, at the lot (`Fraction`). Names scaled to a round
- * amount land on it, to the share.
+ * `target × cap / total`: the factors are exact fractions, multiplied together, and a name's target is
+ * divided out once, kept to 18 decimals more than the money it came from (toward zero). Lots counted from
+ * it are exactly those of the exact value, so names scaled to a round amount land on it, to the share.
  *
  * After the lots are rounded (and the no-trade band, minimums and the cash trim have had their say), the
  * builder hands the orders back to `repairLots`: rounding a reducing trade toward zero can add turnover,
@@ -35,31 +37,69 @@ import type { Symbol } from "./domain/Ids.js"
 import type { FitAdjustment, FitOutcome, FitRule, RiskLimits, RiskRule, RiskViolation } from "./domain/Risk.js"
 import * as F from "./internal/Fraction.js"
 
-/** A name's fitted target: `hold` keeps the position held; otherwise an amount of money and its weight. */
+/**
+ * A name's fitted target: `hold` keeps the position held (a restricted symbol; or one that would add to a
+ * sector the turnover cap keeps above its cap); otherwise an amount of money and its weight. The amount
+ * keeps 18 decimals more than the amounts it came from (and at least those of price × lot), toward zero:
+ * lots counted from it are those of the exact value.
+ */
 export type FittedTarget =
-  | { readonly hold: true }
-  | { readonly hold: false; readonly value: F.Fraction; readonly weight: Dec.Decimal }
+  | { readonly hold: true; readonly rule: "restricted_symbol" | "max_sector_weight" }
+  | { readonly hold: false; readonly value: Dec.Decimal; readonly weight: Dec.Decimal }
 
 export interface Fitted extends FitOutcome {
   /** By index into the plan's items: the fitted target of each name the fit moved, else undefined. */
   readonly items: ReadonlyArray<FittedTarget | undefined>
-  /** Held symbols outside the decision that a fit keeps (restricted ones, when missing names are sold). */
-  readonly keep: ReadonlySet<Symbol>
+  /** Held symbols outside the decision, sold when missing names are: where the fit moved their target. */
+  readonly outside: ReadonlyMap<Symbol, FittedTarget>
 }
 
-/** A name while it is fitted. `target` and `held` are amounts of money. */
+/**
+ * A name while it is fitted. Amounts are integers in units of 10^-scale of money (one scale for the whole
+ * fit). A free name's target is `base × group.num / group.den`: the rules of one name move its base, the
+ * scales of a sector or of the book move its group's factor, and a name costs arithmetic of its own only
+ * at the end (a division for its target, one for its weight) and under a turnover cap.
+ */
 interface Name {
   readonly symbol: Symbol
-  /** Its place in the fit's list (symbol order). */
-  index: number
   /** Index into the plan's items, or -1 for a held symbol the decision does not mention. */
   readonly item: number
-  readonly sector: string | undefined
+  /** Index into the fit's sectors, or -1. */
+  readonly sector: number
   readonly weight: Dec.Decimal
-  readonly held: F.Fraction
+  readonly held: bigint
   free: boolean
-  target: F.Fraction
+  base: bigint
+  group: Group | undefined
   moved: boolean
+  /** Under a turnover cap: its trade, `(target − held) × den`, over its group's denominator. */
+  trade: bigint
+  /** Under a turnover cap: its trade takes part (not inside the band, not held back). */
+  moving: boolean
+  /** Held back by the turnover cap (it would add to a sector left above its cap). */
+  kept: boolean
+  /** The target once fitted, in units at the target scale (see `EXTRA_DIGITS`). */
+  t: bigint
+}
+
+/** The free names of one sector (or none) on one side of the book, and the factor they are scaled by. */
+interface Group {
+  readonly index: number
+  readonly sector: number
+  readonly side: 1 | -1
+  readonly names: Array<Name>
+  /** Σ|base|. */
+  sum: bigint
+  num: bigint
+  den: bigint
+}
+
+interface Sector {
+  readonly name: string
+  /** Σ|held| of its names the fit does not move. */
+  fixed: bigint
+  readonly groups: Array<Group>
+  readonly names: Array<Name>
 }
 
 const bySymbol = (a: { readonly symbol: string }, b: { readonly symbol: string }) =>
@@ -79,263 +119,417 @@ const violation = (rule: RiskRule, limit: string, actual: string, at: { symbol?:
   return v
 }
 
-/** Σ of fractions, added by denominator first: a fit's targets share a handful of them. */
+const abs = (x: bigint) => (x < 0n ? -x : x)
+
+/**
+ * Σ of fractions, added over the product of their denominators (a handful: one a group) and reduced once:
+ * a sector scaled onto its cap sums back to the cap, a short number again.
+ */
 const total = (values: Iterable<F.Fraction>): F.Fraction => {
-  const byDen = new Map<bigint, bigint>()
-  for (const v of values) if (v.num !== 0n) byDen.set(v.den, (byDen.get(v.den) ?? 0n) + v.num)
   let sum = F.ZERO
-  for (const [den, num] of byDen) sum = F.add(sum, { num, den })
-  return sum
+  for (const v of values) if (v.num !== 0n) sum = F.add(sum, v)
+  return F.reduce(sum)
 }
+
+/** `room / amount` as one reduced factor. */
+const factorOf = (room: F.Fraction, amount: F.Fraction): F.Fraction => F.reduce(F.div(room, amount))
+
+const whole = (num: bigint): F.Fraction => ({ num, den: 1n })
 
 /** Fits a validated plan to `limits`. */
 export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted => {
   const { settings, items, joined } = plan
   const pv = settings.portfolioValue
   const invested = Dec.mul(pv, Dec.sub(Dec.ONE, settings.cashBufferRatio))
-  const ev = F.fromDecimal(invested)
   const restricted = new Set<string>(limits.restrictedSymbols ?? [])
   const adjustments: Array<FitAdjustment> = []
   const unmet: Array<RiskViolation> = []
+  const moneyOf = (ratio: Dec.Decimal | undefined, base = pv) => (ratio === undefined ? undefined : Dec.mul(ratio, base))
+  const caps = [
+    moneyOf(limits.maxNameWeight, invested),
+    moneyOf(limits.maxPositionRatio),
+    moneyOf(limits.maxSectorWeight),
+    moneyOf(limits.maxGrossExposure),
+    moneyOf(limits.maxNetExposure),
+    moneyOf(limits.maxTurnover),
+    moneyOf(limits.minTradeWeight)
+  ] as const
 
-  // Every amount at one scale, so that names scaled by one factor share one denominator.
-  const names: Array<Name> = []
-  const raw: Array<{ symbol: Symbol; item: number; sector: string | undefined; weight: Dec.Decimal; desired: Dec.Decimal; held: Dec.Decimal; free: boolean }> = []
+  // What each name wants (weight × invested) and holds (quantity × price), as integers of money at one
+  // scale: the scale first, from the operands' own, then each amount by one product.
+  const rows: Array<{ symbol: Symbol; item: number; sector: string | undefined; weight: Dec.Decimal; quantity: Dec.Decimal; price: Dec.Decimal; free: boolean }> = []
+  let scale = Math.max(pv.scale, invested.scale, 0)
+  for (const c of caps) if (c !== undefined && c.scale > scale) scale = c.scale
+  const lotOf = (symbol: Symbol) => (plan.securities.size === 0 ? undefined : plan.securities.get(symbol)?.lotSize) ?? settings.lotSize
+  const take = (symbol: Symbol, item: number, sector: string | undefined, weight: Dec.Decimal, quantity: Dec.Decimal, price: Dec.Decimal, free: boolean) => {
+    rows.push({ symbol, item, sector, weight, quantity, price, free })
+    // The targets keep at least the decimals of price × lot (see below).
+    scale = Math.max(scale, weight.scale + invested.scale, quantity.scale + price.scale, price.scale + lotOf(symbol).scale - EXTRA_DIGITS)
+  }
   for (let k = 0; k < items.length; k++) {
     const item = items[k]!
     const price = joined.price[k] ?? item.price
     if (price === undefined) continue // not traded, and not valued: the builder skips it as missing_price
-    const heldValue = Dec.mul(joined.held[k] ?? Dec.ZERO, price)
-    const sector = item.sector ?? plan.securities.get(item.symbol)?.sector
-    raw.push({ symbol: item.symbol, item: k, sector, weight: item.weight, desired: Dec.mul(item.weight, invested), held: heldValue, free: true })
+    const sector = item.sector ?? (plan.securities.size === 0 ? undefined : plan.securities.get(item.symbol)?.sector)
+    take(item.symbol, k, sector, item.weight, joined.held[k] ?? Dec.ZERO, price, true)
   }
   for (const h of joined.heldOutside) {
-    if (h.price === undefined) continue
-    const sector = plan.securities.get(h.symbol)?.sector
-    const desired = Dec.ZERO
-    raw.push({ symbol: h.symbol, item: -1, sector, weight: Dec.ZERO, desired, held: Dec.mul(h.quantity, h.price), free: settings.liquidateMissing })
+    if (h.price !== undefined) take(h.symbol, -1, plan.securities.get(h.symbol)?.sector, Dec.ZERO, h.quantity, h.price, settings.liquidateMissing)
   }
-  let scale = 0
-  for (const r of raw) scale = Math.max(scale, r.desired.scale, r.held.scale)
-  const atScale = (d: Dec.Decimal): F.Fraction => F.fromDecimal(Dec.make(d.value * 10n ** BigInt(scale - d.scale), scale))
-  for (const r of raw) {
-    names.push({
-      symbol: r.symbol,
-      index: 0,
-      item: r.item,
-      sector: r.sector,
-      weight: r.weight,
-      held: atScale(r.held),
-      free: r.free,
-      target: r.free ? atScale(r.desired) : atScale(r.held),
-      moved: false
-    })
+  const units = (d: Dec.Decimal): bigint => (d.scale === scale ? d.value : d.value * F.pow10(scale - d.scale))
+  /** `a × b` in units (the scale is at least theirs), without the decimal between. */
+  const product = (a: Dec.Decimal, b: Dec.Decimal): bigint => {
+    const value = a.value * b.value
+    const at = a.scale + b.scale
+    return at === scale ? value : value * F.pow10(scale - at)
   }
-  if (!joined.ascending || joined.heldOutside.length > 0) names.sort(bySymbol)
-  for (let i = 0; i < names.length; i++) names[i]!.index = i
+  const [nameCap, positionCap, sectorCap, grossCap, netCap, turnoverCap, band] = caps.map((c) => (c === undefined ? undefined : units(c)))
+  const ev = units(invested)
+  const pvUnits = units(pv)
 
-  const weightOf = (n: Name): string => (n.moved ? F.toString(F.div(n.target, ev)) : Dec.toString(n.weight))
-  const move = (n: Name, rule: FitRule, to: F.Fraction, extra: { sector?: string } = {}) => {
-    const from = weightOf(n)
-    n.target = to
+  const sectors: Array<Sector> = []
+  const sectorIndex = new Map<string, number>()
+  const names: Array<Name> = rows.map((r) => {
+    let sector = -1
+    if (r.sector !== undefined) {
+      const known = sectorIndex.get(r.sector)
+      if (known !== undefined) sector = known
+      else {
+        sector = sectors.length
+        sectorIndex.set(r.sector, sector)
+        sectors.push({ name: r.sector, fixed: 0n, groups: [], names: [] })
+      }
+    }
+    const held = product(r.quantity, r.price)
+    return {
+      symbol: r.symbol,
+      item: r.item,
+      sector,
+      weight: r.weight,
+      held,
+      free: r.free,
+      base: r.free ? product(r.weight, invested) : held,
+      group: undefined,
+      moved: false,
+      trade: 0n,
+      moving: false,
+      kept: false,
+      t: 0n
+    }
+  })
+  if (!joined.ascending || joined.heldOutside.length > 0) names.sort(bySymbol)
+  for (const n of names) if (n.sector >= 0) sectors[n.sector]!.names.push(n)
+
+  /** A weight (of the invested value) from an amount `num / den` of units. */
+  const weightOf = (num: bigint, den = 1n) => F.toDecimal({ num, den: den * ev })
+  /** A ratio of portfolio value, as the records state exposures. */
+  const ratioOf = (value: F.Fraction) => F.toDecimal(F.div(value, whole(pvUnits)))
+  // Violations state their figures as the risk engine does: ten decimals, half to even.
+  const reported = (value: F.Fraction, base = pvUnits) => Dec.toString(F.toReport(F.div(value, whole(base))))
+  const recorded = new Map<Name, Dec.Decimal>()
+  const move = (n: Name, rule: FitRule, to: Dec.Decimal, sector?: string) => {
+    const from = recorded.get(n) ?? n.weight
+    adjustments.push(sector === undefined ? { rule, symbol: n.symbol, from, to } : { rule, symbol: n.symbol, sector, from, to })
+    recorded.set(n, to)
     n.moved = true
-    adjustments.push({ rule, symbol: n.symbol, ...(extra.sector === undefined ? {} : { sector: extra.sector }), from, to: weightOf(n) })
   }
-  const money = (ratio: Dec.Decimal) => F.fromDecimal(Dec.mul(ratio, pv))
-  const asRatio = (value: F.Fraction) => F.toString(F.div(value, F.fromDecimal(pv)))
-  // Violations state their figures as the risk engine does, to ten decimals.
-  const reported = (value: F.Fraction, base: F.Fraction = F.fromDecimal(pv)) => ratioText(F.toDecimal(F.div(value, base)), Dec.ONE)
-  const fixed = (n: Name) => !n.free
 
   // 1. Restricted symbols keep the position held.
   for (const n of names) {
     if (!restricted.has(n.symbol)) continue
-    const wanted = n.target
+    const wanted = n.base
     n.free = false
-    n.target = n.held
+    n.base = n.held
     if (n.item === -1 && !settings.liquidateMissing) continue // left alone anyway
-    if (!F.eq(wanted, n.held)) {
-      adjustments.push({ rule: "restricted_symbol", symbol: n.symbol, from: Dec.toString(n.weight), to: F.toString(F.div(n.held, ev)) })
-      n.moved = true
-    }
+    if (wanted !== n.held) move(n, "restricted_symbol", weightOf(n.held))
   }
 
   // 2. Long only: no short target.
   if (limits.longOnly === true) {
-    for (const n of names) if (n.free && F.sign(n.target) < 0) move(n, "long_only", F.ZERO)
+    for (const n of names) {
+      if (n.free && n.base < 0n) {
+        n.base = 0n
+        move(n, "long_only", Dec.ZERO)
+      }
+    }
   }
 
   // 3. One name: the smaller of the name cap (of a decided weight) and the position cap (of a value).
-  const nameCap = limits.maxNameWeight === undefined ? undefined : F.fromDecimal(Dec.mul(limits.maxNameWeight, invested))
-  const positionCap = limits.maxPositionRatio === undefined ? undefined : money(limits.maxPositionRatio)
   if (nameCap !== undefined || positionCap !== undefined) {
-    const [cap, rule] = nameCap !== undefined && (positionCap === undefined || !F.gt(nameCap, positionCap))
-      ? [nameCap, "max_name_weight" as const]
-      : [positionCap!, "max_position_ratio" as const]
-    for (const n of names) if (n.free && F.gt(F.abs(n.target), cap)) move(n, rule, F.sign(n.target) < 0 ? F.negate(cap) : cap)
+    const byName = nameCap !== undefined && (positionCap === undefined || nameCap <= positionCap)
+    const limit = byName ? nameCap! : positionCap!
+    const rule = byName ? "max_name_weight" : "max_position_ratio"
+    const to = byName ? limits.maxNameWeight! : weightOf(limit)
+    for (const n of names) {
+      if (!n.free || abs(n.base) <= limit) continue
+      n.base = n.base < 0n ? -limit : limit
+      move(n, rule, n.base < 0n ? Dec.negate(to) : to)
+    }
+  }
+
+  // The free names in groups, one a sector (or none) and side; what the others hold, by sector and in all.
+  const groups: Array<Group> = []
+  const groupOf: Array<Group | undefined> = []
+  let fixedGross = 0n
+  let fixedNet = 0n
+  for (const n of names) {
+    if (!n.free) {
+      fixedGross += abs(n.held)
+      fixedNet += n.held
+      if (n.sector >= 0) sectors[n.sector]!.fixed += abs(n.held)
+      continue
+    }
+    const side = n.base < 0n ? -1 : 1
+    const key = (n.sector + 1) * 2 + (side < 0 ? 1 : 0)
+    let g = groupOf[key]
+    if (g === undefined) {
+      groupOf[key] = g = { index: groups.length, sector: n.sector, side, names: [], sum: 0n, num: 1n, den: 1n }
+      groups.push(g)
+      if (n.sector >= 0) sectors[n.sector]!.groups.push(g)
+    }
+    g.names.push(n)
+    g.sum += abs(n.base)
+    n.group = g
+  }
+  const valueOf = (g: Group): F.Fraction => ({ num: g.sum * g.num, den: g.den })
+  const scaleGroup = (g: Group, factor: F.Fraction) => {
+    // Factors are reduced, so the products stay as short as the handful of them allows.
+    g.num *= factor.num
+    g.den *= factor.den
+    for (const n of g.names) if (n.base !== 0n) n.moved = true
+  }
+  const bySectorName = sectors.map((_, i) => i).sort((a, b) => (sectors[a]!.name < sectors[b]!.name ? -1 : 1))
+
+  /** Scales the groups given by `room / amount`, recorded once with the factor. */
+  const scaleBy = (rule: FitRule, which: ReadonlyArray<Group>, room: F.Fraction, amount: F.Fraction, before: F.Fraction, after: () => F.Fraction, sector?: string) => {
+    const factor = factorOf(room, amount)
+    for (const g of which) if (g.sum !== 0n) scaleGroup(g, factor)
+    const to = ratioOf(after())
+    adjustments.push(sector === undefined ? { rule, from: ratioOf(before), to, factor: F.toDecimal(factor) } : { rule, sector, from: ratioOf(before), to, factor: F.toDecimal(factor) })
   }
 
   // 4. Sectors above their cap: their free names scaled pro rata onto what the fixed ones leave.
-  const sectorCap = limits.maxSectorWeight === undefined ? undefined : money(limits.maxSectorWeight)
-  const sectors = new Map<string, Array<Name>>()
   if (sectorCap !== undefined) {
-    for (const n of names) {
-      if (n.sector === undefined) continue
-      let members = sectors.get(n.sector)
-      if (members === undefined) sectors.set(n.sector, members = [])
-      members.push(n)
+    for (const i of bySectorName) {
+      const s = sectors[i]!
+      let free = 0n
+      for (const g of s.groups) free += g.sum
+      if (free === 0n || s.fixed + free <= sectorCap) continue
+      const room = whole(sectorCap > s.fixed ? sectorCap - s.fixed : 0n)
+      const value = () => F.add(whole(s.fixed), total(s.groups.map(valueOf)))
+      scaleBy("max_sector_weight", s.groups, room, whole(free), whole(s.fixed + free), value, s.name)
     }
-    for (const sector of [...sectors.keys()].sort()) {
-      const members = sectors.get(sector)!
-      const held = total(members.filter(fixed).map((n) => F.abs(n.held)))
-      const free = total(members.filter((n) => n.free).map((n) => F.abs(n.target)))
-      if (!F.gt(F.add(held, free), sectorCap) || F.isZero(free)) continue
-      const room = F.max(F.sub(sectorCap, held), F.ZERO)
-      for (const n of members) if (n.free && !F.isZero(n.target)) move(n, "max_sector_weight", F.scale(n.target, room, free), { sector })
-    }
-  }
-
-  /** Scales the free names `which` selects by `room / amount` (both positive), recorded once with the factor. */
-  const scaleBook = (rule: FitRule, which: (n: Name) => boolean, room: F.Fraction, amount: F.Fraction, before: F.Fraction, after: () => F.Fraction) => {
-    for (const n of names) {
-      if (n.free && which(n) && !F.isZero(n.target)) {
-        n.target = F.scale(n.target, room, amount)
-        n.moved = true
-      }
-    }
-    adjustments.push({ rule, from: asRatio(before), to: asRatio(after()), factor: F.toString(F.div(room, amount)) })
   }
 
   // 5. The book: gross, then net.
-  const gross = () => total(names.map((n) => F.abs(n.target)))
-  const net = () => total(names.map((n) => n.target))
-  if (limits.maxGrossExposure !== undefined) {
-    const cap = money(limits.maxGrossExposure)
+  const freeGross = () => total(groups.map(valueOf))
+  const gross = () => F.add(freeGross(), whole(fixedGross))
+  const net = () => F.add(total(groups.map((g) => (g.side < 0 ? F.negate(valueOf(g)) : valueOf(g)))), whole(fixedNet))
+  if (grossCap !== undefined) {
     const before = gross()
-    const free = total(names.filter((n) => n.free).map((n) => F.abs(n.target)))
-    if (F.gt(before, cap) && !F.isZero(free)) {
-      const room = F.max(F.sub(cap, F.sub(before, free)), F.ZERO)
-      scaleBook("max_gross_exposure", () => true, room, free, before, gross)
+    const free = freeGross()
+    if (F.gt(before, whole(grossCap)) && !F.isZero(free)) {
+      scaleBy("max_gross_exposure", groups, whole(grossCap > fixedGross ? grossCap - fixedGross : 0n), free, before, gross)
     }
   }
-  if (limits.maxNetExposure !== undefined) {
-    const cap = money(limits.maxNetExposure)
+  if (netCap !== undefined) {
     const before = net()
-    const side = F.sign(before)
-    if (F.gt(F.abs(before), cap)) {
+    if (F.gt(F.abs(before), whole(netCap))) {
       // Only the side that carries the book past its cap: scaling the other down would add to the excess.
-      const onSide = (n: Name) => F.sign(n.target) === side
-      const carried = F.abs(total(names.filter((n) => n.free && onSide(n)).map((n) => n.target)))
+      const side = F.sign(before)
+      const carrying = groups.filter((g) => g.side === side)
+      const carried = total(carrying.map(valueOf))
       if (!F.isZero(carried)) {
-        const excess = F.sub(F.abs(before), cap)
-        const room = F.max(F.sub(carried, excess), F.ZERO)
-        scaleBook("max_net_exposure", onSide, room, carried, before, net)
+        const room = F.max(F.sub(carried, F.sub(F.abs(before), whole(netCap))), F.ZERO)
+        scaleBy("max_net_exposure", carrying, room, carried, before, net)
       }
     }
   }
+
+  // Each name's target from here on: an integer of units at the target scale (18 decimals more, and at
+  // least those of price × lot), from its exact value by one division toward zero. A lot count computed
+  // from it is the one the exact value gives: `q × price × lot ≤ target` holds for the one exactly when it
+  // holds for the other, since `q × price × lot` has no more decimals than the target keeps.
+  const extra = F.pow10(EXTRA_DIGITS)
+  const at = (x: bigint) => x * extra
+  const settle = (n: Name) => {
+    const g = n.group
+    n.t = g === undefined ? at(n.held) : g.num === g.den ? at(n.base) : (n.base * g.num * extra) / g.den
+  }
+  /** Σ|target| of each sector's names, at the target scale. */
+  const sectorValues = () =>
+    sectors.map((sector) => {
+      let sum = 0n
+      for (const n of sector.names) sum += abs(n.t)
+      return sum
+    })
 
   // 6. Turnover: every trade toward the position held, by one factor. Moving back toward the held book can
   // leave a sector that was above its cap still above it; a name that would add to such a sector keeps
   // its position instead, and the factor is found again for the rest.
-  if (limits.maxTurnover !== undefined) {
-    const cap = money(limits.maxTurnover)
-    const wanted = names.map((n) => n.target)
-    const trades = names.map((n, i) => F.sub(wanted[i]!, n.held))
-    const kept = new Set<number>()
-    // A trade inside the no-trade band is not sent whatever the factor (scaling only makes it smaller): it
-    // takes no share of the turnover.
-    const band = limits.minTradeWeight === undefined ? undefined : money(limits.minTradeWeight)
-    const unsent = trades.map((t) => band !== undefined && F.lt(F.abs(t), band))
-    const moving = (i: number) => names[i]!.free && !kept.has(i) && !F.isZero(trades[i]!) && !unsent[i]
-    const amountOf = () => total(trades.map((t, i) => (moving(i) ? F.abs(t) : F.ZERO)))
+  let turnoverApplied = false
+  if (turnoverCap !== undefined) {
+    const limit = whole(turnoverCap)
+    // A trade, exactly: `trade / group.den`. One inside the no-trade band is not sent whatever the factor
+    // (scaling only makes it smaller), and takes no share of the turnover.
+    for (const g of groups) {
+      const floor = band === undefined ? 0n : band * g.den
+      for (const n of g.names) {
+        n.trade = n.base * g.num - n.held * g.den
+        n.moving = n.trade !== 0n && abs(n.trade) >= floor
+      }
+    }
+    const amountOf = () =>
+      total(groups.map((g) => {
+        let sum = 0n
+        for (const n of g.names) if (n.moving) sum += abs(n.trade)
+        return { num: sum, den: g.den }
+      }))
     const before = amountOf()
-    if (F.gt(before, cap)) {
+    if (F.gt(before, limit)) {
+      turnoverApplied = true
       let amount = before
+      let factor = F.ONE
+      // Only a sector whose held positions alone are above its cap can end above it (each name ends between
+      // its target and what it holds).
+      const atRisk = sectorCap === undefined ? [] : bySectorName.filter((i) => {
+        let held = 0n
+        for (const n of sectors[i]!.names) held += abs(n.held)
+        return held > sectorCap
+      })
       for (;;) {
-        const whole = !F.gt(amount, cap)
-        for (let i = 0; i < names.length; i++) {
-          if (moving(i)) names[i]!.target = whole ? wanted[i]! : F.add(names[i]!.held, F.scale(trades[i]!, cap, amount))
+        factor = F.gt(amount, limit) ? factorOf(limit, amount) : F.ONE
+        if (atRisk.length === 0) break
+        // held + trade × factor over den × Q: compared, not divided, until the factor is final.
+        const exact = (n: Name): F.Fraction => {
+          const den = n.group!.den * factor.den
+          return { num: n.held * den + n.trade * factor.num, den }
         }
-        const adding: Array<number> = []
-        if (sectorCap !== undefined) {
-          for (const members of sectorsAbove(sectors, sectorCap)) {
-            for (const n of members) if (moving(n.index) && adds(n)) adding.push(n.index)
+        const adding: Array<Name> = []
+        for (const i of atRisk) {
+          // Summed by group (its moving names share one denominator, the others another), then the groups.
+          const sector = sectors[i]!
+          let value = whole(sector.fixed)
+          for (const g of sector.groups) {
+            let moving = 0n
+            let still = 0n
+            let kept = 0n
+            for (const n of g.names) {
+              if (n.moving) moving += abs(n.held * g.den * factor.den + n.trade * factor.num)
+              else if (n.kept) kept += abs(n.held)
+              else still += abs(n.base)
+            }
+            value = F.add(value, F.add({ num: moving, den: g.den * factor.den }, { num: still * g.num + kept * g.den, den: g.den }))
           }
+          if (!F.gt(value, whole(sectorCap!))) continue
+          for (const n of sectors[i]!.names) if (n.moving && adds(n.held, exact(n))) adding.push(n)
         }
         if (adding.length === 0) break
-        for (const i of adding) {
-          kept.add(i)
-          names[i]!.target = names[i]!.held
+        for (const n of adding) {
+          n.moving = false
+          n.kept = true
         }
         amount = amountOf()
       }
-      const factor = F.gt(amount, cap) ? F.div(cap, amount) : { num: 1n, den: 1n }
-      if (F.gt(amount, cap)) for (let i = 0; i < names.length; i++) if (moving(i)) names[i]!.moved = true
-      adjustments.push({ rule: "max_turnover", from: asRatio(before), to: asRatio(F.min(amount, cap)), factor: F.toString(factor) })
-      for (const i of [...kept].sort((a, b) => a - b)) {
-        const n = names[i]!
+      // Every target once, at the target scale: (held × den × Q + trade × P) / (den × Q), toward zero.
+      for (const g of groups) {
+        const den = g.den * factor.den
+        const heldBy = den * extra
+        const tradeBy = factor.num * extra
+        for (const n of g.names) {
+          if (n.moving) n.t = (n.held * heldBy + n.trade * tradeBy) / den
+          else if (n.kept) n.t = at(n.held)
+          else settle(n)
+        }
+      }
+      for (const n of names) if (!n.free) settle(n)
+      if (factor.num !== factor.den) for (const n of names) if (n.moving) n.moved = true
+      adjustments.push({ rule: "max_turnover", from: ratioOf(before), to: ratioOf(F.min(amount, limit)), factor: F.toDecimal(factor) })
+      for (const n of names) {
+        if (!n.kept) continue
         // From where the final factor would have taken it, to the position held.
-        n.target = F.add(n.held, F.mul(trades[i]!, factor))
-        n.moved = true
-        move(n, "max_sector_weight", n.held, { sector: n.sector! })
+        const den = n.group!.den * factor.den
+        recorded.set(n, weightOf(n.held * den + n.trade * factor.num, den))
+        move(n, "max_sector_weight", weightOf(n.held), sectors[n.sector]!.name)
       }
     }
   }
 
+  if (!turnoverApplied) for (const n of names) settle(n)
+
   // What the fit leaves beyond a limit: positions it may not move, and trades the turnover cap held back.
+  // A free name is within every cap of its own otherwise (clipped, then only scaled down), and a trade the
+  // turnover cap holds back ends between its target and the position held.
+  const targetOf = (n: Name): F.Fraction => ({ num: n.t, den: extra })
   for (const n of names) {
-    const value = F.abs(n.target)
-    const at = { symbol: n.symbol }
-    if (limits.longOnly === true && F.sign(n.target) < 0) unmet.push(violation("long_only", "0", reported(n.target), at))
-    if (nameCap !== undefined && n.item >= 0 && F.gt(value, nameCap)) {
-      unmet.push(violation("max_name_weight", Dec.toString(limits.maxNameWeight!), reported(value, ev), at))
+    const held = abs(n.held)
+    const mayBreak = !n.free || (turnoverApplied && (n.held < 0n || (nameCap !== undefined && held > nameCap) || (positionCap !== undefined && held > positionCap)))
+    if (!mayBreak) continue
+    const place = { symbol: n.symbol }
+    const value = F.abs(targetOf(n))
+    if (limits.longOnly === true && n.t < 0n) unmet.push(violation("long_only", "0", reported(targetOf(n)), place))
+    if (nameCap !== undefined && n.item >= 0 && abs(n.t) > at(nameCap)) {
+      unmet.push(violation("max_name_weight", Dec.toString(limits.maxNameWeight!), reported(value, ev), place))
     }
-    if (positionCap !== undefined && F.gt(value, positionCap)) {
-      unmet.push(violation("max_position_ratio", Dec.toString(limits.maxPositionRatio!), reported(value), at))
+    if (positionCap !== undefined && abs(n.t) > at(positionCap)) {
+      unmet.push(violation("max_position_ratio", Dec.toString(limits.maxPositionRatio!), reported(value), place))
     }
   }
   if (sectorCap !== undefined) {
-    for (const sector of [...sectors.keys()].sort()) {
-      const value = total(sectors.get(sector)!.map((n) => F.abs(n.target)))
-      if (F.gt(value, sectorCap)) unmet.push(violation("max_sector_weight", Dec.toString(limits.maxSectorWeight!), reported(value), { sector }))
+    const value = sectorValues()
+    for (const i of bySectorName) {
+      if (value[i]! > at(sectorCap)) {
+        unmet.push(violation("max_sector_weight", Dec.toString(limits.maxSectorWeight!), reported({ num: value[i]!, den: extra }), { sector: sectors[i]!.name }))
+      }
     }
   }
-  if (limits.maxGrossExposure !== undefined && F.gt(gross(), money(limits.maxGrossExposure))) {
-    unmet.push(violation("max_gross_exposure", Dec.toString(limits.maxGrossExposure), reported(gross())))
-  }
-  if (limits.maxNetExposure !== undefined && F.gt(F.abs(net()), money(limits.maxNetExposure))) {
-    unmet.push(violation("max_net_exposure", Dec.toString(limits.maxNetExposure), reported(F.abs(net()))))
+  if (grossCap !== undefined || netCap !== undefined) {
+    let grossAfter = 0n
+    let netAfter = 0n
+    for (const n of names) {
+      grossAfter += abs(n.t)
+      netAfter += n.t
+    }
+    if (grossCap !== undefined && grossAfter > at(grossCap)) {
+      unmet.push(violation("max_gross_exposure", Dec.toString(limits.maxGrossExposure!), reported({ num: grossAfter, den: extra })))
+    }
+    if (netCap !== undefined && abs(netAfter) > at(netCap)) {
+      unmet.push(violation("max_net_exposure", Dec.toString(limits.maxNetExposure!), reported({ num: abs(netAfter), den: extra })))
+    }
   }
 
   const fittedItems: Array<FittedTarget | undefined> = new Array(items.length).fill(undefined)
-  const keep = new Set<Symbol>()
+  const outside = new Map<Symbol, FittedTarget>()
+  const valueScale = scale + EXTRA_DIGITS
+  // The target keeps EXTRA_DIGITS decimals more than the invested value: their quotient is the weight to
+  // that many decimals, toward zero.
+  const weightOfTarget = (t: bigint) => Dec.make(t / ev, EXTRA_DIGITS)
   for (const n of names) {
-    if (restricted.has(n.symbol)) {
-      if (n.item >= 0) fittedItems[n.item] = { hold: true }
-      else keep.add(n.symbol)
-    } else if (n.moved && n.item >= 0) {
-      fittedItems[n.item] = { hold: false, value: n.target, weight: F.toDecimal(F.div(n.target, ev)) }
-    } else if (n.moved) {
-      // A held symbol outside the decision, sold by liquidateMissing, kept back by a limit.
-      if (F.eq(n.target, n.held)) keep.add(n.symbol)
+    const rule = restricted.has(n.symbol) ? "restricted_symbol" : n.kept ? "max_sector_weight" : undefined
+    let target: FittedTarget | undefined
+    if (rule !== undefined) target = { hold: true, rule }
+    else if (n.moved) {
+      // A name moved by rules of its own only has the weight they recorded; any other is worked out.
+      const own = n.group === undefined || (n.group.num === n.group.den && !(turnoverApplied && n.moving))
+      const weight = (own ? recorded.get(n) : undefined) ?? weightOfTarget(n.t)
+      target = { hold: false, value: Dec.make(n.t, valueScale), weight }
     }
+    if (target === undefined) continue
+    if (n.item >= 0) fittedItems[n.item] = target
+    else outside.set(n.symbol, target)
   }
-  return { items: fittedItems, keep, adjustments, unmet }
+  return { items: fittedItems, outside, adjustments, unmet }
 }
+
+/** How many decimals a fitted target keeps beyond the scale of the amounts it was fitted from. */
+const EXTRA_DIGITS = 18
 
 /** True when a target adds to the position held (opens, grows it, or crosses zero). */
-const adds = (n: Name): boolean => {
-  const t = F.sign(n.target)
-  if (t === 0) return false
-  const h = F.sign(n.held)
-  return h === 0 || h !== t || F.gt(F.abs(n.target), F.abs(n.held))
+const adds = (held: bigint, target: F.Fraction): boolean => {
+  if (target.num === 0n) return false
+  if (held === 0n || (held < 0n) !== (target.num < 0n)) return true
+  return abs(target.num) > abs(held) * target.den
 }
-
-const sectorsAbove = (sectors: ReadonlyMap<string, ReadonlyArray<Name>>, cap: F.Fraction): Array<ReadonlyArray<Name>> =>
-  [...sectors.keys()].sort().flatMap((s) => {
-    const members = sectors.get(s)!
-    return F.gt(total(members.map((n) => F.abs(n.target))), cap) ? [members] : []
-  })
 
 // ---------------------------------------------------------------------------------------------------------
 // After the lots
@@ -353,7 +547,9 @@ export interface LotName {
   /** Signed; trimmed toward zero by the repair. */
   trade: Dec.Decimal
   /** The fitted target, an amount of money (absent for a position without an order). */
-  readonly goal?: F.Fraction
+  readonly goal?: Dec.Decimal
+  /** Which of the caller's orders it is (for `tooSmall`). */
+  readonly index?: number
 }
 
 export interface LotLimits {
@@ -404,20 +600,35 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   const sectorAdding = new Map<string, number>()
   const proceedsOf = (n: LotName, trade: Dec.Decimal) =>
     Dec.isNegative(trade) && Dec.isPositive(n.current) ? Dec.mul(Dec.min(Dec.negate(trade), n.current), n.cost) : Dec.ZERO
-  for (const n of [...orders, ...positions]) {
-    const value = Dec.mul(post(n), n.price)
-    turnover = Dec.add(turnover, Dec.abs(Dec.mul(n.trade, n.price)))
-    grossBefore = Dec.add(grossBefore, Dec.abs(Dec.mul(n.current, n.price)))
-    netBefore = Dec.add(netBefore, Dec.mul(n.current, n.price))
-    grossAfter = Dec.add(grossAfter, Dec.abs(value))
-    netAfter = Dec.add(netAfter, value)
-    if (Dec.isPositive(n.trade)) buys = Dec.add(buys, Dec.mul(n.trade, n.cost))
-    proceeds = Dec.add(proceeds, proceedsOf(n, n.trade))
+  // Running totals that make no decimal per name: this runs over every order of a large run.
+  const totals = { turnover: Dec.total(), grossBefore: Dec.total(), netBefore: Dec.total(), grossAfter: Dec.total(), netAfter: Dec.total(), buys: Dec.total(), proceeds: Dec.total() }
+  const sectorTotals = new Map<string, Dec.Total>()
+  const tally = (n: LotName) => {
+    const after = n.trade.value === 0n ? n.current : Dec.add(n.current, n.trade)
+    Dec.addAbsProduct(totals.turnover, n.trade, n.price)
+    Dec.addAbsProduct(totals.grossBefore, n.current, n.price)
+    Dec.addProduct(totals.netBefore, n.current, n.price)
+    Dec.addAbsProduct(totals.grossAfter, after, n.price)
+    Dec.addProduct(totals.netAfter, after, n.price)
+    if (n.trade.value > 0n) Dec.addProduct(totals.buys, n.trade, n.cost)
+    else if (n.trade.value < 0n && n.current.value > 0n) Dec.addProduct(totals.proceeds, Dec.min(Dec.negate(n.trade), n.current), n.cost)
     if (n.sector !== undefined && sectorCap !== undefined) {
-      sectorAfter.set(n.sector, Dec.add(sectorAfter.get(n.sector) ?? Dec.ZERO, Dec.abs(value)))
+      let sum = sectorTotals.get(n.sector)
+      if (sum === undefined) sectorTotals.set(n.sector, sum = Dec.total())
+      Dec.addAbsProduct(sum, after, n.price)
       if (adding(n)) sectorAdding.set(n.sector, (sectorAdding.get(n.sector) ?? 0) + 1)
     }
   }
+  for (const n of orders) tally(n)
+  for (const n of positions) tally(n)
+  turnover = Dec.valueOf(totals.turnover)
+  grossBefore = Dec.valueOf(totals.grossBefore)
+  netBefore = Dec.valueOf(totals.netBefore)
+  grossAfter = Dec.valueOf(totals.grossAfter)
+  netAfter = Dec.valueOf(totals.netAfter)
+  buys = Dec.valueOf(totals.buys)
+  proceeds = Dec.valueOf(totals.proceeds)
+  for (const [sector, sum] of sectorTotals) sectorAfter.set(sector, Dec.valueOf(sum))
   const grossBound = grossCap === undefined ? undefined : Dec.max(grossCap, grossBefore)
   const netBound = netCap === undefined ? undefined : Dec.max(netCap, Dec.abs(netBefore))
   const budget = () => Dec.sub(Dec.add(at.cash, proceeds), Dec.mul(pv, at.buffer))
@@ -436,10 +647,24 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
     }
   }
   const checks: Array<Check> = []
-  if (sectorCap !== undefined) for (const sector of [...sectorAfter.keys()].sort()) checks.push({ rule: "max_sector_weight", sector })
-  if (grossCap !== undefined) checks.push({ rule: "max_gross_exposure" })
-  if (netCap !== undefined) checks.push({ rule: "max_net_exposure" })
-  if (turnoverCap !== undefined) checks.push({ rule: "max_turnover" })
+  const sectorCheck = new Map<string, Check>()
+  if (sectorCap !== undefined) {
+    for (const sector of [...sectorAfter.keys()].sort()) {
+      const check = { rule: "max_sector_weight", sector } as const
+      sectorCheck.set(sector, check)
+      checks.push(check)
+    }
+  }
+  const bookChecks: Array<Check> = []
+  if (grossCap !== undefined) bookChecks.push({ rule: "max_gross_exposure" })
+  if (netCap !== undefined) bookChecks.push({ rule: "max_net_exposure" })
+  if (turnoverCap !== undefined) bookChecks.push({ rule: "max_turnover" })
+  checks.push(...bookChecks)
+  /** The checks a trim of `n` can change: the book's, and its sector's. */
+  const touchedBy = (n: LotName): ReadonlyArray<Check> => {
+    const sector = n.sector === undefined ? undefined : sectorCheck.get(n.sector)
+    return sector === undefined ? bookChecks : [...bookChecks, sector]
+  }
   const cashMet = () => Dec.lte(buys, budget())
 
   /** Applies `trade` to `n` (updating every total); returns the change to undo it. */
@@ -472,12 +697,13 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
 
   /** Trims `n` by `lots` if that lowers `target` and keeps every other check, and cash, as met as before. */
   const attempt = (n: LotName, target: Check, lots: bigint): boolean => {
-    const met = checks.map((c) => !Dec.isPositive(excess(c)))
+    const touched = touchedBy(n)
+    const met = touched.map((c) => !Dec.isPositive(excess(c)))
     const cash = cashMet()
     const was = excess(target)
     const from = n.trade
     apply(n, trimmed(n, lots))
-    const ok = Dec.lt(excess(target), was) && checks.every((c, i) => !met[i] || !Dec.isPositive(excess(c))) && (!cash || cashMet())
+    const ok = Dec.lt(excess(target), was) && touched.every((c, i) => !met[i] || !Dec.isPositive(excess(c))) && (!cash || cashMet())
     if (!ok) apply(n, from)
     else record(n, target, from)
     return ok
@@ -497,7 +723,7 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
     return wanted < all ? (wanted < 1n ? 1n : wanted) : all
   }
 
-  const weight = (n: LotName, trade: Dec.Decimal) => F.toString(F.div(F.fromDecimal(Dec.mul(post(n, trade), n.price)), F.fromDecimal(at.invested)))
+  const weight = (n: LotName, trade: Dec.Decimal) => F.toDecimal(F.div(F.fromDecimal(Dec.mul(post(n, trade), n.price)), F.fromDecimal(at.invested)))
   const record = (n: LotName, c: Check, from: Dec.Decimal) => {
     const key = `${c.rule}\u0000${n.symbol}`
     const first = moves.get(key)
@@ -515,11 +741,9 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
 
   /** By how much a reduction went past its fitted target (rounded toward zero): the turnover it added. */
   const overshoot = (n: LotName): Dec.Decimal => {
-    if (n.goal === undefined || !reduces(n)) return Dec.ZERO
-    const goal = F.abs(n.goal)
-    const value = F.fromDecimal(Dec.abs(Dec.mul(post(n), n.price)))
-    if (!F.lt(value, goal)) return Dec.ZERO
-    return F.toDecimal(F.sub(goal, value))
+    if (n.goal === undefined || n.trade.value === 0n || !reduces(n)) return Dec.ZERO
+    const past = Dec.sub(Dec.abs(n.goal), Dec.abs(Dec.mul(post(n), n.price)))
+    return Dec.isPositive(past) ? past : Dec.ZERO
   }
 
   /** Trades that, trimmed, lower a check. */
@@ -549,9 +773,9 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
     const broken = () => Dec.isPositive(excess(c))
     if (c.rule === "max_turnover") {
       for (const n of orders) {
-        if (!broken()) return
         const past = overshoot(n)
         if (!Dec.isPositive(past)) continue
+        if (!broken()) return
         // Back to the lot on the near side of the target, or as far as the excess needs.
         const back = Dec.quotientCeil(past, Dec.mul(n.lot, n.price))
         const needed = lotsFor(n, excess(c))

@@ -69,7 +69,7 @@ interface Candidate {
   /** What the decision asked for, before any cash trim. */
   readonly requested: Dec.Decimal
   /** The target as an amount of money, under `fit` only (the repair after the lots compares with it). */
-  readonly goal: F.Fraction | undefined
+  readonly goal: Dec.Decimal | undefined
   trade: Dec.Decimal
   limitPrice: Dec.Decimal | undefined
 }
@@ -243,18 +243,19 @@ export const buildPlan = (plan: BuildInput.BuildPlan, risk?: BuildRisk): Either.
     fit?: Fit.FittedTarget
   ) => {
     if (fit?.hold === true) {
-      skipped.push({ symbol, reason: "restricted", detail: "a restricted symbol keeps the position held" })
+      skipped.push(
+        fit.rule === "restricted_symbol"
+          ? { symbol, reason: "restricted", detail: "a restricted symbol keeps the position held" }
+          : { symbol, reason: "trimmed_to_limit", detail: "kept as held: it would add to a sector the turnover cap leaves above its cap" }
+      )
       rest(symbol, current, price, sector)
       return
     }
     const security = plan.securities.size === 0 ? undefined : plan.securities.get(symbol)
     const lot = security?.lotSize ?? settings.lotSize
-    const goal = fit !== undefined ? fit.value : fitted !== undefined ? F.fromDecimal(desired) : undefined
-    const target = fit !== undefined
-      ? (F.isZero(fit.value) ? Dec.ZERO : Dec.times(F.quotientTowardZero(fit.value, Dec.mul(price, lot)), lot))
-      : Dec.isZero(desired)
-      ? Dec.ZERO
-      : Dec.times(Dec.quotientTowardZero(desired, Dec.mul(price, lot)), lot)
+    const goal = fit !== undefined ? fit.value : fitted !== undefined ? desired : undefined
+    const wanted = goal ?? desired
+    const target = Dec.isZero(wanted) ? Dec.ZERO : Dec.times(Dec.quotientTowardZero(wanted, Dec.mul(price, lot)), lot)
     if (fit !== undefined) weight = fit.weight
     const trade = tradeQuantity(current, target, lot)
     if (Dec.isZero(trade)) {
@@ -265,10 +266,9 @@ export const buildPlan = (plan: BuildInput.BuildPlan, risk?: BuildRisk): Either.
       return
     }
     if (band !== undefined) {
-      const held = Dec.mul(current, price)
-      const gap = goal !== undefined ? F.abs(F.sub(goal, F.fromDecimal(held))) : F.fromDecimal(Dec.abs(Dec.sub(desired, held)))
-      if (F.lt(gap, F.fromDecimal(band))) {
-        const moved = F.toString(F.div(gap, F.fromDecimal(settings.portfolioValue)))
+      const gap = Dec.abs(Dec.sub(wanted, Dec.mul(current, price)))
+      if (Dec.lt(gap, band)) {
+        const moved = Dec.toString(F.toReport(F.div(F.fromDecimal(gap), F.fromDecimal(settings.portfolioValue))))
         skipped.push({ symbol, reason: "within_band", detail: `${moved} < ${Dec.toString(bandWeight!)} of the portfolio` })
         rest(symbol, current, price, sector)
         return
@@ -327,7 +327,7 @@ export const buildPlan = (plan: BuildInput.BuildPlan, risk?: BuildRisk): Either.
       skipped.push({ symbol, reason: "missing_price" })
       continue
     }
-    consider(symbol, quantity, Dec.ZERO, price, undefined, Dec.ZERO, fitted?.keep.has(symbol) ? { hold: true } : undefined)
+    consider(symbol, quantity, Dec.ZERO, price, undefined, Dec.ZERO, fitted?.outside.get(symbol))
   }
 
   trimToCash(plan, candidates)
@@ -398,24 +398,18 @@ const repairLots = (
   limits: RiskLimits
 ): FitOutcome => {
   const { settings } = plan
-  const lots = kept.map((c): Fit.LotName => ({
-    symbol: c.symbol,
-    sector: c.sector,
-    price: c.price,
-    cost: c.limitPrice ?? c.price,
-    current: c.current,
-    lot: c.lot,
-    trade: c.trade,
-    ...(c.goal === undefined ? {} : { goal: c.goal })
-  }))
-  const candidateOf = new Map(lots.map((l, i) => [l, kept[i]!] as const))
+  const lots = kept.map((c, index): Fit.LotName =>
+    c.goal === undefined
+      ? { symbol: c.symbol, sector: c.sector, price: c.price, cost: c.limitPrice ?? c.price, current: c.current, lot: c.lot, trade: c.trade, index }
+      : { symbol: c.symbol, sector: c.sector, price: c.price, cost: c.limitPrice ?? c.price, current: c.current, lot: c.lot, trade: c.trade, index, goal: c.goal }
+  )
   const repaired = Fit.repairLots(lots, resting, {
     limits,
     portfolioValue: settings.portfolioValue,
     cash: settings.cash,
     buffer: settings.cashBufferRatio,
     invested: Dec.mul(settings.portfolioValue, Dec.sub(Dec.ONE, settings.cashBufferRatio)),
-    tooSmall: (l, trade) => belowMinimum(plan, candidateOf.get(l)!, trade) !== undefined
+    tooSmall: (l, trade) => belowMinimum(plan, kept[l.index!]!, trade) !== undefined
   })
   for (let i = 0; i < lots.length; i++) kept[i]!.trade = lots[i]!.trade
   return { adjustments: [...fitted.adjustments, ...repaired.moves], unmet: [...fitted.unmet, ...repaired.unmet] }

@@ -159,9 +159,9 @@ export const renderRun = (report: RunReport, dryRun = false): string => {
   if (fit !== undefined) {
     lines.push("", `fitted: ${fit.adjustments.length} move(s) onto the limits`)
     for (const a of fit.adjustments) {
-      const where = a.symbol === undefined ? "book" : a.sector === undefined ? a.symbol : `${a.symbol} (${a.sector})`
-      const how = a.factor !== undefined ? `  × ${a.factor}` : a.lots === true ? "  (after the lots)" : ""
-      lines.push(`  ${a.rule}  ${where}  ${a.from} → ${a.to}${how}`)
+      const where = a.symbol === undefined ? a.sector ?? "book" : a.sector === undefined ? a.symbol : `${a.symbol} (${a.sector})`
+      const how = a.factor !== undefined ? `  × ${Dec.toString(a.factor)}` : a.lots === true ? "  (after the lots)" : ""
+      lines.push(`  ${a.rule}  ${where}  ${Dec.toString(a.from)} → ${Dec.toString(a.to)}${how}`)
     }
   }
   if (report.risk !== undefined) {

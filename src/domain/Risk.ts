@@ -130,10 +130,12 @@ export const FitRule = Schema.Literal(
 export type FitRule = typeof FitRule.Type
 
 /**
- * One move of a fit, weights as exact decimal text. A name's move (`symbol` set) goes from the weight it
- * had before the rule to the weight the rule left, both fractions of the invested value as the decision
- * states them. A book-wide scale (`symbol` absent) goes from the exposure (or turnover) before it to the
- * one after, as fractions of portfolio value, and carries the `factor` every free name was scaled by.
+ * One move of a fit, weights as exact decimals (text in JSON). A name's move (`symbol` set) goes from the
+ * weight it had before the rule to the weight the rule left, both fractions of the invested value as the
+ * decision states them. A scale of many names (`symbol` absent: a sector's, with `sector`, or the book's)
+ * goes from the exposure (or turnover) before it to the one after, as fractions of portfolio value, and
+ * carries the `factor` each of its names was scaled by: every such name's weight is its weight before,
+ * times the factor.
  * `lots` marks a move made after the lots were rounded, from the position the rounding gave to the one
  * sent, so that rounding does not break a limit the weights met. A weight that cannot be written in 18
  * decimals is written to 18, toward zero; the quantities are computed from the exact value.
@@ -142,9 +144,9 @@ export const FitAdjustment = Schema.Struct({
   rule: FitRule,
   symbol: optional(Symbol),
   sector: optional(Schema.String),
-  from: Schema.String,
-  to: Schema.String,
-  factor: optional(Schema.String),
+  from: Decimal,
+  to: Decimal,
+  factor: optional(Decimal),
   lots: optional(Schema.Literal(true))
 })
 export type FitAdjustment = typeof FitAdjustment.Type

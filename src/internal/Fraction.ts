@@ -1,11 +1,13 @@
 /**
- * Exact fractions of two integers, for amounts a fit scales: `w × cap / total` is kept as that product
- * over that total, and divided once, where it becomes a whole number of lots. A decimal cannot hold
- * `0.07 × 0.1 / 0.12` (= 7/120) exactly, and rounding it early can lose a lot at a boundary the exact
- * value lands on (7/120 of 120,000 is 7,000, not 6,999.99…).
+ * Exact fractions of two integers, for the factors a fit scales amounts by: `w × cap / total` is kept as
+ * that product over that total, and divided once. A decimal cannot hold `0.07 × 0.1 / 0.12` (= 7/120)
+ * exactly, and a factor rounded early can lose a lot at a boundary the exact value lands on (7/120 of
+ * 120,000 is 7,000, not 6,999.99…).
  *
- * Fractions are not reduced (a common factor costs a division to find, and thousands are made a run);
- * they grow by one product per scale, and a fit applies a handful.
+ * A name's fraction is not reduced (a common factor costs a division to find, and thousands are made a
+ * run): it grows by one product per scale, and a fit applies a handful. Sums and factors are reduced: a
+ * sector scaled onto its cap sums back to the cap, and without the reduction that sum would carry the
+ * product of every denominator it met into every name scaled by it.
  */
 import * as Dec from "../domain/Decimal.js"
 
@@ -16,12 +18,14 @@ export interface Fraction {
 }
 
 const POWERS: Array<bigint> = [1n]
-const pow10 = (n: number): bigint => {
+/** 10^n, cached. */
+export const pow10 = (n: number): bigint => {
   for (let i = POWERS.length; i <= n; i++) POWERS.push(POWERS[i - 1]! * 10n)
   return POWERS[n]!
 }
 
 export const ZERO: Fraction = { num: 0n, den: 1n }
+export const ONE: Fraction = { num: 1n, den: 1n }
 
 export const fromDecimal = (d: Dec.Decimal): Fraction =>
   d.scale >= 0 ? { num: d.value, den: pow10(d.scale) } : { num: d.value * pow10(-d.scale), den: 1n }
@@ -45,6 +49,26 @@ export const div = (a: Fraction, b: Fraction): Fraction => {
 /** `a × by / over`, `over ≠ 0`: the product first, one fraction out. */
 export const scale = (a: Fraction, by: Fraction, over: Fraction): Fraction => div(mul(a, by), over)
 
+const gcd = (a: bigint, b: bigint): bigint => {
+  if (a < 0n) a = -a
+  while (b !== 0n) {
+    const r = a % b
+    a = b
+    b = r
+  }
+  return a
+}
+
+/** The same value over the smallest denominator. */
+export const reduce = (a: Fraction): Fraction => {
+  if (a.num === 0n) return a.den === 1n ? a : ZERO
+  const g = gcd(a.num, a.den)
+  return g === 1n ? a : { num: a.num / g, den: a.den / g }
+}
+
+/** `a + b`, reduced. */
+export const addReduced = (a: Fraction, b: Fraction): Fraction => reduce(add(a, b))
+
 export const compare = (a: Fraction, b: Fraction): -1 | 0 | 1 => {
   const x = a.den === b.den ? a.num : a.num * b.den
   const y = a.den === b.den ? b.num : b.num * a.den
@@ -66,6 +90,9 @@ export const quotientTowardZero = (a: Fraction, d: Dec.Decimal): bigint => {
 
 export const DIGITS = 18
 
+const TEN_TO_DIGITS = pow10(DIGITS)
+const MILLION = 1_000_000n
+
 /**
  * As a decimal: exact when `DIGITS` fractional digits hold it (every decimal a fit meets in practice:
  * `0.06 × 0.1 / 0.12` is `0.05`), otherwise truncated there, toward zero, so that a weight written down
@@ -73,11 +100,36 @@ export const DIGITS = 18
  */
 export const toDecimal = (a: Fraction): Dec.Decimal => {
   if (a.den === 1n) return Dec.make(a.num, 0)
-  const q = (a.num * pow10(DIGITS)) / a.den
-  return Dec.fromCanonical(Dec.toString(Dec.make(q, DIGITS)))!
+  let q = (a.num * TEN_TO_DIGITS) / a.den
+  if (q === 0n) return Dec.ZERO
+  // Most fitted weights do not end within the digits: one test, and they are written as they are.
+  if (q % 10n !== 0n) return Dec.make(q, DIGITS)
+  let scale = DIGITS
+  // Trailing zeros off, six at a time first: a division each, where a string would cost several.
+  while (scale >= 6 && q % MILLION === 0n) {
+    q /= MILLION
+    scale -= 6
+  }
+  while (scale > 0 && q % 10n === 0n) {
+    q /= 10n
+    scale--
+  }
+  return Dec.make(q, scale)
+}
+
+const TEN_TO_REPORT = pow10(10)
+
+/** As a figure to report: ten decimals, rounded half to even (as `Decimal.divideForReport`). */
+export const toReport = (a: Fraction): Dec.Decimal => {
+  const num = a.num * TEN_TO_REPORT
+  let q = num / a.den
+  const r = num % a.den
+  const twice = (r < 0n ? -r : r) * 2n
+  if (twice > a.den || (twice === a.den && q % 2n !== 0n)) q += num < 0n ? -1n : 1n
+  return Dec.make(q, 10)
 }
 
 /** True when `toDecimal` is the exact value. */
-export const isExactDecimal = (a: Fraction): boolean => (a.num * pow10(DIGITS)) % a.den === 0n
+export const isExactDecimal = (a: Fraction): boolean => (a.num * TEN_TO_DIGITS) % a.den === 0n
 
 export const toString = (a: Fraction): string => Dec.toString(toDecimal(a))

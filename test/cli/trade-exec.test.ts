@@ -113,17 +113,14 @@ describe("trade-exec", () => {
     const doc = result.json()
     expect(doc.orders.map((o: any) => `${o.symbol} ${o.side} ${o.quantity} ${o.status}`)).toEqual(["AAA BUY 500 FILLED", "BBB BUY 500 FILLED", "CCC BUY 300 FILLED"])
     expect(doc.fit).toEqual({
-      adjustments: [
-        { rule: "max_sector_weight", symbol: "AAA", sector: "Tech", from: "0.06", to: "0.05" },
-        { rule: "max_sector_weight", symbol: "BBB", sector: "Tech", from: "0.06", to: "0.05" }
-      ],
+      adjustments: [{ rule: "max_sector_weight", sector: "Tech", from: "0.12", to: "0.1", factor: "0.833333333333333333" }],
       unmet: []
     })
     expect(doc.risk).toMatchObject({ passed: true, policy: "fit", violations: [] })
     expect(doc.run.params.riskPolicy).toBe("fit")
 
     const shown = await cli(dir, ["show", doc.run.id])
-    expect(shown.stdout).toContain("fitted: 2 move(s) onto the limits\n  max_sector_weight  AAA (Tech)  0.06 → 0.05\n  max_sector_weight  BBB (Tech)  0.06 → 0.05")
+    expect(shown.stdout).toContain("fitted: 1 move(s) onto the limits\n  max_sector_weight  Tech  0.12 → 0.1  × 0.833333333333333333")
     const replay = await cli(dir, ["replay", doc.run.id])
     expect(replay.code, replay.stdout).toBe(0)
     expect(replay.stdout).toContain("fit rebuilt from the record: identical")

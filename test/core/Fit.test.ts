@@ -3,12 +3,12 @@
  * that the orders built from the fitted targets pass the risk engine.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either } from "effect"
+import { Effect, Either, Schema } from "effect"
 import type { ItemInput, PositionInput, SecurityInput } from "../../src/BuildInput.js"
 import { canonicalJson } from "../../src/Digest.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { Symbol } from "../../src/domain/Ids.js"
-import type { RiskLimits, RiskPolicy } from "../../src/domain/Risk.js"
+import { FitAdjustment, type RiskLimits, type RiskPolicy } from "../../src/domain/Risk.js"
 import * as Fit from "../../src/Fit.js"
 import * as OrderBuilder from "../../src/OrderBuilder.js"
 import * as RiskEngine from "../../src/RiskEngine.js"
@@ -41,7 +41,8 @@ const build = (book: Book, limits: RiskLimits, policy: RiskPolicy = "fit") =>
   Either.getOrThrow(OrderBuilder.build(inputOf(book), { limits, policy }))
 
 const orders = (result: OrderBuilder.BuildResult) => result.orders.map((o) => `${o.symbol} ${o.side} ${Dec.toString(o.quantity)}`)
-const moves = (result: OrderBuilder.BuildResult) => result.fit?.adjustments ?? []
+/** The moves as they are written down (decimals as text). */
+const moves = (result: OrderBuilder.BuildResult) => Schema.encodeSync(Schema.Array(FitAdjustment))(result.fit?.adjustments ?? [])
 
 /** The risk engine on a build, as the runner calls it. */
 const judge = (result: OrderBuilder.BuildResult, limits: RiskLimits, policy: RiskPolicy = "fit") => {
@@ -93,10 +94,9 @@ describe("Fit, one rule at a time", () => {
       limits
     )
     expect(orders(result)).toEqual(["AAA BUY 500", "BBB BUY 500", "HHH BUY 900"])
-    expect(moves(result)).toEqual([
-      { rule: "max_sector_weight", symbol: "AAA", sector: "Tech", from: "0.06", to: "0.05" },
-      { rule: "max_sector_weight", symbol: "BBB", sector: "Tech", from: "0.06", to: "0.05" }
-    ])
+    // Recorded once for the sector, with its factor (0.1 / 0.12); each name lands on 0.05 exactly.
+    expect(moves(result)).toEqual([{ rule: "max_sector_weight", sector: "Tech", from: "0.12", to: "0.1", factor: "0.833333333333333333" }])
+    expect(result.orders.map((o) => `${o.symbol} ${Dec.toString(o.targetWeight)}`)).toEqual(["AAA 0.05", "BBB 0.05", "HHH 0.09"])
     expect(judge(result, limits)).toMatchObject({ passed: true, violations: [] })
   })
 
@@ -113,7 +113,8 @@ describe("Fit, one rule at a time", () => {
       limits
     )
     expect(orders(result)).toEqual(["AAA BUY 400", "BBB BUY 400"])
-    expect(moves(result).map((m) => [m.symbol, m.to])).toEqual([["AAA", "0.04"], ["BBB", "0.04"]])
+    expect(moves(result)).toEqual([{ rule: "max_sector_weight", sector: "Tech", from: "0.14", to: "0.1", factor: "0.666666666666666666" }])
+    expect(result.orders.map((o) => Dec.toString(o.targetWeight))).toEqual(["0.04", "0.04"])
     expect(judge(result, limits)).toMatchObject({ passed: true, violations: [] })
   })
 
@@ -265,7 +266,7 @@ describe("Fit, all at once on a few hundred names", () => {
     const result = build(book, limits)
     const rules = new Set(moves(result).map((m) => m.rule))
     expect([...rules].sort()).toEqual(["long_only", "max_gross_exposure", "max_name_weight", "max_sector_weight", "max_turnover", "restricted_symbol"])
-    expect(moves(result).filter((m) => m.symbol === undefined && m.lots !== true).map((m) => [m.rule, m.factor])).toEqual([
+    expect(moves(result).filter((m) => m.symbol === undefined && m.sector === undefined).map((m) => [m.rule, m.factor])).toEqual([
       ["max_gross_exposure", "0.8"],
       ["max_turnover", "0.8"]
     ])
@@ -302,7 +303,7 @@ describe("Fit for a host", () => {
       "BBB 0.03 → 0.03",
       "XYZ 0.02 → 0.02 (held)"
     ])
-    expect(fitted.adjustments).toEqual([{ rule: "max_name_weight", symbol: "AAA", from: "0.07", to: "0.05" }])
+    expect(Schema.encodeSync(Schema.Array(FitAdjustment))(fitted.adjustments)).toEqual([{ rule: "max_name_weight", symbol: "AAA", from: "0.07", to: "0.05" }])
   })
 })
 
@@ -321,14 +322,13 @@ describe("A run under the policy fit", () => {
       expect(report.run.status).toBe("done")
       expect(report.orders.map((o) => `${o.symbol} ${o.side} ${Dec.toString(o.quantity)} ${o.status}`)).toEqual(["AAA BUY 500 FILLED", "BBB BUY 500 FILLED"])
       const fit = report.run.recorded?.fit
-      expect(fit?.adjustments.map((a) => `${a.rule} ${a.symbol} ${a.from} → ${a.to}`)).toEqual([
+      expect(fit?.adjustments.map((a) => `${a.rule} ${a.symbol ?? a.sector} ${Dec.toString(a.from)} → ${Dec.toString(a.to)}`)).toEqual([
         "restricted_symbol XYZ 0.03 → 0.08",
-        "max_sector_weight AAA 0.06 → 0.05",
-        "max_sector_weight BBB 0.06 → 0.05"
+        "max_sector_weight Tech 0.12 → 0.1"
       ])
       expect(report.risk).toMatchObject({ passed: true, policy: "fit", reasons: ["max_name_weight:XYZ"] })
       const built = world.audit.events.find((e) => e.type === "trade_run.orders_built")
-      expect((built?.payload as { fit: unknown }).fit).toEqual(fit)
+      expect(canonicalJson((built?.payload as { fit: unknown }).fit)).toBe(canonicalJson(fit))
       const replay = yield* world.runner.replay(run.id)
       expect(replay).toMatchObject({ matches: true, ordersMatch: true, fitMatches: true })
     }))

@@ -39,9 +39,9 @@ describe("HtmlReport", () => {
         ...r,
         fit: {
           adjustments: [
-            { rule: "max_name_weight", symbol: "AAA", from: "0.4", to: "0.3" },
-            { rule: "max_sector_weight", sector: "Tech", from: "0.2", to: "0.15", factor: "0.75" },
-            { rule: "max_gross_exposure", from: "0.3", to: "0.25", factor: "0.8" }
+            { rule: "max_name_weight", symbol: "AAA", from: Dec.unsafe("0.4"), to: Dec.unsafe("0.3") },
+            { rule: "max_sector_weight", sector: "Tech", from: Dec.unsafe("0.2"), to: Dec.unsafe("0.15"), factor: Dec.unsafe("0.75") },
+            { rule: "max_gross_exposure", from: Dec.unsafe("0.3"), to: Dec.unsafe("0.25"), factor: Dec.unsafe("0.8") }
           ],
           unmet: []
         }
