@@ -1,7 +1,7 @@
 /**
  * trade-execution: frozen decisions → orders → pre-trade risk → execution, exact and idempotent.
  *
- * The core (pure): `OrderBuilder`, `RiskEngine`, `RunState`, `OrderState`, `ClientOrderId`, `Replay`.
+ * The core (pure): `OrderBuilder`, `RiskEngine`, `Fit`, `RunState`, `OrderState`, `ClientOrderId`, `Replay`.
  * The ports (Effect services with in-memory layers): `TradeRepository`, `AuditLog`, `ExecutionProvider`,
  * `PriceFeed`. The flow: `TradeRunner`. Adapters (SQL, paper broker, LEAN, CSV, CLI) live in `adapters/`.
  */
@@ -17,6 +17,7 @@ export * from "./domain/Risk.js"
 export * from "./domain/Run.js"
 export * from "./domain/Snapshot.js"
 export * as ExecutionLedger from "./ExecutionLedger.js"
+export * as Fit from "./Fit.js"
 export * as OrderBuilder from "./OrderBuilder.js"
 export * as OrderState from "./OrderState.js"
 export * from "./ports/AuditLog.js"
