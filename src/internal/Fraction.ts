@@ -4,10 +4,9 @@
  * exactly, and a factor rounded early can lose a lot at a boundary the exact value lands on (7/120 of
  * 120,000 is 7,000, not 6,999.99…).
  *
- * A name's fraction is not reduced (a common factor costs a division to find, and thousands are made a
- * run): it grows by one product per scale, and a fit applies a handful. Sums and factors are reduced: a
- * sector scaled onto its cap sums back to the cap, and without the reduction that sum would carry the
- * product of every denominator it met into every name scaled by it.
+ * Products are not reduced (a common factor costs many divisions to find): a group of names is scaled by a
+ * handful of factors. Sums and factors are: a sector scaled onto its cap sums back to the cap, and without
+ * the reduction that sum would carry the product of every denominator it met into every name scaled by it.
  */
 import * as Dec from "../domain/Decimal.js"
 
@@ -38,16 +37,11 @@ export const negate = (a: Fraction): Fraction => ({ num: -a.num, den: a.den })
 export const add = (a: Fraction, b: Fraction): Fraction =>
   a.num === 0n ? b : b.num === 0n ? a : a.den === b.den ? { num: a.num + b.num, den: a.den } : { num: a.num * b.den + b.num * a.den, den: a.den * b.den }
 export const sub = (a: Fraction, b: Fraction): Fraction => add(a, negate(b))
-export const mul = (a: Fraction, b: Fraction): Fraction => ({ num: a.num * b.num, den: a.den * b.den })
-
 /** `a / b`, `b ≠ 0`. */
 export const div = (a: Fraction, b: Fraction): Fraction => {
   if (b.num === 0n) throw new RangeError("division by zero")
   return b.num < 0n ? { num: -a.num * b.den, den: a.den * -b.num } : { num: a.num * b.den, den: a.den * b.num }
 }
-
-/** `a × by / over`, `over ≠ 0`: the product first, one fraction out. */
-export const scale = (a: Fraction, by: Fraction, over: Fraction): Fraction => div(mul(a, by), over)
 
 const gcd = (a: bigint, b: bigint): bigint => {
   if (a < 0n) a = -a
@@ -66,29 +60,16 @@ export const reduce = (a: Fraction): Fraction => {
   return g === 1n ? a : { num: a.num / g, den: a.den / g }
 }
 
-/** `a + b`, reduced. */
-export const addReduced = (a: Fraction, b: Fraction): Fraction => reduce(add(a, b))
-
-export const compare = (a: Fraction, b: Fraction): -1 | 0 | 1 => {
+const compare = (a: Fraction, b: Fraction): -1 | 0 | 1 => {
   const x = a.den === b.den ? a.num : a.num * b.den
   const y = a.den === b.den ? b.num : b.num * a.den
   return x < y ? -1 : x > y ? 1 : 0
 }
-export const lt = (a: Fraction, b: Fraction): boolean => compare(a, b) < 0
 export const gt = (a: Fraction, b: Fraction): boolean => compare(a, b) > 0
-export const eq = (a: Fraction, b: Fraction): boolean => compare(a, b) === 0
 export const min = (a: Fraction, b: Fraction): Fraction => (compare(a, b) <= 0 ? a : b)
 export const max = (a: Fraction, b: Fraction): Fraction => (compare(a, b) >= 0 ? a : b)
 
-/** `a / d` truncated toward zero, as an integer: the one rounding, at the lot. */
-export const quotientTowardZero = (a: Fraction, d: Dec.Decimal): bigint => {
-  const divisor = mul({ num: a.den, den: 1n }, fromDecimal(d))
-  // a.num / (a.den × d) = a.num × divisor.den / divisor.num
-  if (divisor.num === 0n) throw new RangeError("division by zero")
-  return (a.num * divisor.den) / divisor.num
-}
-
-export const DIGITS = 18
+const DIGITS = 18
 
 const TEN_TO_DIGITS = pow10(DIGITS)
 const MILLION = 1_000_000n
@@ -128,8 +109,5 @@ export const toReport = (a: Fraction): Dec.Decimal => {
   if (twice > a.den || (twice === a.den && q % 2n !== 0n)) q += num < 0n ? -1n : 1n
   return Dec.make(q, 10)
 }
-
-/** True when `toDecimal` is the exact value. */
-export const isExactDecimal = (a: Fraction): boolean => (a.num * TEN_TO_DIGITS) % a.den === 0n
 
 export const toString = (a: Fraction): string => Dec.toString(toDecimal(a))
