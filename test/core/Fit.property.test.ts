@@ -12,7 +12,7 @@ import { canonicalJson } from "../../src/Digest.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { Symbol } from "../../src/domain/Ids.js"
 import type { Quote } from "../../src/domain/Market.js"
-import type { RiskLimits, RiskViolation } from "../../src/domain/Risk.js"
+import { FitRule, type RiskLimits, type RiskViolation } from "../../src/domain/Risk.js"
 import * as Fit from "../../src/Fit.js"
 import * as F from "../../src/internal/Fraction.js"
 import * as OrderBuilder from "../../src/OrderBuilder.js"
@@ -136,16 +136,8 @@ const reportedBy = (unmet: ReadonlyArray<RiskViolation>, v: RiskViolation) =>
     (v.rule === "max_sector_weight" ? u.sector === v.sector : v.symbol === undefined || u.symbol === undefined || u.symbol === v.symbol)
   )
 
-const FITTED_RULES = new Set([
-  "restricted_symbol",
-  "long_only",
-  "max_name_weight",
-  "max_position_ratio",
-  "max_sector_weight",
-  "max_gross_exposure",
-  "max_net_exposure",
-  "max_turnover"
-])
+/** The rules a fit moves weights for: a violation of one of them must have been reported as unmet. */
+const FITTED_RULES = new Set<string>(FitRule.literals)
 
 describe("Fit properties", () => {
   it("fitted orders break no limit the fit works on, unless the fit reports the limit as unmet", () => {
