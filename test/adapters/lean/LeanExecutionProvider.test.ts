@@ -407,7 +407,9 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         const provider = yield* leanProvider(dir, { settleTimeout: "50 millis" })
         const o = order("REST", "BUY", 2, { limitPrice: Dec.unsafe(90) })
         expect((yield* provider.submit([o]))[0]?.status).toBe("SUBMITTED")
-        const canceled = yield* provider.cancel(o.clientOrderId)
+        // The cancel waits for LEAN's Canceled; a loaded host may take longer than the resting submit's wait.
+        const patient = yield* leanProvider(dir, { settleTimeout: "10 seconds" })
+        const canceled = yield* patient.cancel(o.clientOrderId)
         expect([canceled.status, canceled.rejectReason]).toEqual(["CANCELED", undefined])
         const id = leanOrderId(dir, o.clientOrderId)!
         expect(cancelsOf(dir, o.clientOrderId)).toEqual([
@@ -506,7 +508,8 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         expect([expired?.status, expired?.rejectReason, expired?.fills]).toEqual(["CANCELED", "expired", []])
         expect(working?.status).toBe("SUBMITTED")
         // Canceled on request, an order is not expired: the reason is the caller's.
-        const canceled = yield* provider.cancel(gtc.clientOrderId)
+        const patient = yield* leanProvider(dir, { settleTimeout: "10 seconds" })
+        const canceled = yield* patient.cancel(gtc.clientOrderId)
         expect([canceled.status, canceled.rejectReason]).toEqual(["CANCELED", undefined])
       }))
   })
@@ -543,7 +546,7 @@ layer(standInLean(), { excludeTestServices: true })("LeanExecutionProvider", (it
         // LEAN restarts under a new id; Interactive Brokers still works both orders.
         yield* stopFirst
         yield* startStandIn(dir, { algorithmId: "run-b", reloadFrom: "run-a" })
-        const after = yield* leanProvider(dir, { algorithmId: ["run-a", "run-b"], settleTimeout: "100 millis" })
+        const after = yield* leanProvider(dir, { algorithmId: ["run-a", "run-b"], settleTimeout: "10 seconds" })
         yield* eventually(() => writtenOrders(dir, "run-b").length === 2)
         expect(writtenOrders(dir, "run-b").map((w) => [w.submittedTag, w.brokerId[0]])).toEqual([[undefined, brokerIds[0]], [undefined, brokerIds[1]]])
         expect(yield* after.status([part.clientOrderId])).toEqual([partBefore])
