@@ -218,11 +218,38 @@ export const migrations = {
 
 export const MIGRATIONS_TABLE = "trade_execution_migrations"
 
+/**
+ * Serializes the first start of several workers on one PostgreSQL database. The Migrator locks its table
+ * once the table exists, but creates it by trying to read it first: two workers on an empty schema both
+ * find it missing and one fails creating it. An advisory lock held to the end of the migration's
+ * transaction, and the table created under it, leave one worker migrating while the others wait and
+ * then find nothing to do.
+ */
+const FIRST_START_LOCK = 7240317002
+
 /** Applies the migrations this version knows (all by default), forward only. */
 export const migrate = (upTo: number = Number.POSITIVE_INFINITY) =>
-  Migrator.make({})({
-    loader: Migrator.fromRecord(
-      Object.fromEntries(Object.entries(migrations).filter(([key]) => Number(key.split("_")[0]) <= upTo))
-    ),
-    table: MIGRATIONS_TABLE
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const migrator = Migrator.make({})({
+      loader: Migrator.fromRecord(
+        Object.fromEntries(Object.entries(migrations).filter(([key]) => Number(key.split("_")[0]) <= upTo))
+      ),
+      table: MIGRATIONS_TABLE
+    })
+    return yield* sql.onDialectOrElse({
+      pg: () =>
+        sql.withTransaction(
+          sql`SELECT pg_advisory_xact_lock(${FIRST_START_LOCK})`.pipe(
+            // The Migrator's own definition of its table, so that it finds the table and goes on as usual.
+            Effect.zipRight(sql`CREATE TABLE IF NOT EXISTS ${sql(MIGRATIONS_TABLE)} (
+              migration_id integer primary key,
+              created_at timestamp with time zone not null default now(),
+              name text not null
+            )`),
+            Effect.zipRight(migrator)
+          )
+        ),
+      orElse: () => migrator
+    })
   })

@@ -66,3 +66,23 @@ describePg("migrations on PostgreSQL", () => {
       yield* migratedForward(url)
     }))
 })
+
+const emptySchema = pgAvailable || process.env.CI ? await freshSchema("migrate_race") : undefined
+describePg("the first start of several workers on one empty PostgreSQL schema", () => {
+  afterAll(() => emptySchema?.drop())
+  it.effect("sets the schema up once, whichever worker comes first, and every worker opens it", () =>
+    Effect.gen(function*() {
+      const url = emptySchema?.url ?? "postgres://unreachable"
+      // Each opening has its own pool, as separate worker processes would: the migrations race on the server.
+      const opened = yield* Effect.all(
+        Array.from({ length: 6 }, () =>
+          Effect.gen(function*() {
+            const sql = yield* SqlClient.SqlClient
+            const applied = yield* sql<{ n: string }>`SELECT count(*) AS n FROM ${sql(MIGRATIONS_TABLE)}`
+            return Number(applied[0]!.n)
+          }).pipe(Effect.provide(DatabaseLive(url)))),
+        { concurrency: "unbounded" }
+      )
+      expect(opened).toEqual(Array(6).fill(Object.keys(migrations).length))
+    }))
+})
