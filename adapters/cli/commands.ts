@@ -78,14 +78,14 @@ const wait = Options.text("wait").pipe(Options.withPseudoName("DURATION"), Optio
 ))
 
 /** What a person needs when a run returns with orders still working: how many, and the commands that follow. */
-const sayWorking = (outcome: RunOutcome, db: string, provider: string) =>
+const sayWorking = (outcome: RunOutcome, db: string, venue: VenueFlags) =>
   outcome.run.status !== "running" || outcome.dryRun
     ? Effect.void
     : Console.error(
       `trade-exec: run ${outcome.run.id} is running: ${outcome.working} order${outcome.working === 1 ? "" : "s"} still ` +
-        `work at the venue. Follow them with: trade-exec execute ${outcome.run.id}${Output.providerArgument(provider)}` +
+        `work at the venue. Follow them with: trade-exec execute ${outcome.run.id}${Output.venueArguments(venue)}` +
         `${Output.dbArgument(db)} [--wait 15m]; cancel them with: trade-exec cancel ${outcome.run.id}` +
-        `${Output.providerArgument(provider)}${Output.dbArgument(db)}`
+        `${Output.venueArguments(venue)}${Output.dbArgument(db)}`
     )
 
 /** Refuses, before anything is written, a database whose audit chain is keyed with another key (or needs one). */
@@ -106,11 +106,11 @@ const sayInterrupted = (message: string) =>
  * What an interrupted run was left as, in the words a person at the terminal needs next. A run stopped
  * before its orders were built recorded no prices, so the command that resumes it names the prices file.
  */
-const interrupted = (runId: RunId, db: string, pricesFile: Option.Option<string>) =>
+const interrupted = (runId: RunId, db: string, pricesFile: Option.Option<string>, venue: VenueFlags) =>
   Effect.gen(function*() {
     const run = yield* (yield* TradeRepository).getRun(runId)
     const prices = run.recorded !== undefined ? "" : Output.pricesArgument(Option.getOrElse(pricesFile, () => "PRICES.csv"))
-    const again = `trade-exec execute ${runId}${prices}${Output.dbArgument(db)}`
+    const again = `trade-exec execute ${runId}${prices}${Output.venueArguments(venue)}${Output.dbArgument(db)}`
     return run.status === "running"
       ? `run ${runId} is left running; orders already sent stand. Resume it with: ${again}`
       : run.status === "queued"
@@ -133,13 +133,14 @@ const executeAndReport = (
   dryRun: boolean,
   db: string,
   pricesFile: Option.Option<string>,
-  wait: Duration.Duration
+  wait: Duration.Duration,
+  venue: VenueFlags
 ) =>
   Effect.gen(function*() {
     const runner = yield* TradeRunner
     const outcome = yield* runner.execute(runId, { dryRun, wait })
     return { outcome, report: yield* runner.report(runId) }
-  }).pipe(Effect.onInterrupt(() => interrupted(runId, db, pricesFile)))
+  }).pipe(Effect.onInterrupt(() => interrupted(runId, db, pricesFile, venue)))
 
 const endWith = (outcome: RunOutcome) => {
   const code = exitCodeOf(outcome)
@@ -153,10 +154,14 @@ const optionalDecimal = (flag: string, raw: Option.Option<string>, check?: (d: D
     onSome: (text) => decimalFlag(flag, text, check)
   })
 
-const venueFrom = (
-  options: { readonly provider: "paper" | "lean"; readonly commission: string; readonly slippageBps: Option.Option<string> },
-  seed: Dec.Decimal
-) =>
+/** The venue as the flags named it. */
+interface VenueFlags {
+  readonly provider: "paper" | "lean"
+  readonly commission: string
+  readonly slippageBps: Option.Option<string>
+}
+
+const venueFrom = (options: VenueFlags, seed: Dec.Decimal) =>
   Effect.gen(function*() {
     const slippageBps = yield* optionalDecimal("slippage-bps", options.slippageBps, slippageBpsCheck)
     const commission = commissionFromName(options.commission)
@@ -324,12 +329,12 @@ const runCommand = Command.make(
           // A large snapshot is written in steps that give Ctrl-C its turn; the transaction is then undone.
           Effect.onInterrupt(() => sayInterrupted("before the run was created; nothing was written"))
         )
-        return yield* executeAndReport(run.id, flags.dryRun, flags.db, Option.some(flags.prices), waitFor).pipe(
+        return yield* executeAndReport(run.id, flags.dryRun, flags.db, Option.some(flags.prices), waitFor, flags).pipe(
           Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices)))
         )
       }).pipe(Effect.provide(DatabaseLive(flags.db)))
       yield* print(report, flags.json, flags.db, outcome.dryRun)
-      yield* sayWorking(outcome, flags.db, flags.provider)
+      yield* sayWorking(outcome, flags.db, flags)
       yield* endWith(outcome)
     })
 ).pipe(Command.withDescription(described(
@@ -365,12 +370,12 @@ const executeCommand = Command.make(
       const { outcome, report } = yield* Effect.gen(function*() {
         yield* auditWritable
         const run = yield* (yield* TradeRepository).summarize(flags.runId as RunId)
-        return yield* executeAndReport(run.run.id, flags.dryRun, flags.db, flags.prices, waitFor).pipe(
+        return yield* executeAndReport(run.run.id, flags.dryRun, flags.db, flags.prices, waitFor, flags).pipe(
           Effect.provide(runnerLayer(venue, feedFor(flags.prices)))
         )
       }).pipe(Effect.provide(DatabaseLive(flags.db, { existing: true })))
       yield* print(report, flags.json, flags.db, outcome.dryRun)
-      yield* sayWorking(outcome, flags.db, flags.provider)
+      yield* sayWorking(outcome, flags.db, flags)
       yield* endWith(outcome)
     })
 ).pipe(Command.withDescription(described(
@@ -392,7 +397,7 @@ const cancelCommand = Command.make(
       }).pipe(Effect.provide(runnerLayer(venue, feedFor(flags.prices))), Effect.provide(DatabaseLive(flags.db, { existing: true })))
       yield* print(report, flags.json, flags.db)
       if (report.run.status === "running") {
-        yield* Console.error(`trade-exec: the venue has not confirmed every cancel yet; run ${report.run.id} ends at its next check: trade-exec execute ${report.run.id}${Output.dbArgument(flags.db)}`)
+        yield* Console.error(`trade-exec: the venue has not confirmed every cancel yet; run ${report.run.id} ends at its next check: trade-exec execute ${report.run.id}${Output.venueArguments(flags)}${Output.dbArgument(flags.db)}`)
       }
     })
 ).pipe(Command.withDescription(described(

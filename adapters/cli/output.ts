@@ -2,7 +2,7 @@
  * What the CLI prints: one JSON document (`--json`) or a report for people — a summary line, the orders,
  * the risk verdict with every reason, and the skips with theirs. Decimals are exact text in both.
  */
-import { Schema } from "effect"
+import { Option, Schema } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { TradeOrder } from "../../src/domain/Order.js"
 import { FitOutcome } from "../../src/domain/Risk.js"
@@ -248,9 +248,19 @@ const shellWord = (text: string): string => (/^[\w@%+=:,./-]+$/.test(text) ? tex
 /** `--prices` as the user would type it again. */
 export const pricesArgument = (file: string): string => ` --prices ${shellWord(file)}`
 
-/** `--db` as the user would type it again: quoted for a shell, a URL's password left out. */
-/** `--provider lean` when the command was given it (paper is the default). */
-export const providerArgument = (provider: string): string => (provider === "paper" ? "" : ` --provider ${provider}`)
+/**
+ * The venue's flags as the user would type them again, so that a run followed or resumed later meets the
+ * same broker: `--provider lean`, or the paper broker's commission and slippage when they are not its defaults.
+ */
+export const venueArguments = (venue: {
+  readonly provider: string
+  readonly commission: string
+  readonly slippageBps: Option.Option<string>
+}): string =>
+  venue.provider !== "paper"
+    ? ` --provider ${shellWord(venue.provider)}`
+    : (venue.commission === "none" ? "" : ` --commission ${shellWord(venue.commission)}`) +
+      Option.match(venue.slippageBps, { onNone: () => "", onSome: (bps) => ` --slippage-bps ${shellWord(bps)}` })
 
 /** The JSON document of `trade-exec reconcile`. */
 export const reconcileDocument = (report: ReconcileReport) => ({
@@ -275,6 +285,7 @@ export const renderReconcile = (report: ReconcileReport): string => {
   return lines.join("\n")
 }
 
+/** `--db` as the user would type it again: quoted for a shell, a URL's password left out. */
 export const dbArgument = (db: string): string => {
   if (db === "trade-exec.db") return ""
   let shown = db

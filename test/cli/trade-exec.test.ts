@@ -5,10 +5,11 @@
  */
 import { beforeAll, describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
+import { Option } from "effect"
 import { execFile } from "node:child_process"
 import { existsSync } from "node:fs"
 import { join } from "node:path"
-import { dbArgument, pricesArgument } from "../../adapters/cli/output.js"
+import { dbArgument, pricesArgument, venueArguments } from "../../adapters/cli/output.js"
 import { build, cli, start, workspace } from "../support/cli.js"
 
 beforeAll(() => build(), 120_000)
@@ -358,6 +359,14 @@ describe("trade-exec", () => {
     expect(dbArgument("my runs/it's.db")).toBe(` --db 'my runs/it'\\''s.db'`)
     expect(dbArgument("postgres://trader:s3cret@db:5432/trades")).toBe(" --db postgres://trader:PASSWORD@db:5432/trades")
     expect(dbArgument("postgres://db/trades?sslmode=require")).toBe(" --db 'postgres://db/trades?sslmode=require'")
+  })
+
+  it("names the venue in a follow or resume command, so the run meets the same broker with the same costs", () => {
+    const paper = { provider: "paper", commission: "none", slippageBps: Option.none<string>() } as const
+    expect(venueArguments(paper)).toBe("")
+    expect(venueArguments({ ...paper, commission: "ib-fixed", slippageBps: Option.some("2") })).toBe(" --commission ib-fixed --slippage-bps 2")
+    // The paper broker's costs mean nothing to LEAN, which has its own.
+    expect(venueArguments({ ...paper, provider: "lean", commission: "ib-fixed" })).toBe(" --provider lean")
   })
 
   it("stops a waiting worker on SIGTERM with exit code 143", async () => {
