@@ -45,8 +45,8 @@ const db = databaseOption
 const json = Options.boolean("json").pipe(Options.withDescription("print one JSON document on stdout instead of the report for people; default off"))
 const dryRun = Options.boolean("dry-run").pipe(Options.withDescription("build, save and risk-check the orders and submit nothing: the run stays queued for a later execute; default off"))
 const runId = Args.text({ name: "RUN_ID" }).pipe(Args.withDescription("the run's id (run_…), as run, runs or a worker printed it"))
-const optionalText = (name: string, description: string) =>
-  Options.text(name).pipe(Options.optional, Options.withDescription(description))
+const optionalText = (name: string, value: string, description: string) =>
+  Options.text(name).pipe(Options.withPseudoName(value), Options.optional, Options.withDescription(description))
 /** A decimal flag: read as text and parsed exactly by the command (never through a binary double). */
 const decimalOption = (name: string, description: string) =>
   Options.text(name).pipe(Options.withPseudoName("DECIMAL"), Options.optional, Options.withDescription(description))
@@ -67,6 +67,7 @@ const venueOptions = {
     Options.withDescription("the paper broker's commission per order: ib-fixed (0.005 a share, 1.00 minimum, 1% of value maximum), ib-tiered (0.0035 a share, 0.35 minimum, 1% maximum) or none; env TRADE_EXEC_PAPER_COMMISSION")
   ),
   slippageBps: Options.text("slippage-bps").pipe(
+    Options.withPseudoName("DECIMAL"),
     Options.withFallbackConfig(slippageConfig(slippageBpsCheck)),
     Options.optional,
     Options.withDescription("the paper broker's slippage against the order, in basis points of the reference price, at least 0 and below 10000 (buys fill higher, sells lower); default 0, env TRADE_EXEC_PAPER_SLIPPAGE_BPS")
@@ -195,7 +196,7 @@ const runCommand = Command.make(
     limitOffsetBps: decimalOption("limit-offset-bps", "for LMT orders: the limit this many basis points from the reference price (a buy's above, a sell's below), rounded to the tick; no default"),
     minOrderNotional: decimalOption("min-order-notional", "skip orders whose notional is below this, in the account currency (skip reason below_min_notional); default none"),
     liquidateMissing: Options.boolean("liquidate-missing").pipe(Options.withDescription("close positions in symbols the decision does not mention; default off (they are left alone)")),
-    modelVersion: optionalText("model-version", "the model's version, part of every client order id (a new version never reuses an old order's id); default \"default\""),
+    modelVersion: optionalText("model-version", "VERSION", "the model's version, part of every client order id (a new version never reuses an old order's id); default \"default\""),
     risk: optionalFile("risk", "risk limits, a JSON file: limits in snake_case or camelCase and \"policy\" (block_run, drop_orders or fit); the flags below override it; default: no limit, block_run"),
     maxOrderNotional: decimalOption("max-order-notional", "risk: the largest notional of one order, in the account currency; default no limit"),
     maxPositionRatio: decimalOption("max-position-ratio", "risk: the largest position value of one name after the run over the portfolio value (0.05 = 5%); default no limit"),
@@ -464,7 +465,7 @@ const auditCommand = Command.make(
   {
     runId: Args.text({ name: "RUN_ID" }).pipe(Args.optional, Args.withDescription("the run whose audit events to list (optional with --verify or --head)")),
     verify: Options.boolean("verify").pipe(Options.withDescription("also verify the database's whole hash chain (exit 1 when it does not verify); default off")),
-    expectHead: optionalText("expect-head", "SEQ:HASH printed by --head earlier: verify, and that the chain still holds that head"),
+    expectHead: optionalText("expect-head", "SEQ:HASH", "SEQ:HASH printed by --head earlier: verify, and that the chain still holds that head"),
     head: Options.boolean("head").pipe(Options.withDescription("print the chain's head as SEQ:HASH, to keep elsewhere; default off")),
     db,
     json

@@ -53,6 +53,7 @@ export const slippageBpsCheck = (bps: Dec.Decimal) => Slippage.problem({ _tag: "
  * SQLite would open a throwaway database that is gone when the command ends, with the run in it.
  */
 export const databaseOption = Options.text("db").pipe(
+  Options.withPseudoName("FILE_OR_URL"),
   Options.withDescription("SQLite file or postgres:// URL (default ./trade-exec.db, or env TRADE_EXEC_DB)"),
   Options.mapEffect((target) =>
     target.trim() === ""

@@ -141,5 +141,16 @@ describe("trade-exec --help", () => {
       expect(help).toContain("the fraction of the portfolio value kept in cash")
       expect(help).toContain("$ trade-exec run --items examples/decision_items.csv")
     })
+
+    it.each(every.filter((c) => c.name !== "trade-exec").map((c) => [c.name] as const))(
+      "%s: its usage names what each value is, never a bare \"text\"",
+      async (name) => {
+        const result = await cli(workspace(), [name, "--help"])
+        expect(result.code).toBe(0)
+        const usage = result.stdout.replace(/\x1b\[[0-9;]*m/g, "").split("\n").find((line) => line.startsWith(`$ ${name}`))
+        expect(usage, result.stdout).toBeDefined()
+        expect(usage!.match(/--[a-z-]+ text\b/g) ?? []).toEqual([])
+      }
+    )
   })
 })
