@@ -505,7 +505,7 @@ export const evaluate = (input: RiskInput): RiskVerdict => {
     violations.push(...found)
     rejected.push({ clientOrderId: input.orders[i]!.clientOrderId, reason: found[0]!.reason })
   }
-  violations.push(...runWide)
+  for (const violation of runWide) violations.push(violation)
   // A run whose every order was dropped has nothing left to do: it is blocked, not a success.
   const passed = policy === "drop_orders"
     ? runWide.length === 0 && (survivors.length > 0 || input.orders.length === 0)

@@ -384,7 +384,8 @@ export class AuditLog extends Context.Tag("trade-execution/AuditLog")<AuditLog, 
                     const before = keying
                     if (keyed !== undefined) keying = keyed
                     const added = chain(headOf(), at, inputs, key)
-                    events.push(...added)
+                    // One at a time: a spread of a whole run's events would overflow the call's arguments.
+                    for (const event of added) events.push(event)
                     const receipts = added.map(({ seq, prevHash, hash }) => ({ seq, prevHash, hash }))
                     return [receipts, () => {
                       events.splice(events.length - added.length, added.length)

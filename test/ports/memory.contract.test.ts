@@ -1,3 +1,4 @@
+import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import { AuditLog } from "../../src/ports/AuditLog.js"
 import { TradeRepository } from "../../src/ports/TradeRepository.js"
@@ -33,3 +34,13 @@ const memory = Layer.effectContext(Effect.gen(function*() {
 }))
 
 repositoryContract("TradeRepository + AuditLog contract: memory", memory)
+
+describe("AuditLog in memory", () => {
+  it.effect("takes the events of a very large run in one append, as the SQL logs do", () =>
+    Effect.gen(function*() {
+      const audit = yield* AuditLog
+      const events = Array.from({ length: 200_000 }, (_, i) => ({ type: "trade_order.created", runId: "run_large", payload: { i } }))
+      const receipts = yield* audit.append(events)
+      expect([receipts.length, receipts[0]?.seq, receipts.at(-1)?.seq]).toEqual([200_000, 1, 200_000])
+    }).pipe(Effect.provide(AuditLog.layerMemory)), 60_000)
+})
