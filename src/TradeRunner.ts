@@ -17,6 +17,7 @@
  *   a lost lease or an unreachable database leaves it for the next execute to resume.
  */
 import { Clock, Config, Context, Duration, Effect, Layer, Option, Random, Schedule } from "effect"
+import { IllegalArgumentException } from "effect/Cause"
 import type { RunId } from "./domain/Ids.js"
 import type { Fill, TradeOrder } from "./domain/Order.js"
 import type { RiskVerdict } from "./domain/Risk.js"
@@ -58,6 +59,22 @@ export interface TradeRunnerOptions {
   readonly followInterval?: Duration.DurationInput
   /** Told how a run is getting on (e.g. to draw a progress bar); must not fail. */
   readonly onProgress?: (progress: RunProgress) => Effect.Effect<void>
+}
+
+/** What is wrong with a host's options, if anything. */
+const misconfigured = (options: TradeRunnerOptions): string | undefined => {
+  const lease = options.leaseSeconds
+  if (lease !== undefined && !(lease >= MIN_LEASE_SECONDS && lease <= MAX_LEASE_SECONDS)) {
+    return `leaseSeconds must be from ${MIN_LEASE_SECONDS} to ${MAX_LEASE_SECONDS} (got ${lease})`
+  }
+  const batch = options.submitBatchSize
+  if (batch !== undefined && !(Number.isSafeInteger(batch) && batch >= 1)) {
+    return `submitBatchSize must be a whole number of orders, at least 1 (got ${batch})`
+  }
+  if (options.followInterval !== undefined && !Duration.greaterThan(Duration.decode(options.followInterval), Duration.zero)) {
+    return "followInterval must be longer than zero"
+  }
+  return undefined
 }
 
 /** Everything about a run: itself, its orders, fills, risk verdict and skips. */
@@ -123,6 +140,10 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
 }>() {
   static readonly make = (options: TradeRunnerOptions = {}) =>
     Effect.gen(function*() {
+      const refused = misconfigured(options)
+      // A host's own wiring, not a user's input: a lease of 0 or NaN would let a second worker take a run
+      // mid-flight, so it stops the layer at once rather than running on it.
+      if (refused !== undefined) return yield* Effect.die(new IllegalArgumentException(`TradeRunner.make: ${refused}`))
       const flow: Flow = {
         repo: yield* TradeRepository,
         audit: yield* AuditLog,
@@ -130,7 +151,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
         feed: yield* PriceFeed,
         workerId: options.workerId ?? `worker-${(yield* Random.nextIntBetween(0, 0x7fffffff)).toString(16)}`,
         leaseMillis: Math.round((options.leaseSeconds ?? 30) * 1000),
-        batchSize: Math.max(1, options.submitBatchSize ?? 500),
+        batchSize: options.submitBatchSize ?? 500,
         providerTimeout: Duration.decode(options.providerTimeout ?? Duration.seconds(30)),
         settleSchedule: options.settleSchedule ?? Schedule.intersect(Schedule.recurs(5), Schedule.spaced("200 millis")),
         followInterval: Duration.decode(options.followInterval ?? Duration.seconds(2)),

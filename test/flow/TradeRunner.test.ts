@@ -1,9 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, TestClock } from "effect"
+import { Cause, Duration, Effect, Exit, Fiber, Layer, TestClock } from "effect"
 import { stat } from "node:fs"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { RunId, Symbol } from "../../src/domain/Ids.js"
+import { AuditLog } from "../../src/ports/AuditLog.js"
 import { ExecutionError } from "../../src/ports/errors.js"
+import { ExecutionProvider } from "../../src/ports/ExecutionProvider.js"
+import { PriceFeed } from "../../src/ports/PriceFeed.js"
+import { TradeRepository } from "../../src/ports/TradeRepository.js"
+import { TradeRunner } from "../../src/TradeRunner.js"
 import { item, makeWorld, quote } from "../support/world.js"
 
 const d = Dec.unsafe
@@ -422,5 +427,21 @@ describe("TradeRunner.replay", () => {
       const run = yield* world.queueRun([item("AAA", "0.2")], { portfolioValue: d(10000) })
       const replay = yield* world.runner.replay(run.id)
       expect(replay).toMatchObject({ replayable: false, reason: "the run has not built its orders yet", matches: false })
+    }))
+})
+
+describe("TradeRunner.make", () => {
+  it.effect.each([
+    [{ leaseSeconds: 0 }, "leaseSeconds must be from 1 to 86400 (got 0)"],
+    [{ leaseSeconds: Number.NaN }, "leaseSeconds must be from 1 to 86400 (got NaN)"],
+    [{ submitBatchSize: 0 }, "submitBatchSize must be a whole number of orders, at least 1 (got 0)"],
+    [{ submitBatchSize: 2.5 }, "submitBatchSize must be a whole number of orders, at least 1 (got 2.5)"],
+    [{ followInterval: Duration.zero }, "followInterval must be longer than zero"]
+  ] as const)("refuses a host's options that would break its leases or batches: %o", ([options, message]) =>
+    Effect.gen(function*() {
+      const exit = yield* Effect.exit(TradeRunner.make(options).pipe(
+        Effect.provide(Layer.mergeAll(TradeRepository.layerMemory, AuditLog.layerMemory, ExecutionProvider.layerMemory(), PriceFeed.layerMemory([])))
+      ))
+      expect(Exit.isFailure(exit) && Cause.isDie(exit.cause) ? String(Cause.squash(exit.cause)) : exit).toContain(`TradeRunner.make: ${message}`)
     }))
 })
