@@ -397,7 +397,15 @@ const cancelCommand = Command.make(
         return yield* runner.report(flags.runId as RunId)
       }).pipe(Effect.provide(runnerLayer(venue, feedFor(flags.prices))), Effect.provide(DatabaseLive(flags.db, { existing: true })))
       yield* print(report, flags.json, flags.db)
-      if (report.run.status === "running") {
+      const holder = report.run.lease
+      if (report.run.status === "running" && holder !== undefined) {
+        // This command gives its own lease back before it reports: a lease still there is another process's.
+        yield* Console.error(
+          `trade-exec: run ${report.run.id} is held by ${holder.owner} (lease until ${holder.expiresAt}); the cancel is ` +
+            `recorded on the run, and ${holder.owner} cancels what still works at its next check (whoever takes the run ` +
+            `over does, if it has stopped). See it end with: trade-exec show ${report.run.id}${Output.dbArgument(flags.db)}`
+        )
+      } else if (report.run.status === "running") {
         yield* Console.error(`trade-exec: the venue has not confirmed every cancel yet; run ${report.run.id} ends at its next check: trade-exec execute ${report.run.id}${Output.venueArguments(flags)}${Output.dbArgument(flags.db)}`)
       }
     })

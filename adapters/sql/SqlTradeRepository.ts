@@ -65,6 +65,14 @@ export const make = Effect.gen(function*() {
   const selectRuns = sql`SELECT r.*, d.params, d.recorded, d.risk FROM trade_runs r
     JOIN trade_run_documents d ON d.run_id = r.id`
 
+  /** A run without its documents: what a summary needs. */
+  const runSummaryRow = (id: string) =>
+    Effect.map(
+      sql<Rows.RunRow>`SELECT id, snapshot_id, status, mode, error, attempts, lease_owner, lease_expires_at,
+        next_check_at, cancel_requested_at, created_at, updated_at, started_at, finished_at FROM trade_runs WHERE id = ${id}`,
+      (rows) => rows[0]
+    )
+
   const runRow = (id: string) =>
     Effect.map(sql<Rows.RunRow>`${selectRuns} WHERE r.id = ${id}`, (rows) => rows[0])
 
@@ -466,11 +474,19 @@ export const make = Effect.gen(function*() {
         }
       })),
 
+    requestCancel: (runId, at) =>
+      atomically("requestCancel", Effect.gen(function*() {
+        // No fence: the request is not a step of the run but a note its holder reads at its next check.
+        const changed = yield* sql<{ id: string }>`UPDATE trade_runs SET cancel_requested_at = ${at}, updated_at = ${yield* nowIso}
+          WHERE id = ${runId} AND status = 'running' AND cancel_requested_at IS NULL RETURNING id`
+        const row = yield* runSummaryRow(runId)
+        if (row === undefined) return yield* new RunNotFound({ runId })
+        return { run: Rows.summaryFromRow(row), recorded: changed.length > 0 }
+      })),
+
     summarize: (runId) =>
       Effect.gen(function*() {
-        const [row] = yield* sql<Rows.RunRow>`SELECT id, snapshot_id, status, mode, error, attempts, lease_owner,
-          lease_expires_at, next_check_at, cancel_requested_at, created_at, updated_at, started_at, finished_at
-          FROM trade_runs WHERE id = ${runId}`
+        const row = yield* runSummaryRow(runId)
         if (row === undefined) return yield* new RunNotFound({ runId })
         const byStatus = yield* sql<{ status: OrderStatus; n: number | string }>`SELECT status, COUNT(*) AS n
           FROM trade_orders WHERE run_id = ${runId} GROUP BY status`

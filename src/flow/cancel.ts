@@ -7,6 +7,7 @@ import { Clock, Effect } from "effect"
 import type { RunId } from "../domain/Ids.js"
 import * as Ledger from "../ExecutionLedger.js"
 import { nowIso } from "../ports/AuditLog.js"
+import type { RepositoryError, RunHeld, RunNotFound } from "../ports/errors.js"
 import * as RunState from "../RunState.js"
 import { claimToHold, underLease } from "./claim.js"
 import { commit, type Flow, inFlight } from "./Flow.js"
@@ -15,10 +16,29 @@ import { follow } from "./follow.js"
 
 const REASON = "canceled_by_user"
 
+/**
+ * A running run another process holds (following it with `--wait`, or a worker) cannot be taken from it:
+ * the request is recorded on the run, and its holder cancels what still works at its next check.
+ */
+const askHolder = (flow: Flow, held: RunHeld) =>
+  flow.repo.withTransaction(Effect.gen(function*() {
+    const asked = yield* flow.repo.requestCancel(held.runId as RunId, yield* nowIso)
+    if (asked.recorded) {
+      yield* flow.audit.append([{
+        type: "trade_run.cancel_requested",
+        runId: held.runId,
+        payload: { worker: flow.workerId, holder: held.owner }
+      }])
+    }
+  }))
+
 export const cancelRun = Effect.fn("TradeRunner.cancel")(function*(flow: Flow, runId: RunId) {
   const before = (yield* flow.repo.summarize(runId)).run
   if (RunState.isTerminal(before.status)) return
-  const claimed = yield* claimToHold(flow, before, false)
+  const claimed = yield* claimToHold(flow, before, false).pipe(
+    Effect.catchTag("RunHeld", (held): Effect.Effect<undefined, RunHeld | RunNotFound | RepositoryError> =>
+      before.status === "running" ? Effect.as(askHolder(flow, held), undefined) : Effect.fail(held))
+  )
   if (claimed === undefined) return
   yield* underLease(flow, claimed, false, (holder) =>
     Effect.gen(function*() {

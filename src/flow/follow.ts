@@ -73,7 +73,8 @@ export const follow = Effect.fn("TradeRunner.follow")(function*(
     readonly waitUntil: number
   }
 ) {
-  const { holder, run, verdict, ledger } = input
+  const { holder, verdict, ledger } = input
+  let run = input.run
   let reports = input.reports
   const cancelAsked = new Set<ClientOrderId>()
   for (;;) {
@@ -114,6 +115,15 @@ export const follow = Effect.fn("TradeRunner.follow")(function*(
     if (left <= 0) return { _tag: "Working", working: working.length } satisfies Followed as Followed
     yield* Effect.sleep(Duration.millis(Math.min(left, Duration.toMillis(flow.followInterval))))
     yield* flow.repo.renewLease(holder, flow.leaseMillis)
+    // Someone may have asked, from another process, for what still works to be canceled.
+    if (run.cancelRequestedAt === undefined) {
+      // The run cannot vanish while this process holds its lease.
+      const { cancelRequestedAt } = (yield* Effect.catchTag(flow.repo.summarize(run.id), "RunNotFound", Effect.die)).run
+      if (cancelRequestedAt !== undefined) {
+        run = { ...run, cancelRequestedAt }
+        continue
+      }
+    }
     const ids = working.map((o) => o.clientOrderId)
     // A check the venue does not answer in time learns nothing: the orders still work, asked again next time.
     reports = yield* timed(flow, "status", ids, flow.provider.status(ids)).pipe(

@@ -185,6 +185,15 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
     fills: ReadonlyArray<Fill>
   ) => Effect.Effect<void, LeaseLost | RepositoryError>
   readonly updateRun: (holder: LeaseHolder, update: RunUpdate) => Effect.Effect<void, LeaseLost | RepositoryError>
+  /**
+   * Records, without holding the run, that someone asked for a running run's working orders to be canceled:
+   * the process that holds it sees the request at its next check. A run that is not running, or was asked
+   * already, is left as it is. The run as it is afterwards, and whether this call recorded the request.
+   */
+  readonly requestCancel: (
+    runId: RunId,
+    at: string
+  ) => Effect.Effect<{ readonly run: RunSummary; readonly recorded: boolean }, RunNotFound | RepositoryError>
   /** The run without its payloads, and its orders counted by status: what an outcome needs, cheaply. */
   readonly summarize: (
     runId: RunId
@@ -444,6 +453,14 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
             ...(finished ? { finishedAt: now } : {}),
             updatedAt: now
           })
+        })),
+      requestCancel: (runId, at) =>
+        atomically(Effect.gen(function*() {
+          const run = yield* getRun(runId)
+          const recorded = run.status === "running" && run.cancelRequestedAt === undefined
+          const after = recorded ? yield* setRun({ ...run, cancelRequestedAt: at, updatedAt: yield* nowIso }) : run
+          const { params: _p, recorded: _r, risk: _k, ...summary } = after
+          return { run: summary, recorded }
         })),
       summarize: (runId) =>
         Effect.map(getRun(runId), (run) => {

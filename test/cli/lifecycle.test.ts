@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "@effect/vitest"
 import Database from "better-sqlite3"
 import { writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { build, cli, workspace } from "../support/cli.js"
+import { build, cli, start, workspace } from "../support/cli.js"
 
 beforeAll(() => build(), 120_000)
 
@@ -129,6 +129,32 @@ describe("trade-exec cancel", () => {
     expect(canceled.code, canceled.stderr).toBe(0)
     expect(canceled.json().run.status).toBe("done")
     expect(orders(canceled.json())).toEqual(["AAA FILLED 30", "BBB CANCELED 0 canceled_by_user"])
+    expect((await cli(dir, ["audit", runId, "--verify"])).code).toBe(0)
+  })
+
+  it("asks the process following a run to cancel what still works, and that process ends the run", async () => {
+    const dir = files()
+    const runId = (await cli(dir, [...RESTING, "--json"])).json().run.id
+    // Another terminal follows the run for an hour, checking every 200 ms.
+    const follower = start(dir, ["execute", runId, "--prices", "half.csv", "--wait", "1h", "--json"], { TRADE_EXEC_CHECK_SECONDS: "0.2" })
+    const filled = () => {
+      const conn = new Database(join(dir, "trade-exec.db"), { readonly: true })
+      try {
+        return (conn.prepare("SELECT count(*) AS n FROM trade_orders WHERE status = 'FILLED'").get() as { n: number }).n
+      } finally {
+        conn.close()
+      }
+    }
+    while (filled() === 0 && follower.child.exitCode === null) await new Promise((r) => setTimeout(r, 50))
+    const canceled = await cli(dir, ["cancel", runId])
+    expect(canceled.code, canceled.stderr).toBe(0)
+    expect(canceled.stderr).toMatch(new RegExp(`run ${runId} is held by \\S+ \\(lease until [^)]+\\); the cancel is recorded on the run`))
+    const followed = await follower.result
+    expect(followed.code, followed.stderr).toBe(0)
+    expect(followed.json().run.status).toBe("done")
+    expect(orders(followed.json())).toEqual(["AAA FILLED 30", "BBB CANCELED 0 canceled_by_user"])
+    const audit = await cli(dir, ["audit", runId, "--json"])
+    expect(audit.json().events.map((e: any) => e.type)).toContain("trade_run.cancel_requested")
     expect((await cli(dir, ["audit", runId, "--verify"])).code).toBe(0)
   })
 

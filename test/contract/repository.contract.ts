@@ -209,6 +209,28 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
         expect((yield* repo.getRun(run.id)).lease?.owner).toBe("w1")
       }))
 
+    it.effect("records a cancel request on a running run without its lease, once, and on no other run", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const { holder, run } = yield* claimed("w1")
+        const asked = yield* repo.requestCancel(run.id, "2026-11-25T15:00:00.000Z")
+        expect([asked.recorded, asked.run.status, asked.run.cancelRequestedAt, asked.run.lease?.owner])
+          .toEqual([true, "running", "2026-11-25T15:00:00.000Z", "w1"])
+        // Asked again: the first request stands.
+        const again = yield* repo.requestCancel(run.id, "2026-11-25T15:05:00.000Z")
+        expect([again.recorded, again.run.cancelRequestedAt]).toEqual([false, "2026-11-25T15:00:00.000Z"])
+        expect((yield* repo.getRun(run.id)).cancelRequestedAt).toBe("2026-11-25T15:00:00.000Z")
+        // The holder's lease is untouched.
+        yield* repo.renewLease(holder, 1000)
+
+        const waiting = yield* queued()
+        const notRunning = yield* repo.requestCancel(waiting.id, "2026-11-25T15:00:00.000Z")
+        expect([notRunning.recorded, notRunning.run.status, notRunning.run.cancelRequestedAt]).toEqual([false, "queued", undefined])
+        yield* repo.updateRun(holder, { status: { from: "running", to: "done" } })
+        expect((yield* repo.requestCancel(run.id, "2026-11-25T15:10:00.000Z")).recorded).toBe(false)
+        expect((yield* Effect.flip(repo.requestCancel("run_missing" as RunId, "2026-11-25T15:00:00.000Z")))._tag).toBe("RunNotFound")
+      }))
+
     it.effect("saves orders with the run's record in one step, exactly, in the order given", () =>
       Effect.gen(function*() {
         const repo = yield* TradeRepository

@@ -189,6 +189,33 @@ describe("TradeRunner.cancel", () => {
       expect((yield* world.audit.service.verify).ok).toBe(true)
     }))
 
+  it.effect("asks the process that follows a run to cancel what still works, and that process does at its next check", () =>
+    Effect.gen(function*() {
+      const { world, venue } = yield* following()
+      const follower = yield* world.runnerWith({ workerId: "follower", followInterval: "1 second" })
+      const run = yield* world.queueRun([item("AAA", "0.3"), item("BBB", "0.2")], { portfolioValue: d(1000) })
+      const following_ = yield* Effect.fork(follower.execute(run.id, { wait: "1 hour" }))
+      yield* untilReal(() => venue.calls.submit > 0)
+      const [aaa] = yield* venue.requests
+      yield* venue.fill(aaa!.clientOrderId, 10, 10)
+
+      // Another process: it cannot take the run from its holder, so it leaves the request on the run.
+      const asked = yield* world.runnerWith({ workerId: "trader" }).pipe(Effect.flatMap((other) => other.cancel(run.id)))
+      expect(asked.run).toMatchObject({ status: "running", lease: { owner: "follower" } })
+      expect(asked.run.cancelRequestedAt).toBeDefined()
+      expect(world.audit.events.filter((e) => e.type === "trade_run.cancel_requested").map((e) => e.payload))
+        .toEqual([{ worker: "trader", holder: "follower" }])
+      expect(venue.calls.cancel).toBe(0)
+
+      yield* TestClock.adjust("1 second")
+      const outcome = yield* Fiber.join(following_)
+      expect(outcome).toMatchObject({ run: { status: "done" }, working: 0 })
+      const report = yield* world.runner.report(run.id)
+      expect(report.orders.map(state)).toEqual(["AAA CANCELED 10 canceled_by_user", "BBB CANCELED 0 canceled_by_user"])
+      expect((yield* world.audit.service.verify).ok).toBe(true)
+      expect((yield* world.runner.replay(run.id)).matches).toBe(true)
+    }))
+
   it.effect("reports a finished run unchanged", () =>
     Effect.gen(function*() {
       const world = yield* makeWorld({ quotes: [quote("AAA", 10)], mock: { cash: 1000 } })
