@@ -120,6 +120,9 @@ export const open = (initial: Partial<Account> = {}): Effect.Effect<OpenedAccoun
     return { opened, account: yield* readAccountOnce(sql) }
   }).pipe(Effect.mapError(failure("open")))
 
+/** A stored amount, of whatever length the book's own arithmetic wrote (PostgreSQL's NUMERIC may come as a number). */
+const stored = (value: string | number): Dec.Decimal => Dec.fromStored(String(value)) ?? Dec.unsafe(String(value))
+
 const readCashAndPositions = (sql: SqlClient.SqlClient, symbols?: ReadonlyArray<Symbol>) =>
   Effect.gen(function*() {
     const [cash] = yield* sql<{ cash: string }>`SELECT cash FROM paper_account WHERE id = 1`
@@ -128,8 +131,8 @@ const readCashAndPositions = (sql: SqlClient.SqlClient, symbols?: ReadonlyArray<
       : (yield* Effect.forEach(chunks(symbols), (batch) =>
         sql<{ symbol: string; quantity: string }>`SELECT symbol, quantity FROM paper_positions WHERE ${sql.in("symbol", batch)}`)).flat()
     return {
-      cash: Dec.unsafe(String(cash?.cash ?? "0")),
-      positions: new Map(rows.map((r) => [r.symbol as Symbol, Dec.unsafe(String(r.quantity))]))
+      cash: stored(cash?.cash ?? "0"),
+      positions: new Map(rows.map((r) => [r.symbol as Symbol, stored(r.quantity)]))
     }
   })
 

@@ -115,6 +115,15 @@ describe("the paper book on a SQLite file", () => {
   providerContract("ExecutionProvider contract: paper broker on SQLite", fixture)
   workingOrderContract("ExecutionProvider contract, working orders: paper broker on SQLite", fixture)
 
+  it("reads back an account of any length its own arithmetic wrote, exactly", async () => {
+    // 250 digits: longer than any input may be, as a book's sums of many fills can grow.
+    const cash = `${"9".repeat(240)}.0000000001`
+    const db = join(dir, "long.db")
+    await Effect.runPromise(SqlPaperBook.open({ cash: Dec.fromStored(cash)!, positions: [{ symbol: "AAA" as Symbol, quantity: Dec.fromStored(cash)! }] })
+      .pipe(Effect.provide(DatabaseLive(db))))
+    const { account, opened } = await Effect.runPromise(SqlPaperBook.open().pipe(Effect.provide(DatabaseLive(db))))
+    expect([opened, Dec.toString(account.cash), account.positions.map((p) => Dec.toString(p.quantity))]).toEqual([false, cash, [cash]])
+  })
   it("fills a resting order once when 4 processes ask status() about it at the same moment", () => raceStatus(join(dir, "race.db")), 120_000)
   it("books every fill of 4 processes submitting at the same moment", () => raceSubmit(join(dir, "submit.db")), 120_000)
 })
