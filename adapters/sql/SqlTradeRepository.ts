@@ -15,8 +15,6 @@ import * as Dec from "../../src/domain/Decimal.js"
 import type { ClientOrderId, RunId, SnapshotId } from "../../src/domain/Ids.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
 import type { Fill, OrderStatus, TradeOrder } from "../../src/domain/Order.js"
-import { RiskVerdict } from "../../src/domain/Risk.js"
-import { RunParams, RunRecord } from "../../src/domain/Run.js"
 import { newId } from "../../src/internal/newId.js"
 import { yieldToHost } from "../../src/internal/yieldToHost.js"
 import { nowIso } from "../../src/ports/AuditLog.js"
@@ -266,7 +264,7 @@ export const make = Effect.gen(function*() {
             updated_at: run.updatedAt
           })
         }`
-        yield* sql`INSERT INTO trade_run_documents ${sql.insert({ run_id: run.id, params: Rows.toJson(RunParams, run.params) })}`
+        yield* sql`INSERT INTO trade_run_documents ${sql.insert({ run_id: run.id, params: Rows.toJson(run.params) })}`
         return run
       })),
 
@@ -322,7 +320,7 @@ export const make = Effect.gen(function*() {
           seen.add(order.clientOrderId)
         }
         yield* insertOrders(orders)
-        yield* sql`UPDATE trade_run_documents SET recorded = ${Rows.toJson(RunRecord, recorded)} WHERE run_id = ${holder.runId}`
+        yield* sql`UPDATE trade_run_documents SET recorded = ${Rows.toJson(recorded)} WHERE run_id = ${holder.runId}`
       })),
 
     // A page at a time, with a turn for the host between two: the 48,229 orders of a 50,000-name run read in
@@ -462,7 +460,7 @@ export const make = Effect.gen(function*() {
         if (finished) changes.finished_at = now
         yield* sql`UPDATE trade_runs SET ${sql.update(changes)} WHERE id = ${holder.runId}`
         if (update.risk !== undefined) {
-          yield* sql`UPDATE trade_run_documents SET risk = ${Rows.toJson(RiskVerdict, update.risk)} WHERE run_id = ${holder.runId}`
+          yield* sql`UPDATE trade_run_documents SET risk = ${Rows.toJson(update.risk)} WHERE run_id = ${holder.runId}`
         }
       })),
 
