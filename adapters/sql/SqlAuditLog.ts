@@ -19,13 +19,13 @@ import {
   type ExpectedHead,
   keyForAppend,
   keyForVerify,
-  nowIso,
   refusedAppend,
   refusedFor,
   type StoredHead,
   verifyChain,
   verifyEnd
 } from "../../src/ports/AuditLog.js"
+import { nowIso } from "../../src/internal/nowIso.js"
 import type { RepositoryError } from "../../src/ports/errors.js"
 import * as Bulk from "./bulk.js"
 import * as Rows from "./rows.js"

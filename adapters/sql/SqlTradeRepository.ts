@@ -16,8 +16,8 @@ import type { ClientOrderId, RunId, SnapshotId } from "../../src/domain/Ids.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
 import type { Fill, OrderStatus, TradeOrder } from "../../src/domain/Order.js"
 import { newId } from "../../src/internal/newId.js"
+import { nowIso } from "../../src/internal/nowIso.js"
 import { yieldToHost } from "../../src/internal/yieldToHost.js"
-import { nowIso } from "../../src/ports/AuditLog.js"
 import { LeaseLost, RepositoryError, RunNotFound, SnapshotNotFound } from "../../src/ports/errors.js"
 import {
   type Claim,
