@@ -173,7 +173,7 @@ export type JsonWritable =
 export const stringify = (value: JsonWritable): string => {
   if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value)
   if (value instanceof JsonNumber) return value.text
-  if (BigDecimal.isBigDecimal(value)) return Dec.toString(value)
+  if (Dec.isDecimal(value)) return Dec.toString(value)
   if (Array.isArray(value)) return `[${value.map(stringify).join(",")}]`
   const parts: Array<string> = []
   for (const [key, item] of Object.entries(value as { readonly [key: string]: JsonWritable | undefined })) {
