@@ -219,7 +219,7 @@ const symbol = (source: string, row: number, value: unknown): Symbol => {
     )
 }
 
-const text = (value: unknown): string | undefined =>
+const optionalText = (value: unknown): string | undefined =>
   isAbsent(value) ? undefined : String(value).trim()
 
 /** Reads each row's symbol in row order and hands the row on. */
@@ -273,7 +273,7 @@ const itemOf = (source: string, row: ItemInput, n: number, sym: Symbol): Snapsho
   const rank = typeof row.rank === "number" && Number.isSafeInteger(row.rank)
     ? row.rank
     : optionalWholeNumber(source, n, "rank", row.rank)
-  const sector = text(row.sector)
+  const sector = optionalText(row.sector)
   const item: { -readonly [K in keyof SnapshotItem]: SnapshotItem[K] } = { symbol: sym, weight }
   if (score !== undefined) item.score = score
   if (rank !== undefined) item.rank = rank
@@ -403,7 +403,7 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
   })
 
   const securities = table(src.securities, input.securities ?? [], (row, n, sym): Security => {
-    const sector = text(row.sector)
+    const sector = optionalText(row.sector)
     const lot = optionalDecimal(src.securities, n, "lot_size", row.lotSize, positive)
     const tick = optionalDecimal(src.securities, n, "tick_size", row.tickSize, positive)
     const minQuantity = optionalDecimal(src.securities, n, "min_quantity", row.minQuantity, nonNegative)

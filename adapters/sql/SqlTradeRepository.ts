@@ -93,7 +93,6 @@ export const make = Effect.gen(function*() {
       return Rows.snapshotFromRow(row, items)
     })
 
-  /** Proves the lease is still ours and locks the run for the rest of the transaction. */
   /**
    * Proves the lease is still ours, and keeps it so until the transaction ends: SQLite's transactions hold
    * the write lock from their first statement (BEGIN IMMEDIATE), PostgreSQL locks the run's row. A read,
