@@ -19,7 +19,7 @@ import { InvalidInput } from "../../src/domain/errors.js"
 import { normalizeSymbol, type Symbol } from "../../src/domain/Ids.js"
 import type { Position, Quote, Security } from "../../src/domain/Market.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
-import { cursor, CsvSyntaxError } from "./Csv.js"
+import { cursor, isCsvSyntaxError } from "./Csv.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Columns of each file
@@ -107,7 +107,7 @@ const tableUnsafe = <A>(
   if (header === undefined) {
     return reject(source, undefined, "header", undefined, `the file is empty; it needs a header row naming the columns (${known.join(", ")})`)
   }
-  if (header instanceof CsvSyntaxError) return reject(source, header.line, "header", undefined, header.reason)
+  if (isCsvSyntaxError(header)) return reject(source, header.line, "header", undefined, header.reason)
 
   const names = header.fields.map((f) => f.trim().toLowerCase())
   const index = new Map<string, number>()
@@ -148,7 +148,7 @@ const tableUnsafe = <A>(
   for (;;) {
     const record = records.next()
     if (record === undefined) break
-    if (record instanceof CsvSyntaxError) return reject(source, record.line, columnName(record.field), undefined, record.reason)
+    if (isCsvSyntaxError(record)) return reject(source, record.line, columnName(record.field), undefined, record.reason)
     fields = record.fields
     line = record.line
     if (fields.length > names.length) {

@@ -185,9 +185,9 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
         ),
         Effect.retry({
           schedule: Schedule.intersect(Schedule.recurs(7), Schedule.exponential(Duration.millis(10))),
-          while: (e) => e instanceof LeanFormatError
+          while: (e) => e._tag === "LeanFormatError"
         }),
-        Effect.catchIf((e): e is LeanFormatError => e instanceof LeanFormatError, (e) => Effect.fail(failure(operation, e.message)))
+        Effect.catchTag("LeanFormatError", (e) => Effect.fail(failure(operation, e.message)))
       )
 
     const readBook = (operation: string) =>

@@ -10,7 +10,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
-import { SqlError } from "@effect/sql/SqlError"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { ClientOrderId, RunId, SnapshotId } from "../../src/domain/Ids.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
@@ -33,7 +33,7 @@ import {
 import * as RunState from "../../src/RunState.js"
 import * as Bulk from "./bulk.js"
 import * as Rows from "./rows.js"
-import { chunks, isPostgres, repositoryError, transactionOf } from "./support.js"
+import { chunks, isPostgres, refail, transactionOf } from "./support.js"
 
 /** Snapshot items read per statement. */
 const ITEM_PAGE = 5000
@@ -49,15 +49,9 @@ export const make = Effect.gen(function*() {
   const bulk = Bulk.make(sql)
 
   /** One transaction; any SqlError inside it (or of the commit) becomes a RepositoryError naming the operation. */
-  const atomically = <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) =>
-    Effect.mapError(transaction(effect), (e) => (e instanceof SqlError ? repositoryError(operation)(e) : e)) as Effect.Effect<
-      A,
-      Exclude<E, SqlError> | RepositoryError,
-      R
-    >
+  const atomically = <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) => refail(operation)(transaction(effect))
 
-  const query = <A>(operation: string, effect: Effect.Effect<A, SqlError>) =>
-    Effect.mapError(effect, repositoryError(operation))
+  const query = <A>(operation: string, effect: Effect.Effect<A, SqlError>) => refail(operation)(effect)
 
   /** A run with its documents. */
   const selectRuns = sql`SELECT r.*, d.params, d.recorded, d.risk FROM trade_runs r
@@ -478,7 +472,7 @@ export const make = Effect.gen(function*() {
           counts.orders += Number(n)
         }
         return { run: Rows.summaryFromRow(row), counts }
-      }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(repositoryError("summarize")(e)))),
+      }).pipe(refail("summarize")),
 
     withTransaction: (effect) => atomically("transaction", effect)
   })
