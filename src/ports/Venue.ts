@@ -15,6 +15,7 @@ import type { ClientOrderId, ExecutionId, Symbol } from "../domain/Ids.js"
 import type { Account, Position } from "../domain/Market.js"
 import type { Fill } from "../domain/Order.js"
 import { nowIso } from "../internal/nowIso.js"
+import { pickKeys } from "../internal/pickKeys.js"
 import { ExecutionError } from "./errors.js"
 
 export interface PlannedFill {
@@ -142,14 +143,7 @@ export const memoryBook = (initial: Partial<Account> = {}): VenueBook => {
     cash: initial.cash ?? Dec.ZERO,
     positions: new Map<Symbol, Dec.Decimal>((initial.positions ?? []).map((p) => [p.symbol, p.quantity]))
   }
-  const pick = (ids: ReadonlyArray<ClientOrderId>) => {
-    const out = new Map<ClientOrderId, VenueOrder>()
-    for (const id of ids) {
-      const order = orders.get(id)
-      if (order !== undefined) out.set(id, order)
-    }
-    return out
-  }
+  const pick = (ids: ReadonlyArray<ClientOrderId>) => pickKeys(orders, ids)
   return {
     find: (ids) => Effect.sync(() => pick(ids)),
     update: (_operation, ids, change) =>
