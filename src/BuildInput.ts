@@ -8,12 +8,13 @@
 import { Either } from "effect"
 import * as ClientOrderId from "./ClientOrderId.js"
 import * as Dec from "./domain/Decimal.js"
-import { describeValue, InvalidInput } from "./domain/errors.js"
+import type { InvalidInput } from "./domain/errors.js"
 import { normalizeSymbol, type RunId, type Symbol } from "./domain/Ids.js"
 import type { Security } from "./domain/Market.js"
 import type { OrderType } from "./domain/Order.js"
 import type { BuilderSettings } from "./domain/Run.js"
 import type { SnapshotItem } from "./domain/Snapshot.js"
+import { nonNegative, positive, readSymbol, reject, untilRejected } from "./internal/inputChecks.js"
 import * as SymbolIndex from "./internal/SymbolIndex.js"
 
 /** `row` is the 1-based data row to name in errors; by default the position in the array. */
@@ -124,23 +125,6 @@ export interface Joined {
 
 export const DEFAULT_MODEL_VERSION = "default"
 
-/** Thrown inside `validate` only, to stop at the first bad value; never escapes it. */
-class Rejected {
-  constructor(readonly error: InvalidInput) {}
-}
-
-const reject = (source: string, row: number | undefined, field: string, value: unknown, reason: string): never => {
-  throw new Rejected(
-    new InvalidInput({
-      source,
-      ...(row === undefined ? {} : { row }),
-      field,
-      ...(value === undefined ? {} : { value: describeValue(value) }),
-      reason
-    })
-  )
-}
-
 const isAbsent = (value: unknown): boolean =>
   value === undefined || value === null || (typeof value === "string" && value.trim() === "")
 
@@ -204,22 +188,7 @@ const onlyItemKeys = (row: object): boolean => {
   return true
 }
 
-const positive = (d: Dec.Decimal) => (Dec.isPositive(d) ? undefined : "must be greater than zero")
-const nonNegative = (d: Dec.Decimal) => (Dec.isNegative(d) ? "must not be negative" : undefined)
-
-const symbol = (source: string, row: number, value: unknown): Symbol => {
-  if (typeof value !== "string" || value.trim() === "") return reject(source, row, "symbol", value, "is empty")
-  return normalizeSymbol(value) ??
-    reject(
-      source,
-      row,
-      "symbol",
-      value,
-      "is not a valid symbol (a letter or digit, then letters, digits, '.', '/', '-', '_' or spaces; at most 32)"
-    )
-}
-
-const text = (value: unknown): string | undefined =>
+const optionalText = (value: unknown): string | undefined =>
   isAbsent(value) ? undefined : String(value).trim()
 
 /** Reads each row's symbol in row order and hands the row on. */
@@ -231,7 +200,7 @@ const rowsOf = <I extends { readonly symbol: unknown; readonly row?: number }>(
   for (let i = 0; i < rows.length; i++) {
     const input = rows[i]!
     const rowNumber = input.row ?? i + 1
-    read(input, rowNumber, symbol(source, rowNumber, input.symbol))
+    read(input, rowNumber, readSymbol(source, rowNumber, input.symbol))
   }
 }
 
@@ -273,7 +242,7 @@ const itemOf = (source: string, row: ItemInput, n: number, sym: Symbol): Snapsho
   const rank = typeof row.rank === "number" && Number.isSafeInteger(row.rank)
     ? row.rank
     : optionalWholeNumber(source, n, "rank", row.rank)
-  const sector = text(row.sector)
+  const sector = optionalText(row.sector)
   const item: { -readonly [K in keyof SnapshotItem]: SnapshotItem[K] } = { symbol: sym, weight }
   if (score !== undefined) item.score = score
   if (rank !== undefined) item.rank = rank
@@ -288,16 +257,31 @@ const orderType = (source: string, value: unknown): OrderType => {
   return upper === "MKT" || upper === "LMT" ? upper : reject(source, undefined, "orderType", value, "must be MKT or LMT")
 }
 
-const validateUnsafe = (input: BuildInput): BuildPlan => {
-  const src = {
-    items: input.sources?.items ?? "items",
-    prices: input.sources?.prices ?? "prices",
-    positions: input.sources?.positions ?? "positions",
-    securities: input.sources?.securities ?? "securities",
-    params: input.sources?.params ?? "params"
-  }
-  const p = src.params
+/** The name each kind of input is reported under. */
+interface Sources {
+  readonly items: string
+  readonly prices: string
+  readonly positions: string
+  readonly securities: string
+  readonly params: string
+}
 
+const sourcesOf = (input: BuildInput): Sources => ({
+  items: input.sources?.items ?? "items",
+  prices: input.sources?.prices ?? "prices",
+  positions: input.sources?.positions ?? "positions",
+  securities: input.sources?.securities ?? "securities",
+  params: input.sources?.params ?? "params"
+})
+
+/** The run's parameters read: the builder's settings but its cash, which may have to be derived. */
+interface Params {
+  readonly settings: Omit<BuilderSettings, "cash">
+  /** The cash as given, if it was. */
+  readonly cash: Dec.Decimal | undefined
+}
+
+const readParams = (input: BuildInput, p: string): Params => {
   const portfolioValue = optionalDecimal(p, undefined, "portfolioValue", input.portfolioValue, positive) ??
     reject(p, undefined, "portfolioValue", input.portfolioValue, "is required")
   const cashBufferRatio = optionalDecimal(p, undefined, "cashBufferRatio", input.cashBufferRatio, (d) =>
@@ -309,7 +293,7 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
     Dec.gt(Dec.abs(d), Dec.unsafe(9999)) ? "must be between -9999 and 9999" : undefined)
   const tickSize = optionalDecimal(p, undefined, "tickSize", input.tickSize, positive)
   const minOrderNotional = optionalDecimal(p, undefined, "minOrderNotional", input.minOrderNotional, nonNegative)
-  const explicitCash = optionalDecimal(p, undefined, "cash", input.cash)
+  const cash = optionalDecimal(p, undefined, "cash", input.cash)
   if (type === "LMT" && limitPrice === undefined && limitOffsetBps === undefined) {
     reject(p, undefined, "orderType", "LMT", "LMT orders need a limitPrice or a limitOffsetBps")
   }
@@ -320,130 +304,9 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
     reject(p, undefined, "clientOrderIdScheme", input.clientOrderIdScheme, "must be 1 or 2")
   }
   if (typeof input.runId !== "string" || input.runId.trim() === "") reject(p, undefined, "runId", input.runId, "is empty")
-
-  // In every table a row's symbol is judged first — invalid, then seen before — and then its values.
-
-  // Items, in row order. In symbol order (the usual case) no symbol can repeat, and no table is made:
-  // the joins below are merges. The table by symbol is made only once a row breaks the order.
-  const items: Array<SnapshotItem> = []
-  const itemSymbols: Array<Symbol> = []
-  let itemIndex: Map<Symbol, number> | undefined
-  rowsOf(src.items, input.items, (row, n, sym) => {
-    const k = items.length
-    if (itemIndex === undefined && k > 0 && !(itemSymbols[k - 1]! < sym)) {
-      itemIndex = new Map(itemSymbols.map((s, i) => [s, i] as const))
-    }
-    if (itemIndex !== undefined) {
-      if (itemIndex.has(sym)) duplicate(src.items, input.items, row, n, sym)
-      itemIndex.set(sym, k)
-    }
-    itemSymbols.push(sym)
-    items.push(itemOf(src.items, row, n, sym))
-  })
-  /** A lookup of items by symbol, for one join (each walks on from its own last match). */
-  const itemLookup = (): ((sym: Symbol) => number | undefined) => {
-    if (itemIndex === undefined) return SymbolIndex.ascending(itemSymbols).indexOf
-    const table = itemIndex
-    return (sym) => table.get(sym)
-  }
-
-  // Prices: joined to the items as they come. In the items' order (the usual case, whatever that order
-  // is: the flow asks the feed for the items' symbols) a row is the next item's; otherwise it is looked up.
-  const itemPrice: Array<Dec.Decimal | undefined> = new Array(items.length).fill(undefined)
-  const outsidePrice = new Map<Symbol, Dec.Decimal>()
-  // The rows in their order, for the table by symbol if one is asked for.
-  const priceSymbols: Array<Symbol> = []
-  const priceValues: Array<Dec.Decimal> = []
-  const priceItem = itemLookup()
-  let next = 0
-  rowsOf(src.prices, input.prices ?? [], (row, n, sym) => {
-    const k = next < itemSymbols.length && itemSymbols[next] === sym ? next : priceItem(sym)
-    if (k !== undefined ? itemPrice[k] !== undefined : outsidePrice.has(sym)) duplicate(src.prices, input.prices!, row, n, sym)
-    const price = optionalDecimal(src.prices, n, "price", row.price, positive) ??
-      reject(src.prices, n, "price", row.price, "is empty")
-    if (k !== undefined) {
-      itemPrice[k] = price
-      next = k + 1
-    } else {
-      outsidePrice.set(sym, price)
-    }
-    priceSymbols.push(sym)
-    priceValues.push(price)
-  })
-
-  // Positions: found among the items by symbol; zero positions count for duplicates, then drop out.
-  const held: Array<Dec.Decimal | undefined> = new Array(items.length).fill(undefined)
-  const heldSeen: Array<boolean> = new Array(items.length).fill(false)
-  const heldOutsideSeen = new Set<Symbol>()
-  const heldOutside: Array<{ symbol: Symbol; quantity: Dec.Decimal; price: Dec.Decimal | undefined }> = []
-  // Non-zero positions in their row order, with the index of their item (-1: none).
-  const positionSymbols: Array<Symbol> = []
-  const positionQuantities: Array<Dec.Decimal> = []
-  const positionItems: Array<number> = []
-  const positionItem = itemLookup()
-  rowsOf(src.positions, input.positions ?? [], (row, n, sym) => {
-    const k = positionItem(sym)
-    if (k !== undefined) {
-      if (heldSeen[k]) duplicate(src.positions, input.positions!, row, n, sym)
-      heldSeen[k] = true
-    } else {
-      const before = heldOutsideSeen.size
-      heldOutsideSeen.add(sym)
-      if (heldOutsideSeen.size === before) duplicate(src.positions, input.positions!, row, n, sym)
-    }
-    const quantity = optionalDecimal(src.positions, n, "quantity", row.quantity) ??
-      reject(src.positions, n, "quantity", row.quantity, "is empty")
-    if (!Dec.isZero(quantity)) {
-      if (k !== undefined) held[k] = quantity
-      else heldOutside.push({ symbol: sym, quantity, price: outsidePrice.get(sym) })
-      positionSymbols.push(sym)
-      positionQuantities.push(quantity)
-      positionItems.push(k ?? -1)
-    }
-  })
-
-  const securities = table(src.securities, input.securities ?? [], (row, n, sym): Security => {
-    const sector = text(row.sector)
-    const lot = optionalDecimal(src.securities, n, "lot_size", row.lotSize, positive)
-    const tick = optionalDecimal(src.securities, n, "tick_size", row.tickSize, positive)
-    const minQuantity = optionalDecimal(src.securities, n, "min_quantity", row.minQuantity, nonNegative)
-    return {
-      symbol: sym,
-      ...(sector === undefined ? {} : { sector }),
-      ...(lot === undefined ? {} : { lotSize: lot }),
-      ...(tick === undefined ? {} : { tickSize: tick }),
-      ...(minQuantity === undefined ? {} : { minQuantity })
-    }
-  })
-
-  // Cash, when not given: the portfolio value less the positions' market value, each at the price its
-  // table gives it, else its item's own price.
-  let cash = explicitCash
-  if (cash === undefined) {
-    const marketValue = Dec.total()
-    for (let p = 0; p < positionSymbols.length; p++) {
-      const sym = positionSymbols[p]!
-      const quantity = positionQuantities[p]!
-      const k = positionItems[p]!
-      const price = k >= 0 ? itemPrice[k] ?? items[k]!.price : outsidePrice.get(sym)
-      if (price === undefined) {
-        reject(src.params, undefined, "cash", undefined, `cannot be derived: no price for the held symbol ${sym}; give the cash explicitly`)
-      }
-      Dec.addProduct(marketValue, quantity, price!)
-    }
-    cash = Dec.sub(portfolioValue, Dec.valueOf(marketValue))
-  }
-
-  // The tables by symbol, made only if asked for (the builder walks the join).
-  let itemsBySymbol: Map<Symbol, SnapshotItem> | undefined
-  let prices: Map<Symbol, Dec.Decimal> | undefined
-  let positions: Map<Symbol, Dec.Decimal> | undefined
-
   return {
-    runId: input.runId.trim() as RunId,
     settings: {
       portfolioValue,
-      cash,
       cashBufferRatio,
       lotSize,
       orderType: type,
@@ -455,27 +318,205 @@ const validateUnsafe = (input: BuildInput): BuildPlan => {
       modelVersion,
       clientOrderIdScheme: clientOrderIdScheme as ClientOrderId.Scheme
     },
+    cash
+  }
+}
+
+// In every table a row's symbol is judged first — invalid, then seen before — and then its values.
+
+/** The decision's items in row order, with their symbols alongside. */
+interface ItemsRead {
+  readonly items: Array<SnapshotItem>
+  readonly symbols: Array<Symbol>
+  /** By symbol; made only once a row breaks ascending symbol order (`undefined` while none does). */
+  readonly index: Map<Symbol, number> | undefined
+}
+
+/**
+ * In symbol order (the usual case) no symbol can repeat, and no table is made: the joins that follow are
+ * merges. The table by symbol is made only once a row breaks the order.
+ */
+const readItems = (source: string, rows: ReadonlyArray<ItemInput>): ItemsRead => {
+  const items: Array<SnapshotItem> = []
+  const symbols: Array<Symbol> = []
+  let index: Map<Symbol, number> | undefined
+  rowsOf(source, rows, (row, n, sym) => {
+    const k = items.length
+    if (index === undefined && k > 0 && !(symbols[k - 1]! < sym)) {
+      index = new Map(symbols.map((s, i) => [s, i] as const))
+    }
+    if (index !== undefined) {
+      if (index.has(sym)) duplicate(source, rows, row, n, sym)
+      index.set(sym, k)
+    }
+    symbols.push(sym)
+    items.push(itemOf(source, row, n, sym))
+  })
+  return { items, symbols, index }
+}
+
+/** A lookup of items by symbol, for one join (each walks on from its own last match). */
+const itemLookup = ({ symbols, index }: ItemsRead): ((sym: Symbol) => number | undefined) => {
+  if (index === undefined) return SymbolIndex.ascending(symbols).indexOf
+  return (sym) => index.get(sym)
+}
+
+/** The prices table joined to the items. */
+interface PricesRead {
+  /** By item index: the price the table gives the item. */
+  readonly ofItem: Array<Dec.Decimal | undefined>
+  /** Prices of symbols the items do not list. */
+  readonly outside: Map<Symbol, Dec.Decimal>
+  /** The rows in their order, for the table by symbol if one is asked for. */
+  readonly symbols: Array<Symbol>
+  readonly values: Array<Dec.Decimal>
+}
+
+/**
+ * Joined to the items as they come. In the items' order (the usual case, whatever that order is: the flow
+ * asks the feed for the items' symbols) a row is the next item's; otherwise it is looked up.
+ */
+const readPrices = (source: string, rows: ReadonlyArray<PriceInput>, decision: ItemsRead): PricesRead => {
+  const itemSymbols = decision.symbols
+  const ofItem: Array<Dec.Decimal | undefined> = new Array(itemSymbols.length).fill(undefined)
+  const outside = new Map<Symbol, Dec.Decimal>()
+  const symbols: Array<Symbol> = []
+  const values: Array<Dec.Decimal> = []
+  const itemOfSymbol = itemLookup(decision)
+  let next = 0
+  rowsOf(source, rows, (row, n, sym) => {
+    const k = next < itemSymbols.length && itemSymbols[next] === sym ? next : itemOfSymbol(sym)
+    if (k !== undefined ? ofItem[k] !== undefined : outside.has(sym)) duplicate(source, rows, row, n, sym)
+    const price = optionalDecimal(source, n, "price", row.price, positive) ?? reject(source, n, "price", row.price, "is empty")
+    if (k !== undefined) {
+      ofItem[k] = price
+      next = k + 1
+    } else {
+      outside.set(sym, price)
+    }
+    symbols.push(sym)
+    values.push(price)
+  })
+  return { ofItem, outside, symbols, values }
+}
+
+/** The positions joined to the items; zero positions count for duplicates, then drop out. */
+interface PositionsRead {
+  /** By item index: the non-zero position held in the item. */
+  readonly held: Array<Dec.Decimal | undefined>
+  /** Positions in symbols the items do not list, in row order, with their prices. */
+  readonly heldOutside: Array<{ symbol: Symbol; quantity: Dec.Decimal; price: Dec.Decimal | undefined }>
+  /** Non-zero positions in their row order, with the index of their item (-1: none). */
+  readonly symbols: Array<Symbol>
+  readonly quantities: Array<Dec.Decimal>
+  readonly items: Array<number>
+}
+
+/** Found among the items by symbol. */
+const readPositions = (source: string, rows: ReadonlyArray<PositionInput>, decision: ItemsRead, prices: PricesRead): PositionsRead => {
+  const count = decision.symbols.length
+  const held: Array<Dec.Decimal | undefined> = new Array(count).fill(undefined)
+  const heldSeen: Array<boolean> = new Array(count).fill(false)
+  const heldOutsideSeen = new Set<Symbol>()
+  const heldOutside: PositionsRead["heldOutside"] = []
+  const symbols: Array<Symbol> = []
+  const quantities: Array<Dec.Decimal> = []
+  const items: Array<number> = []
+  const itemOfSymbol = itemLookup(decision)
+  rowsOf(source, rows, (row, n, sym) => {
+    const k = itemOfSymbol(sym)
+    if (k !== undefined) {
+      if (heldSeen[k]) duplicate(source, rows, row, n, sym)
+      heldSeen[k] = true
+    } else {
+      const before = heldOutsideSeen.size
+      heldOutsideSeen.add(sym)
+      if (heldOutsideSeen.size === before) duplicate(source, rows, row, n, sym)
+    }
+    const quantity = optionalDecimal(source, n, "quantity", row.quantity) ?? reject(source, n, "quantity", row.quantity, "is empty")
+    if (!Dec.isZero(quantity)) {
+      if (k !== undefined) held[k] = quantity
+      else heldOutside.push({ symbol: sym, quantity, price: prices.outside.get(sym) })
+      symbols.push(sym)
+      quantities.push(quantity)
+      items.push(k ?? -1)
+    }
+  })
+  return { held, heldOutside, symbols, quantities, items }
+}
+
+const readSecurities = (source: string, rows: ReadonlyArray<SecurityInput>): Map<Symbol, Security> =>
+  table(source, rows, (row, n, sym): Security => {
+    const sector = optionalText(row.sector)
+    const lot = optionalDecimal(source, n, "lot_size", row.lotSize, positive)
+    const tick = optionalDecimal(source, n, "tick_size", row.tickSize, positive)
+    const minQuantity = optionalDecimal(source, n, "min_quantity", row.minQuantity, nonNegative)
+    return {
+      symbol: sym,
+      ...(sector === undefined ? {} : { sector }),
+      ...(lot === undefined ? {} : { lotSize: lot }),
+      ...(tick === undefined ? {} : { tickSize: tick }),
+      ...(minQuantity === undefined ? {} : { minQuantity })
+    }
+  })
+
+/**
+ * Cash, when not given: the portfolio value less the positions' market value, each at the price its table
+ * gives it, else its item's own price.
+ */
+const derivedCash = (
+  params: string,
+  portfolioValue: Dec.Decimal,
+  decision: ItemsRead,
+  prices: PricesRead,
+  positions: PositionsRead
+): Dec.Decimal => {
+  const marketValue = Dec.total()
+  for (let p = 0; p < positions.symbols.length; p++) {
+    const sym = positions.symbols[p]!
+    const k = positions.items[p]!
+    const price = k >= 0 ? prices.ofItem[k] ?? decision.items[k]!.price : prices.outside.get(sym)
+    if (price === undefined) {
+      reject(params, undefined, "cash", undefined, `cannot be derived: no price for the held symbol ${sym}; give the cash explicitly`)
+    }
+    Dec.addProduct(marketValue, positions.quantities[p]!, price!)
+  }
+  return Dec.sub(portfolioValue, Dec.valueOf(marketValue))
+}
+
+const validateUnsafe = (input: BuildInput): BuildPlan => {
+  const src = sourcesOf(input)
+  const params = readParams(input, src.params)
+  const decision = readItems(src.items, input.items)
+  const prices = readPrices(src.prices, input.prices ?? [], decision)
+  const positions = readPositions(src.positions, input.positions ?? [], decision, prices)
+  const securities = readSecurities(src.securities, input.securities ?? [])
+  const cash = params.cash ?? derivedCash(src.params, params.settings.portfolioValue, decision, prices, positions)
+
+  // The tables by symbol, made only if asked for (the builder walks the join).
+  const { items } = decision
+  const { portfolioValue, ...settings } = params.settings
+  let itemsBySymbol: Map<Symbol, SnapshotItem> | undefined
+  let priceTable: Map<Symbol, Dec.Decimal> | undefined
+  let positionTable: Map<Symbol, Dec.Decimal> | undefined
+
+  return {
+    runId: input.runId.trim() as RunId,
+    settings: { portfolioValue, cash, ...settings },
     items,
-    joined: { ascending: itemIndex === undefined, price: itemPrice, held, heldOutside },
+    joined: { ascending: decision.index === undefined, price: prices.ofItem, held: positions.held, heldOutside: positions.heldOutside },
     securities,
     get itemsBySymbol() {
       return itemsBySymbol ??= new Map(items.map((item) => [item.symbol, item] as const))
     },
     get prices() {
-      return prices ??= new Map(priceSymbols.map((sym, i) => [sym, priceValues[i]!] as const))
+      return priceTable ??= new Map(prices.symbols.map((sym, i) => [sym, prices.values[i]!] as const))
     },
     get positions() {
-      return positions ??= new Map(positionSymbols.map((sym, i) => [sym, positionQuantities[i]!] as const))
+      return positionTable ??= new Map(positions.symbols.map((sym, i) => [sym, positions.quantities[i]!] as const))
     }
   }
 }
 
 /** Validates a build input; the first bad value is reported. */
-export const validate = (input: BuildInput): Either.Either<BuildPlan, InvalidInput> => {
-  try {
-    return Either.right(validateUnsafe(input))
-  } catch (error) {
-    if (error instanceof Rejected) return Either.left(error.error)
-    throw error
-  }
-}
+export const validate = (input: BuildInput): Either.Either<BuildPlan, InvalidInput> => untilRejected(() => validateUnsafe(input))

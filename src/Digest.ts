@@ -1,6 +1,14 @@
 /**
  * Content digests: sha-256 over a canonical JSON serialization, so the same content always hashes the
  * same whatever the key order or the decimal's written form (`1.50` and `1.5` are one value).
+ *
+ * The canonical JSON is RFC 8785, the JSON Canonicalization Scheme (JCS), of the value once its decimals
+ * and bigints are canonical strings (`Dec.toString`: `"1.5"`, never `1.50` or a binary double; a
+ * bigint's digits) and a `Duration` its milliseconds: object keys sorted by UTF-16 code unit, no
+ * whitespace, strings and numbers as ECMAScript's `JSON.stringify` writes them. Members that are
+ * `undefined` are left out, and are `null` in an array, as `JSON.stringify` has them. (A lone surrogate,
+ * which JCS refuses, is written as `JSON.stringify` escapes it.) test/core/Digest.test.ts holds it to an
+ * independent JCS implementation.
  */
 import { createHash, createHmac, type Hash, hash } from "node:crypto"
 import { Duration } from "effect"
@@ -297,8 +305,9 @@ const withWriter = <A>(sink: Hash | undefined, f: (w: Writer) => A): A => {
 }
 
 /**
- * JSON with object keys sorted, `undefined` members dropped, decimals as canonical text. Arrays keep
- * their order: order is content.
+ * The canonical JSON of a value (RFC 8785 once decimals and bigints are canonical strings; see above):
+ * object keys sorted, `undefined` members dropped, decimals as canonical text. Arrays keep their order:
+ * order is content.
  */
 export const canonicalJson = (value: unknown): string =>
   withWriter(undefined, (w) => {

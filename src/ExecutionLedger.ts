@@ -7,11 +7,11 @@
 import { Either, Option } from "effect"
 import * as Dec from "./domain/Decimal.js"
 import type { IllegalTransition } from "./domain/errors.js"
+import type { ExecutionReport } from "./domain/Execution.js"
 import type { ClientOrderId, ExecutionId } from "./domain/Ids.js"
 import { type Fill, type OrderStatus, type TradeOrder, tradeOrder } from "./domain/Order.js"
 import * as OrderState from "./OrderState.js"
 import type { AuditEventInput } from "./ports/AuditLog.js"
-import type { ExecutionReport } from "./ports/ExecutionProvider.js"
 import type { OrderUpdate } from "./ports/TradeRepository.js"
 
 /**

@@ -41,8 +41,8 @@ export interface RiskInput {
   readonly unmet?: ReadonlyArray<RiskViolation>
 }
 
-const text = Dec.toString
-const ratio = (value: Dec.Decimal, base: Dec.Decimal) => text(Dec.divideForReport(value, base))
+const decimalText = Dec.toString
+const ratio = (value: Dec.Decimal, base: Dec.Decimal) => decimalText(Dec.divideForReport(value, base))
 
 const violation = (
   rule: RiskRule,
@@ -105,7 +105,7 @@ interface Context {
 }
 
 /** The slots while symbols are placed; quotes and restrictions are filled in once every symbol has one. */
-class Placing {
+class SlotColumns {
   readonly symbol: Array<Symbol> = []
   readonly pre: Array<Dec.Decimal> = []
   readonly order: Array<OrderDraft | undefined> = []
@@ -135,8 +135,8 @@ class Placing {
 }
 
 /** The slots placed, and how to find a symbol's slot among them. */
-interface Placed {
-  readonly placing: Placing
+interface PlacedSlots {
+  readonly columns: SlotColumns
   readonly find: (symbol: Symbol) => number | undefined
 }
 
@@ -164,12 +164,12 @@ const secondRun = (orders: ReadonlyArray<OrderDraft>): number | undefined => {
  * are then in symbol order too, and a symbol's slot is found by a walk. `undefined` when the inputs are in
  * no such order.
  */
-const merged = (input: RiskInput): Placed | undefined => {
+const slotsByMerge = (input: RiskInput): PlacedSlots | undefined => {
   const { positions, orders } = input
   if (!isAscending(positions, 0, positions.length)) return undefined
   const split = secondRun(orders)
   if (split === undefined) return undefined
-  const placing = new Placing(orders.length)
+  const columns = new SlotColumns(orders.length)
   let p = 0
   let a = 0
   let b = split
@@ -177,35 +177,35 @@ const merged = (input: RiskInput): Placed | undefined => {
     let symbol: Symbol | undefined = p < positions.length ? positions[p]!.symbol : undefined
     if (a < split && (symbol === undefined || orders[a]!.symbol < symbol)) symbol = orders[a]!.symbol
     if (b < orders.length && (symbol === undefined || orders[b]!.symbol < symbol)) symbol = orders[b]!.symbol
-    const at = placing.add(symbol!)
-    for (; p < positions.length && positions[p]!.symbol === symbol; p++) placing.position(at, positions[p]!)
+    const at = columns.add(symbol!)
+    for (; p < positions.length && positions[p]!.symbol === symbol; p++) columns.position(at, positions[p]!)
     // The first run holds the lower indices, so the first order of a symbol is met first.
-    for (; a < split && orders[a]!.symbol === symbol; a++) placing.orderAt(at, a, orders[a]!)
-    for (; b < orders.length && orders[b]!.symbol === symbol; b++) placing.orderAt(at, b, orders[b]!)
+    for (; a < split && orders[a]!.symbol === symbol; a++) columns.orderAt(at, a, orders[a]!)
+    for (; b < orders.length && orders[b]!.symbol === symbol; b++) columns.orderAt(at, b, orders[b]!)
   }
-  return { placing, find: SymbolIndex.ascending(placing.symbol).indexOf }
+  return { columns, find: SymbolIndex.ascending(columns.symbol).indexOf }
 }
 
 /** The slots placed through a table of symbols, for inputs in any order. */
-const hashed = (input: RiskInput): Placed => {
+const slotsByTable = (input: RiskInput): PlacedSlots => {
   const bySymbol = new Map<Symbol, number>()
-  const placing = new Placing(input.orders.length)
+  const columns = new SlotColumns(input.orders.length)
   const slotOf = (symbol: Symbol): number => {
     let at = bySymbol.get(symbol)
-    if (at === undefined) bySymbol.set(symbol, at = placing.add(symbol))
+    if (at === undefined) bySymbol.set(symbol, at = columns.add(symbol))
     return at
   }
-  for (const p of input.positions) placing.position(slotOf(p.symbol), p)
+  for (const p of input.positions) columns.position(slotOf(p.symbol), p)
   const orders = input.orders
-  for (let i = 0; i < orders.length; i++) placing.orderAt(slotOf(orders[i]!.symbol), i, orders[i]!)
-  return { placing, find: (symbol) => bySymbol.get(symbol) }
+  for (let i = 0; i < orders.length; i++) columns.orderAt(slotOf(orders[i]!.symbol), i, orders[i]!)
+  return { columns, find: (symbol) => bySymbol.get(symbol) }
 }
 
 const context = (input: RiskInput): Context => {
-  const { placing, find } = merged(input) ?? hashed(input)
+  const { columns, find } = slotsByMerge(input) ?? slotsByTable(input)
   // Quotes and restricted symbols join the symbols already there (held or traded); any other plays no
   // part. Merged slots are in symbol order, and a feed's quotes usually are too: then a walk, not a table.
-  const count = placing.symbol.length
+  const count = columns.symbol.length
   const quote: Array<Quote | undefined> = new Array(count).fill(undefined)
   const restricted = new Uint8Array(count)
   const join = (q: Quote, symbol: Symbol) => {
@@ -219,7 +219,7 @@ const context = (input: RiskInput): Context => {
     const at = find(symbol)
     if (at !== undefined) restricted[at] = 1
   }
-  const { symbol, pre, order, avgCost, ofOrder } = placing
+  const { symbol, pre, order, avgCost, ofOrder } = columns
   const slots: Slots = { symbol, pre, order, avgCost, quote, restricted, ofOrder }
   const pv = input.portfolioValue
   const money = (limit: Dec.Decimal | undefined) => (limit === undefined ? undefined : Dec.mul(limit, pv))
@@ -329,12 +329,12 @@ const ageLimitMillis = (seconds: Dec.Decimal): number => Number(Dec.quotientFloo
 
 /** `Date.parse` for quote times, remembering the last one: a feed stamps most quotes alike. */
 const timeReader = () => {
-  let lastText: string | undefined
+  let lastTime: string | undefined
   let lastMillis = Number.NaN
-  return (text: string): number => {
-    if (text !== lastText) {
-      lastText = text
-      lastMillis = Date.parse(text)
+  return (time: string): number => {
+    if (time !== lastTime) {
+      lastTime = time
+      lastMillis = Date.parse(time)
     }
     return lastMillis
   }
@@ -370,39 +370,39 @@ const orderViolations = (ctx: Context, book: Book): Array<Array<RiskViolation> |
     const after = book.post[slot]!
 
     if (maxNotional !== undefined && maxNotional.compareProduct(o.quantity, o.referencePrice) > 0) {
-      found = flag(found, violation("max_order_notional", o.symbol, text(maxNotional.decimal), text(Dec.mul(o.quantity, o.referencePrice))))
+      found = flag(found, violation("max_order_notional", o.symbol, decimalText(maxNotional.decimal), decimalText(Dec.mul(o.quantity, o.referencePrice))))
     }
     if (maxQuantity !== undefined && maxQuantity.compare(o.quantity) > 0) {
-      found = flag(found, violation("max_order_quantity", o.symbol, text(maxQuantity.decimal), text(o.quantity)))
+      found = flag(found, violation("max_order_quantity", o.symbol, decimalText(maxQuantity.decimal), decimalText(o.quantity)))
     }
     if (!reduces && maxPosition !== undefined && maxPosition.compareAbsProduct(after, o.referencePrice) > 0) {
       const value = Dec.abs(Dec.mul(after, o.referencePrice))
-      found = flag(found, violation("max_position_ratio", o.symbol, text(limits.maxPositionRatio!), ratio(value, input.portfolioValue)))
+      found = flag(found, violation("max_position_ratio", o.symbol, decimalText(limits.maxPositionRatio!), ratio(value, input.portfolioValue)))
     }
     if (!reduces && maxName !== undefined && maxName.compareAbs(o.targetWeight) > 0) {
-      found = flag(found, violation("max_name_weight", o.symbol, text(maxName.decimal), text(Dec.abs(o.targetWeight))))
+      found = flag(found, violation("max_name_weight", o.symbol, decimalText(maxName.decimal), decimalText(Dec.abs(o.targetWeight))))
     }
     if (!reduces && ctx.maxSectorValue !== undefined) {
       const gross = book.sectorBreach[slot]
       if (gross !== undefined) {
         const sector = sectorOf(input, slots, slot)
-        found = flag(found, violation("max_sector_weight", o.symbol, text(limits.maxSectorWeight!), ratio(gross, input.portfolioValue), sector))
+        found = flag(found, violation("max_sector_weight", o.symbol, decimalText(limits.maxSectorWeight!), ratio(gross, input.portfolioValue), sector))
       }
     }
     if (!reduces && minNotional !== undefined && minNotional.compareProduct(o.quantity, o.referencePrice) < 0) {
-      found = flag(found, violation("min_order_notional", o.symbol, text(minNotional.decimal), text(Dec.mul(o.quantity, o.referencePrice))))
+      found = flag(found, violation("min_order_notional", o.symbol, decimalText(minNotional.decimal), decimalText(Dec.mul(o.quantity, o.referencePrice))))
     }
     if (slots.restricted[slot] === 1) {
-      found = flag(found, violation("restricted_symbol", o.symbol, "restricted", `${o.side} ${text(o.quantity)}`))
+      found = flag(found, violation("restricted_symbol", o.symbol, "restricted", `${o.side} ${decimalText(o.quantity)}`))
     }
     if (!reduces && limits.longOnly === true && Dec.isNegative(after)) {
-      found = flag(found, violation("long_only", o.symbol, "0", text(after)))
+      found = flag(found, violation("long_only", o.symbol, "0", decimalText(after)))
     }
     if (limits.priceCollarBps !== undefined && o.limitPrice !== undefined) {
       const distance = Dec.mul(Dec.abs(Dec.sub(o.limitPrice, o.referencePrice)), Dec.BPS_PER_UNIT)
       if (Dec.gt(distance, Dec.mul(limits.priceCollarBps, o.referencePrice))) {
         const bps = Dec.divideForReport(distance, o.referencePrice, 4)
-        found = flag(found, violation("price_collar", o.symbol, text(limits.priceCollarBps), text(bps)))
+        found = flag(found, violation("price_collar", o.symbol, decimalText(limits.priceCollarBps), decimalText(bps)))
       }
     }
     if (maxAge !== undefined) {
@@ -413,7 +413,7 @@ const orderViolations = (ctx: Context, book: Book): Array<Array<RiskViolation> |
         found = flag(found, violation(
           "price_staleness",
           o.symbol,
-          text(limits.maxPriceAgeSeconds!),
+          decimalText(limits.maxPriceAgeSeconds!),
           age === undefined || Number.isNaN(age) ? "unknown" : String(age / 1000)
         ))
       }
@@ -432,18 +432,18 @@ const runViolations = (ctx: Context, orders: ReadonlyArray<OrderDraft>, book: Bo
   }
   // A run that lowers an exposure already above its cap is what should happen next, not a breach.
   if (ctx.maxGrossValue !== undefined && Dec.gt(book.grossAfter, ctx.maxGrossValue) && Dec.gt(book.grossAfter, book.grossBefore)) {
-    found.push(violation("max_gross_exposure", undefined, text(limits.maxGrossExposure!), ratio(book.grossAfter, pv)))
+    found.push(violation("max_gross_exposure", undefined, decimalText(limits.maxGrossExposure!), ratio(book.grossAfter, pv)))
   }
   const netAfter = Dec.abs(book.netAfter)
   if (ctx.maxNetValue !== undefined && Dec.gt(netAfter, ctx.maxNetValue) && Dec.gt(netAfter, Dec.abs(book.netBefore))) {
-    found.push(violation("max_net_exposure", undefined, text(limits.maxNetExposure!), ratio(netAfter, pv)))
+    found.push(violation("max_net_exposure", undefined, decimalText(limits.maxNetExposure!), ratio(netAfter, pv)))
   }
   if (limits.maxTurnover !== undefined) {
     const traded = Dec.total()
     for (const o of orders) Dec.addProduct(traded, o.quantity, o.referencePrice)
     const value = Dec.valueOf(traded)
     if (Dec.gt(value, Dec.mul(limits.maxTurnover, pv))) {
-      found.push(violation("max_turnover", undefined, text(limits.maxTurnover), ratio(value, pv)))
+      found.push(violation("max_turnover", undefined, decimalText(limits.maxTurnover), ratio(value, pv)))
     }
   }
   if (limits.cashSufficiency === true) {
@@ -460,7 +460,7 @@ const runViolations = (ctx: Context, orders: ReadonlyArray<OrderDraft>, book: Bo
     const needed = Dec.valueOf(neededTotal)
     const available = Dec.valueOf(availableTotal)
     if (Dec.gt(needed, available)) {
-      found.push(violation("cash_sufficiency", undefined, text(available), text(needed)))
+      found.push(violation("cash_sufficiency", undefined, decimalText(available), decimalText(needed)))
     }
   }
   return found

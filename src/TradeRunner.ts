@@ -172,7 +172,7 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
        * found), the risk verdict. What the submissions need is handed on, and nothing else of this phase (the
        * snapshot's items, the orders as built) stays reachable while a large run is being sent.
        */
-      const prepare = (holder: Parameters<typeof buildOrders>[1]["holder"], claimed: TradeRun, dryRun: boolean) =>
+      const buildAndJudge = (holder: Parameters<typeof buildOrders>[1]["holder"], claimed: TradeRun, dryRun: boolean) =>
         Effect.gen(function*() {
           // A turn for the host between the steps that hold the thread longest on a synchronous driver
           // (at 50,000 names each of them for a few hundred milliseconds or more): what the host did before
@@ -195,18 +195,18 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           return { run: inFlight(judged.run), recorded: judged.run.recorded?.prices ?? [], verdict: judged.verdict, ledger: judged.ledger, venue }
         })
 
-      /** The run's execution under its lease: prepared, sent, followed until final or until `waitUntil`. */
-      const carryOut = (claimed: TradeRun, dryRun: boolean, waitUntil: number) =>
+      /** A claimed run's execution under its lease: built and judged, sent, followed until final or until `waitUntil`. */
+      const executeClaimed = (claimed: TradeRun, dryRun: boolean, waitUntil: number) =>
         underLease(flow, claimed, dryRun, (holder) =>
           Effect.gen(function*() {
-            const prepared = yield* prepare(holder, claimed, dryRun)
-            if (prepared === undefined) return { working: 0 }
-            const { run, verdict, ledger, venue } = prepared
+            const readyToSend = yield* buildAndJudge(holder, claimed, dryRun)
+            if (readyToSend === undefined) return { working: 0 }
+            const { run, verdict, ledger, venue } = readyToSend
             return yield* Effect.gen(function*() {
               const reports = yield* submitPending(flow, { holder, run, verdict, ledger, venue })
               const followed = yield* follow(flow, { holder, run, verdict, ledger, reports, waitUntil })
               return { working: followed._tag === "Working" ? followed.working : 0 }
-            }).pipe(Effect.locally(PriceFeed.RecordedQuotes, prepared.recorded))
+            }).pipe(Effect.locally(PriceFeed.RecordedQuotes, readyToSend.recorded))
           }))
 
       const execute = Effect.fn("TradeRunner.execute")(function*(runId: RunId, options?: ExecuteOptions) {
@@ -216,14 +216,14 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
         const before = (yield* repo.summarize(runId)).run
         if (RunState.isTerminal(before.status)) return yield* outcomeOf(runId, dryRun)
         const claimed = yield* claimToExecute(flow, before, dryRun)
-        if (claimed !== undefined) yield* carryOut(claimed, dryRun, waitUntil)
+        if (claimed !== undefined) yield* executeClaimed(claimed, dryRun, waitUntil)
         return yield* outcomeOf(runId, dryRun)
       })
 
       const executeNext = Effect.fn("TradeRunner.executeNext")(function*() {
         const claimed = yield* claimNext(flow)
         if (claimed === undefined) return undefined
-        yield* carryOut(claimed, false, yield* Clock.currentTimeMillis)
+        yield* executeClaimed(claimed, false, yield* Clock.currentTimeMillis)
         return yield* outcomeOf(claimed.id, false)
       })
 

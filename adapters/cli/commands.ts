@@ -3,7 +3,7 @@
  * so bad input leaves no partial state behind; then it opens the database and runs the flow.
  */
 import { Args, Command, Options } from "@effect/cli"
-import { Console, Duration, Effect, Either, Option, Schema } from "effect"
+import { Console, Duration, Effect, Either, Layer, Option, Schema } from "effect"
 import * as BuildInput from "../../src/BuildInput.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import { InvalidInput } from "../../src/domain/errors.js"
@@ -78,6 +78,9 @@ const wait = Options.text("wait").pipe(Options.withPseudoName("DURATION"), Optio
   "how long to follow orders that still work before returning with the run running, e.g. 30s, 15m, 6h (default 0s)"
 ))
 
+/** The last options of the commands that execute a run (`run`, `execute`), in the order their help lists them. */
+const executionOptions = { wait, ...venueOptions, db, dryRun, json }
+
 /** What a person needs when a run returns with orders still working: how many, and the commands that follow. */
 const sayWorking = (outcome: RunOutcome, db: string, venue: VenueFlags) =>
   outcome.run.status !== "running" || outcome.dryRun
@@ -147,6 +150,36 @@ const endWith = (outcome: RunOutcome) => {
   const code = exitCodeOf(outcome)
   return code === 0 ? Effect.void : Effect.fail(new ExitWith({ code }))
 }
+
+/**
+ * What `run` and `execute` do once their input is checked: on `database`, with its audit chain writable,
+ * `runToExecute` names the run (`run` writes it first), which is executed on `venue` with `feed` and
+ * reported; then the report is printed, a run whose orders still work says what follows, and the command
+ * ends with the outcome's exit code.
+ */
+const executeAndPrint = <E, R, LOut, LE, LIn, FR>(options: {
+  readonly flags: VenueFlags & { readonly db: string; readonly dryRun: boolean; readonly json: boolean }
+  readonly database: Layer.Layer<LOut, LE, LIn>
+  readonly venue: Venue
+  readonly feed: Layer.Layer<PriceFeed, InvalidInput, FR>
+  /** Named in the message of an interrupted run that has not recorded its prices. */
+  readonly pricesFile: Option.Option<string>
+  readonly wait: Duration.Duration
+  readonly runToExecute: Effect.Effect<RunId, E, R>
+}) =>
+  Effect.gen(function*() {
+    const { flags } = options
+    const { outcome, report } = yield* Effect.gen(function*() {
+      yield* auditWritable
+      const runId = yield* options.runToExecute
+      return yield* executeAndReport(runId, flags.dryRun, flags.db, options.pricesFile, options.wait, flags).pipe(
+        Effect.provide(runnerLayer(options.venue, options.feed))
+      )
+    }).pipe(Effect.provide(options.database))
+    yield* print(report, flags.json, flags.db, outcome.dryRun)
+    yield* sayWorking(outcome, flags.db, flags)
+    yield* endWith(outcome)
+  })
 
 /** Reads an optional decimal flag. */
 const optionalDecimal = (flag: string, raw: Option.Option<string>, check?: (d: Dec.Decimal) => string | undefined) =>
@@ -219,11 +252,7 @@ const runCommand = Command.make(
     cancelAfter: Options.text("cancel-after").pipe(Options.withPseudoName("DURATION"), Options.optional, Options.withDescription(
       "deadline after the run starts, e.g. 90s, 15m, 6h: the first check past it cancels what still works (fills kept); default none"
     )),
-    wait,
-    ...venueOptions,
-    db,
-    dryRun,
-    json
+    ...executionOptions
   },
   (flags) =>
     Effect.gen(function*() {
@@ -314,8 +343,7 @@ const runCommand = Command.make(
 
       // A new paper account opens with the cash the run is sized from.
       const venue: Venue = { ...flagged, seedCash: yield* paperSeed(plan.settings.cash) }
-      const { outcome, report } = yield* Effect.gen(function*() {
-        yield* auditWritable
+      const createRun = Effect.gen(function*() {
         if (Option.isSome(flags.positions) && venue.provider === "paper") {
           yield* openPaperAccount(venue, plan.positions, flags.positions.value, flags.db)
         }
@@ -330,13 +358,17 @@ const runCommand = Command.make(
           // A large snapshot is written in steps that give Ctrl-C its turn; the transaction is then undone.
           Effect.onInterrupt(() => sayInterrupted("before the run was created; nothing was written"))
         )
-        return yield* executeAndReport(run.id, flags.dryRun, flags.db, Option.some(flags.prices), waitFor, flags).pipe(
-          Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices)))
-        )
-      }).pipe(Effect.provide(DatabaseLive(flags.db)))
-      yield* print(report, flags.json, flags.db, outcome.dryRun)
-      yield* sayWorking(outcome, flags.db, flags)
-      yield* endWith(outcome)
+        return run.id
+      })
+      yield* executeAndPrint({
+        flags,
+        database: DatabaseLive(flags.db),
+        venue,
+        feed: PriceFeed.layerMemory(prices),
+        pricesFile: Option.some(flags.prices),
+        wait: waitFor,
+        runToExecute: createRun
+      })
     })
 ).pipe(Command.withDescription(described(
   "freeze a decision from CSV files, create a run and execute it",
@@ -345,6 +377,13 @@ const runCommand = Command.make(
 
 /** Commands about runs already there never create a database, and read one they may not write. */
 const READ_EXISTING = { existing: true, readsOnly: true } as const
+
+/** The runner over an existing database it only reads, with no venue: for the commands that look at a run. */
+const lookingAtRuns = <A, E>(db: string, look: (runner: TradeRunner["Type"]) => Effect.Effect<A, E>) =>
+  Effect.flatMap(TradeRunner, look).pipe(
+    Effect.provide(runnerLayer(undefined, PriceFeed.layerMemory([]))),
+    Effect.provide(DatabaseLive(db, READ_EXISTING))
+  )
 
 /**
  * The feed for a run executed later: a prices file if given, else the prices each run recorded when it built
@@ -358,26 +397,22 @@ const executeCommand = Command.make(
   {
     runId,
     prices: optionalFile("prices", "prices, a CSV file as for run, for a run that has not built its orders; default: the prices the run recorded"),
-    wait,
-    ...venueOptions,
-    db,
-    dryRun,
-    json
+    ...executionOptions
   },
   (flags) =>
     Effect.gen(function*() {
       const venue = yield* venueFrom(flags, Dec.ZERO)
       const waitFor = yield* durationFlag("wait", flags.wait)
-      const { outcome, report } = yield* Effect.gen(function*() {
-        yield* auditWritable
-        const run = yield* (yield* TradeRepository).summarize(flags.runId as RunId)
-        return yield* executeAndReport(run.run.id, flags.dryRun, flags.db, flags.prices, waitFor, flags).pipe(
-          Effect.provide(runnerLayer(venue, feedFor(flags.prices)))
-        )
-      }).pipe(Effect.provide(DatabaseLive(flags.db, { existing: true })))
-      yield* print(report, flags.json, flags.db, outcome.dryRun)
-      yield* sayWorking(outcome, flags.db, flags)
-      yield* endWith(outcome)
+      yield* executeAndPrint({
+        flags,
+        database: DatabaseLive(flags.db, { existing: true }),
+        venue,
+        feed: feedFor(flags.prices),
+        pricesFile: flags.prices,
+        wait: waitFor,
+        // The run as stored: an unknown id is refused here, before the runner is built.
+        runToExecute: Effect.map(Effect.flatMap(TradeRepository, (repo) => repo.summarize(flags.runId as RunId)), ({ run }) => run.id)
+      })
     })
 ).pipe(Command.withDescription(described(
   "execute a queued run, resume an interrupted one, or check a running run's working orders (again); finished runs are reported as they are",
@@ -440,10 +475,7 @@ const reconcileCommand = Command.make(
 
 const showCommand = Command.make("show", { runId, db, json }, (flags) =>
   Effect.gen(function*() {
-    const report = yield* Effect.flatMap(TradeRunner, (runner) => runner.report(flags.runId as RunId)).pipe(
-      Effect.provide(runnerLayer(undefined, PriceFeed.layerMemory([]))),
-      Effect.provide(DatabaseLive(flags.db, READ_EXISTING))
-    )
+    const report = yield* lookingAtRuns(flags.db, (runner) => runner.report(flags.runId as RunId))
     yield* print(report, flags.json, flags.db)
   })).pipe(Command.withDescription(described(
     "show a run: its orders, fills, risk verdict, skips and (with --json) transaction costs",
@@ -513,10 +545,7 @@ const auditCommand = Command.make(
 
 const replayCommand = Command.make("replay", { runId, db, json }, (flags) =>
   Effect.gen(function*() {
-    const replay = yield* Effect.flatMap(TradeRunner, (runner) => runner.replay(flags.runId as RunId)).pipe(
-      Effect.provide(runnerLayer(undefined, PriceFeed.layerMemory([]))),
-      Effect.provide(DatabaseLive(flags.db, READ_EXISTING))
-    )
+    const replay = yield* lookingAtRuns(flags.db, (runner) => runner.replay(flags.runId as RunId))
     yield* Console.log(flags.json ? JSON.stringify(replay, null, 2) : Output.renderReplay(replay))
     if (!replay.matches) yield* new ExitWith({ code: 1 })
   })).pipe(Command.withDescription(described(

@@ -116,7 +116,7 @@ export const readRiskFile = Effect.fn("Cli.readRiskFile")(function*(path: string
   const parsed = ExactJson.parse(text)
   if (Either.isLeft(parsed)) {
     const error = parsed.left
-    return yield* error instanceof ExactJson.JsonDuplicateKey
+    return yield* error._tag === "JsonDuplicateKey"
       ? fail(error.key, "is given twice; give each limit once")
       : fail("json", `is not valid JSON: ${error.message}`)
   }

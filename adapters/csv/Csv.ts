@@ -14,7 +14,7 @@
  *
  * One pass over the text; values are slices of it, so a file of any size reads in linear time.
  */
-import { Data, Either } from "effect"
+import { Either, Predicate, Schema } from "effect"
 
 export interface CsvRecord {
   /** 1-based physical line of the file on which the record starts. */
@@ -23,15 +23,18 @@ export interface CsvRecord {
 }
 
 /** The text is not well-formed CSV. `field` is the 0-based position of the field in its record. */
-export class CsvSyntaxError extends Data.TaggedError("CsvSyntaxError")<{
-  readonly line: number
-  readonly field: number
-  readonly reason: string
-}> {
+export class CsvSyntaxError extends Schema.TaggedError<CsvSyntaxError>()("CsvSyntaxError", {
+  line: Schema.Number,
+  field: Schema.Number,
+  reason: Schema.String
+}) {
   override get message(): string {
     return `line ${this.line}, field ${this.field + 1}: ${this.reason}`
   }
 }
+
+/** What the cursor answered is its error, told by tag (a record has none). */
+export const isCsvSyntaxError = (read: CsvRecord | CsvSyntaxError): read is CsvSyntaxError => Predicate.isTagged(read, "CsvSyntaxError")
 
 const QUOTE = 34
 const COMMA = 44
@@ -168,7 +171,7 @@ export const parse = (text: string): Either.Either<ReadonlyArray<CsvRecord>, Csv
   for (;;) {
     const record = reader.next()
     if (record === undefined) return Either.right(records)
-    if (record instanceof CsvSyntaxError) return Either.left(record)
+    if (isCsvSyntaxError(record)) return Either.left(record)
     records.push(record)
   }
 }

@@ -16,10 +16,18 @@ import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Either } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
 import { InvalidInput } from "../../src/domain/errors.js"
-import { normalizeSymbol, type Symbol } from "../../src/domain/Ids.js"
+import type { Symbol } from "../../src/domain/Ids.js"
 import type { Position, Quote, Security } from "../../src/domain/Market.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
-import { cursor, CsvSyntaxError } from "./Csv.js"
+import {
+  type DecimalCheck,
+  nonNegative,
+  positive,
+  readSymbol,
+  reject,
+  untilRejected
+} from "../../src/internal/inputChecks.js"
+import { cursor, isCsvSyntaxError } from "./Csv.js"
 
 // ---------------------------------------------------------------------------------------------------------
 // Columns of each file
@@ -49,23 +57,6 @@ export const SECURITY_COLUMNS: FileColumns = {
 // ---------------------------------------------------------------------------------------------------------
 // The table reader shared by the four files
 
-/** Thrown inside `table` only, to stop at the first problem; never escapes this module. */
-class Rejected {
-  constructor(readonly error: InvalidInput) {}
-}
-
-const reject = (source: string, row: number | undefined, field: string, value: string | undefined, reason: string): never => {
-  throw new Rejected(
-    new InvalidInput({
-      source,
-      ...(row === undefined ? {} : { row }),
-      field,
-      ...(value === undefined ? {} : { value }),
-      reason
-    })
-  )
-}
-
 /** One data record, by column name. */
 interface Row {
   readonly source: string
@@ -85,14 +76,8 @@ const table = <A>(
   source: string,
   columns: FileColumns,
   read: (row: Row, symbol: Symbol) => A
-): Either.Either<ReadonlyArray<A>, InvalidInput> => {
-  try {
-    return Either.right(tableUnsafe(text, source, columns, read))
-  } catch (error) {
-    if (error instanceof Rejected) return Either.left(error.error)
-    throw error
-  }
-}
+): Either.Either<ReadonlyArray<A>, InvalidInput> =>
+  untilRejected(() => tableUnsafe(text, source, columns, read))
 
 const tableUnsafe = <A>(
   text: string,
@@ -107,7 +92,7 @@ const tableUnsafe = <A>(
   if (header === undefined) {
     return reject(source, undefined, "header", undefined, `the file is empty; it needs a header row naming the columns (${known.join(", ")})`)
   }
-  if (header instanceof CsvSyntaxError) return reject(source, header.line, "header", undefined, header.reason)
+  if (isCsvSyntaxError(header)) return reject(source, header.line, "header", undefined, header.reason)
 
   const names = header.fields.map((f) => f.trim().toLowerCase())
   const index = new Map<string, number>()
@@ -148,7 +133,7 @@ const tableUnsafe = <A>(
   for (;;) {
     const record = records.next()
     if (record === undefined) break
-    if (record instanceof CsvSyntaxError) return reject(source, record.line, columnName(record.field), undefined, record.reason)
+    if (isCsvSyntaxError(record)) return reject(source, record.line, columnName(record.field), undefined, record.reason)
     fields = record.fields
     line = record.line
     if (fields.length > names.length) {
@@ -181,35 +166,19 @@ const tableUnsafe = <A>(
 // ---------------------------------------------------------------------------------------------------------
 // Fields
 
-const symbol = (row: Row): Symbol => {
-  const raw = row.get("symbol") ?? ""
-  if (raw.trim() === "") return reject(row.source, row.line, "symbol", raw, "is empty")
-  return normalizeSymbol(raw) ??
-    reject(
-      row.source,
-      row.line,
-      "symbol",
-      raw,
-      "is not a valid symbol (a letter or digit, then letters, digits, '.', '/', '-', '_' or spaces; at most 32)"
-    )
-}
-
-type Check = (d: Dec.Decimal, row: Row) => string | undefined
-
-const positive: Check = (d) => (Dec.isPositive(d) ? undefined : "must be greater than zero")
-const nonNegative: Check = (d) => (Dec.isNegative(d) ? "must not be negative" : undefined)
+const symbol = (row: Row): Symbol => readSymbol(row.source, row.line, row.get("symbol") ?? "")
 
 /** `undefined` when the column is absent or the field empty. */
-const optionalDecimal = (row: Row, column: string, check?: Check): Dec.Decimal | undefined => {
+const optionalDecimal = (row: Row, column: string, check?: DecimalCheck): Dec.Decimal | undefined => {
   const raw = row.get(column)
   if (raw === undefined || raw.trim() === "") return undefined
   // Within the input range: what is computed from it can be stored and read back.
   const parsed = Either.getOrElse(Dec.readInput(raw), (reason) => reject(row.source, row.line, column, raw, reason))
-  const problem = check?.(parsed, row)
+  const problem = check?.(parsed)
   return problem === undefined ? parsed : reject(row.source, row.line, column, raw, problem)
 }
 
-const requiredDecimal = (row: Row, column: string, check?: Check): Dec.Decimal =>
+const requiredDecimal = (row: Row, column: string, check?: DecimalCheck): Dec.Decimal =>
   optionalDecimal(row, column, check) ?? reject(row.source, row.line, column, row.get(column) ?? "", "is empty")
 
 const optionalText = (row: Row, column: string): string | undefined => {

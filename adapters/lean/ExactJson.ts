@@ -5,7 +5,7 @@
  * wrote (`JsonNumber`) and turned into decimals from that text; on the way out, decimals are written as
  * their exact text too.
  */
-import { BigDecimal, Either, Option } from "effect"
+import { BigDecimal, Either, Option, Predicate, Schema } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
 
 /** A JSON number exactly as written. */
@@ -25,29 +25,42 @@ export interface JsonObject {
   readonly [key: string]: JsonValue
 }
 
-export class JsonSyntaxError extends Error {
-  constructor(readonly position: number, reason: string) {
-    super(`invalid JSON at position ${position}: ${reason}`)
+/** The text is not JSON: `position` is the character offset where reading stopped. */
+export class JsonSyntaxError extends Schema.TaggedError<JsonSyntaxError>()("JsonSyntaxError", {
+  position: Schema.Number,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `invalid JSON at position ${this.position}: ${this.reason}`
   }
 }
 
 /** An object that gives the same key twice: `JSON.parse` keeps the last silently, which hides a mistake. */
-export class JsonDuplicateKey extends JsonSyntaxError {
-  constructor(position: number, readonly key: string) {
-    super(position, `the key ${JSON.stringify(key)} appears twice in one object`)
+export class JsonDuplicateKey extends Schema.TaggedError<JsonDuplicateKey>()("JsonDuplicateKey", {
+  position: Schema.Number,
+  key: Schema.String
+}) {
+  override get message(): string {
+    return `invalid JSON at position ${this.position}: the key ${JSON.stringify(this.key)} appears twice in one object`
   }
 }
+
+/** Why `parse` refused a text. */
+export type JsonError = JsonSyntaxError | JsonDuplicateKey
+
+const isJsonError = (thrown: unknown): thrown is JsonError =>
+  Predicate.isTagged(thrown, "JsonSyntaxError") || Predicate.isTagged(thrown, "JsonDuplicateKey")
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y
 const WHITESPACE = /[ \t\n\r]*/y
 
-export const parse = (input: string): Either.Either<JsonValue, JsonSyntaxError> => {
+export const parse = (input: string): Either.Either<JsonValue, JsonError> => {
   // .NET may write a byte order mark; it is not part of the document.
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input
   let pos = 0
 
   const fail = (reason: string): never => {
-    throw new JsonSyntaxError(pos, reason)
+    throw new JsonSyntaxError({ position: pos, reason })
   }
   const skip = () => {
     WHITESPACE.lastIndex = pos
@@ -95,7 +108,7 @@ export const parse = (input: string): Either.Either<JsonValue, JsonSyntaxError> 
           if (text[pos] !== "\"") fail("expected a property name")
           const keyAt = pos
           const key = string()
-          if (key in object) throw new JsonDuplicateKey(keyAt, key)
+          if (key in object) throw new JsonDuplicateKey({ position: keyAt, key })
           skip()
           expect(":")
           object[key] = value()
@@ -154,7 +167,7 @@ export const parse = (input: string): Either.Either<JsonValue, JsonSyntaxError> 
     if (pos !== text.length) fail("trailing characters")
     return Either.right(result)
   } catch (error) {
-    if (error instanceof JsonSyntaxError) return Either.left(error)
+    if (isJsonError(error)) return Either.left(error)
     throw error
   }
 }
@@ -173,7 +186,7 @@ export type JsonWritable =
 export const stringify = (value: JsonWritable): string => {
   if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value)
   if (value instanceof JsonNumber) return value.text
-  if (BigDecimal.isBigDecimal(value)) return Dec.toString(value)
+  if (Dec.isDecimal(value)) return Dec.toString(value)
   if (Array.isArray(value)) return `[${value.map(stringify).join(",")}]`
   const parts: Array<string> = []
   for (const [key, item] of Object.entries(value as { readonly [key: string]: JsonWritable | undefined })) {

@@ -21,9 +21,9 @@
  * result packet name the order, and our `Tag` on LEAN's order is the same id. Decimals are written as exact
  * JSON numbers; Json.NET reads a `decimal` property from the number's text, so nothing is rounded on the way in.
  */
+import type { SubmitOrder } from "../../src/domain/Execution.js"
 import type { ClientOrderId } from "../../src/domain/Ids.js"
 import { signedQuantity } from "../../src/domain/Order.js"
-import type { SubmitOrder } from "../../src/ports/ExecutionProvider.js"
 import * as Json from "./ExactJson.js"
 
 /** The names the bridge algorithm registers its commands under (`AddCommand<T>()` keys them by class name). */

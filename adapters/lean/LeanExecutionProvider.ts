@@ -34,12 +34,13 @@ import { Clock, Config, Duration, Effect, Either, Layer, Option, Random, Ref, Sc
 import type { ConfigError } from "effect/ConfigError"
 import * as Dec from "../../src/domain/Decimal.js"
 import { InvalidInput } from "../../src/domain/errors.js"
+import type { ExecutionReport, SubmitOrder } from "../../src/domain/Execution.js"
 import { type ClientOrderId, normalizeSymbol } from "../../src/domain/Ids.js"
 import type { Account, Position } from "../../src/domain/Market.js"
-import { nowIso } from "../../src/ports/AuditLog.js"
+import { nowIso } from "../../src/internal/nowIso.js"
 import { ExecutionError, ExecutionTimeout } from "../../src/ports/errors.js"
-import { ExecutionProvider, type ExecutionReport, type SubmitOrder } from "../../src/ports/ExecutionProvider.js"
-import { bySymbol } from "../../src/ports/internal/venue.js"
+import { ExecutionProvider } from "../../src/ports/ExecutionProvider.js"
+import { bySymbol } from "../../src/ports/Venue.js"
 import * as OrderState from "../../src/OrderState.js"
 import * as Commands from "./LeanCommands.js"
 import * as Reports from "./LeanReports.js"
@@ -184,9 +185,9 @@ export const make = (config: LeanConfig): Effect.Effect<ExecutionProvider["Type"
         ),
         Effect.retry({
           schedule: Schedule.intersect(Schedule.recurs(7), Schedule.exponential(Duration.millis(10))),
-          while: (e) => e instanceof LeanFormatError
+          while: (e) => e._tag === "LeanFormatError"
         }),
-        Effect.catchIf((e): e is LeanFormatError => e instanceof LeanFormatError, (e) => Effect.fail(failure(operation, e.message)))
+        Effect.catchTag("LeanFormatError", (e) => Effect.fail(failure(operation, e.message)))
       )
 
     const readBook = (operation: string) =>

@@ -22,9 +22,9 @@
  */
 import { Either, Option } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
+import type { ExecutionReport } from "../../src/domain/Execution.js"
 import { type ClientOrderId, type ExecutionId, normalizeSymbol, type Symbol } from "../../src/domain/Ids.js"
 import type { Fill } from "../../src/domain/Order.js"
-import type { ExecutionReport } from "../../src/ports/ExecutionProvider.js"
 import { type LeanOrder, type LeanOrderEvent, LeanOrderStatus } from "./LeanResults.js"
 
 /** One LEAN order carrying our tag, with the events LEAN wrote for it. */

@@ -16,7 +16,7 @@
  * Anything that does not parse is reported, never skipped silently: a half-written file (LEAN writes with
  * `File.WriteAllText`, not atomically) is retried by the caller.
  */
-import { Either, Option } from "effect"
+import { Either, Option, Schema } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
 import * as Json from "./ExactJson.js"
 
@@ -92,9 +92,17 @@ export interface LeanResults {
   readonly refused: ReadonlyMap<string, string>
 }
 
-export class LeanFormatError extends Error {}
+/** A file of LEAN's is not what it should be (or not yet: LEAN may be halfway through writing it). */
+export class LeanFormatError extends Schema.TaggedError<LeanFormatError>()("LeanFormatError", {
+  file: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.file}: ${this.reason}`
+  }
+}
 
-const bad = (file: string, reason: string) => new LeanFormatError(`${file}: ${reason}`)
+const bad = (file: string, reason: string) => new LeanFormatError({ file, reason })
 
 const parseFile = (file: string, content: string) =>
   Either.mapLeft(Json.parse(content), (e) => bad(file, e.message))

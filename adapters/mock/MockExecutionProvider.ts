@@ -18,9 +18,10 @@ import { Config, Effect, Layer, Option } from "effect"
 import type { ConfigError } from "effect/ConfigError"
 import * as Dec from "../../src/domain/Decimal.js"
 import { InvalidInput } from "../../src/domain/errors.js"
+import type { SubmitOrder } from "../../src/domain/Execution.js"
 import type { Position, Quote } from "../../src/domain/Market.js"
 import { ExecutionError } from "../../src/ports/errors.js"
-import { ExecutionProvider, type SubmitOrder } from "../../src/ports/ExecutionProvider.js"
+import { ExecutionProvider } from "../../src/ports/ExecutionProvider.js"
 import {
   type FillDecision,
   makeVenue,
@@ -28,7 +29,7 @@ import {
   type OrderSoFar,
   type Venue,
   type VenueBook
-} from "../../src/ports/internal/venue.js"
+} from "../../src/ports/Venue.js"
 import { PriceFeed } from "../../src/ports/PriceFeed.js"
 import * as Commission from "./Commission.js"
 import * as Slippage from "./Slippage.js"

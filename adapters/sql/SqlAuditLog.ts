@@ -6,7 +6,6 @@
  * whether the chain is keyed, from which event on, and the key's check value.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
-import { SqlError } from "@effect/sql/SqlError"
 import { Effect, Either } from "effect"
 import {
   type AuditEvent,
@@ -19,17 +18,17 @@ import {
   type ExpectedHead,
   keyForAppend,
   keyForVerify,
-  nowIso,
   refusedAppend,
   refusedFor,
   type StoredHead,
   verifyChain,
   verifyEnd
 } from "../../src/ports/AuditLog.js"
+import { nowIso } from "../../src/internal/nowIso.js"
 import type { RepositoryError } from "../../src/ports/errors.js"
 import * as Bulk from "./bulk.js"
 import * as Rows from "./rows.js"
-import { repositoryError, transactionOf } from "./support.js"
+import { refail, transactionOf } from "./support.js"
 
 const PAGE = 5000
 
@@ -87,7 +86,7 @@ export const make = (options: AuditLogOptions = {}) =>
           : sql`UPDATE audit_head SET seq = ${last.seq}, hash = ${last.hash}, keyed_from = ${keying.keyedFrom}, key_check = ${keying.keyCheck} WHERE id = 1`
         // Each chained row is its own receipt (it has the seq and both hashes): no second object per event.
         return rows
-      })).pipe(Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(repositoryError("audit.append")(e))))
+      })).pipe(refail("audit.append"))
 
     const verifyWith = (verifyOptions: { readonly expectHead?: ExpectedHead }): Effect.Effect<AuditVerification, RepositoryError> =>
       Effect.gen(function*() {
@@ -109,7 +108,7 @@ export const make = (options: AuditLogOptions = {}) =>
         if (expected === undefined || !state.ok) return verifyEnd(state, head)
         const [at] = yield* sql<{ hash: string }>`SELECT hash FROM audit_events WHERE seq = ${expected.seq}`
         return verifyEnd(state, head, { head: expected, hashAt: at?.hash })
-      }).pipe(Effect.catchIf((e): e is SqlError => e instanceof SqlError, (e) => Effect.fail(repositoryError("audit.verify")(e))))
+      }).pipe(refail("audit.verify"))
 
     return AuditLog.of({
       append,
@@ -119,10 +118,10 @@ export const make = (options: AuditLogOptions = {}) =>
             ? sql<Rows.AuditRow>`SELECT * FROM audit_events ORDER BY seq`
             : sql<Rows.AuditRow>`SELECT * FROM audit_events WHERE run_id = ${filter.runId} ORDER BY seq`,
           (rows) => rows.map(Rows.auditFromRow)
-        ).pipe(Effect.mapError(repositoryError("audit.list"))),
+        ).pipe(refail("audit.list")),
       verify: verifyWith({}),
       verifyWith,
-      head: Effect.map(readHead, ({ keyCheck: _, ...head }) => head).pipe(Effect.mapError(repositoryError("audit.head"))),
-      checkKey: Effect.flatMap(Effect.mapError(readHead, repositoryError("audit.head")), (head) => Effect.asVoid(keyForAppend(head, options.key)))
+      head: Effect.map(readHead, ({ keyCheck: _, ...head }) => head).pipe(refail("audit.head")),
+      checkKey: Effect.flatMap(refail("audit.head")(readHead), (head) => Effect.asVoid(keyForAppend(head, options.key)))
     })
   })

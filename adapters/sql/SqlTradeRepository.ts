@@ -10,16 +10,14 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect } from "effect"
-import { SqlError } from "@effect/sql/SqlError"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { ClientOrderId, RunId, SnapshotId } from "../../src/domain/Ids.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
 import type { Fill, OrderStatus, TradeOrder } from "../../src/domain/Order.js"
-import { RiskVerdict } from "../../src/domain/Risk.js"
-import { RunParams, RunRecord } from "../../src/domain/Run.js"
 import { newId } from "../../src/internal/newId.js"
+import { nowIso } from "../../src/internal/nowIso.js"
 import { yieldToHost } from "../../src/internal/yieldToHost.js"
-import { nowIso } from "../../src/ports/AuditLog.js"
 import { LeaseLost, RepositoryError, RunNotFound, SnapshotNotFound } from "../../src/ports/errors.js"
 import {
   type Claim,
@@ -35,7 +33,7 @@ import {
 import * as RunState from "../../src/RunState.js"
 import * as Bulk from "./bulk.js"
 import * as Rows from "./rows.js"
-import { chunks, isPostgres, repositoryError, transactionOf } from "./support.js"
+import { chunks, isPostgres, refail, transactionOf } from "./support.js"
 
 /** Snapshot items read per statement. */
 const ITEM_PAGE = 5000
@@ -51,15 +49,9 @@ export const make = Effect.gen(function*() {
   const bulk = Bulk.make(sql)
 
   /** One transaction; any SqlError inside it (or of the commit) becomes a RepositoryError naming the operation. */
-  const atomically = <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) =>
-    Effect.mapError(transaction(effect), (e) => (e instanceof SqlError ? repositoryError(operation)(e) : e)) as Effect.Effect<
-      A,
-      Exclude<E, SqlError> | RepositoryError,
-      R
-    >
+  const atomically = <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) => refail(operation)(transaction(effect))
 
-  const query = <A>(operation: string, effect: Effect.Effect<A, SqlError>) =>
-    Effect.mapError(effect, repositoryError(operation))
+  const query = <A>(operation: string, effect: Effect.Effect<A, SqlError>) => refail(operation)(effect)
 
   /** A run with its documents. */
   const selectRuns = sql`SELECT r.*, d.params, d.recorded, d.risk FROM trade_runs r
@@ -103,7 +95,6 @@ export const make = Effect.gen(function*() {
       return Rows.snapshotFromRow(row, items)
     })
 
-  /** Proves the lease is still ours and locks the run for the rest of the transaction. */
   /**
    * Proves the lease is still ours, and keeps it so until the transaction ends: SQLite's transactions hold
    * the write lock from their first statement (BEGIN IMMEDIATE), PostgreSQL locks the run's row. A read,
@@ -274,7 +265,7 @@ export const make = Effect.gen(function*() {
             updated_at: run.updatedAt
           })
         }`
-        yield* sql`INSERT INTO trade_run_documents ${sql.insert({ run_id: run.id, params: Rows.toJson(RunParams, run.params) })}`
+        yield* sql`INSERT INTO trade_run_documents ${sql.insert({ run_id: run.id, params: Rows.toJson(run.params) })}`
         return run
       })),
 
@@ -330,7 +321,7 @@ export const make = Effect.gen(function*() {
           seen.add(order.clientOrderId)
         }
         yield* insertOrders(orders)
-        yield* sql`UPDATE trade_run_documents SET recorded = ${Rows.toJson(RunRecord, recorded)} WHERE run_id = ${holder.runId}`
+        yield* sql`UPDATE trade_run_documents SET recorded = ${Rows.toJson(recorded)} WHERE run_id = ${holder.runId}`
       })),
 
     // A page at a time, with a turn for the host between two: the 48,229 orders of a 50,000-name run read in
@@ -470,7 +461,7 @@ export const make = Effect.gen(function*() {
         if (finished) changes.finished_at = now
         yield* sql`UPDATE trade_runs SET ${sql.update(changes)} WHERE id = ${holder.runId}`
         if (update.risk !== undefined) {
-          yield* sql`UPDATE trade_run_documents SET risk = ${Rows.toJson(RiskVerdict, update.risk)} WHERE run_id = ${holder.runId}`
+          yield* sql`UPDATE trade_run_documents SET risk = ${Rows.toJson(update.risk)} WHERE run_id = ${holder.runId}`
         }
       })),
 
@@ -497,7 +488,7 @@ export const make = Effect.gen(function*() {
           counts.orders += Number(n)
         }
         return { run: Rows.summaryFromRow(row), counts }
-      }).pipe(Effect.catchTag("SqlError", (e) => Effect.fail(repositoryError("summarize")(e)))),
+      }).pipe(refail("summarize")),
 
     withTransaction: (effect) => atomically("transaction", effect)
   })

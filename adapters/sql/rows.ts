@@ -25,9 +25,11 @@ const optionalDecimal = (value: Nullable<string | number>): Dec.Decimal | undefi
 
 /**
  * A JSON column: canonical JSON of a domain value, which is exactly its Schema encoding (decimals as
- * canonical text, absent members left out) written with sorted keys — without a second pass over it.
+ * canonical text, absent members left out) written with sorted keys. The value is written as it stands,
+ * not encoded by its Schema first: that would be a second pass over it for the same text. `fromJson`
+ * reads it back with the Schema.
  */
-export const toJson = <A, I>(_schema: Schema.Schema<A, I>, value: A): string => canonicalJson(value)
+export const toJson = (value: unknown): string => canonicalJson(value)
 
 // One decoder a schema: `Schema.parseJson(schema)` is a new schema each time, which effect compiles anew
 // (a run's row, read several times a run, took 7% of a 5,000-name `trade-exec run` in compiling its decoders).

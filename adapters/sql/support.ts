@@ -4,7 +4,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { SqlError } from "@effect/sql/SqlError"
-import { Effect, Option, Scope } from "effect"
+import { Effect, Option, Predicate, Scope } from "effect"
 import { chunks as chunksOf } from "../../src/internal/chunks.js"
 import { RepositoryError } from "../../src/ports/errors.js"
 
@@ -39,7 +39,7 @@ export const isLocked = (error: SqlError): boolean => {
 }
 
 /** Names the operation that failed and why, keeping the driver's error as the cause. */
-export const repositoryError = (operation: string) => (error: SqlError) =>
+const repositoryError = (operation: string, error: SqlError): RepositoryError =>
   isLocked(error)
     ? new RepositoryError({
       operation,
@@ -48,6 +48,23 @@ export const repositoryError = (operation: string) => (error: SqlError) =>
       cause: error
     })
     : new RepositoryError({ operation, reason: describe(error), cause: error })
+
+const isSqlError = (error: unknown): error is SqlError => Predicate.isTagged(error, "SqlError")
+
+/**
+ * The one way the SQL repository and audit log report their driver's failures, in the style of
+ * @effect/cluster's `PersistenceError.refail`: every `SqlError` of `effect` (caught by its tag, commit and
+ * rollback failures included once `transactionOf` has made them failures) becomes the `RepositoryError`
+ * naming `operation`, a lock held too long by another process marked `locked`; other errors pass as
+ * they are. Here, not on `RepositoryError`: the core does not know the drivers' error codes.
+ */
+export const refail = (operation: string) =>
+<A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, Exclude<E, SqlError> | RepositoryError, R> =>
+  Effect.mapError(effect, (error) => (isSqlError(error) ? repositoryError(operation, error) : error)) as Effect.Effect<
+    A,
+    Exclude<E, SqlError> | RepositoryError,
+    R
+  >
 
 export const isPostgres = (sql: SqlClient.SqlClient): boolean => sql.onDialectOrElse({ pg: () => true, orElse: () => false })
 

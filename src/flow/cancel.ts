@@ -6,7 +6,7 @@
 import { Clock, Effect } from "effect"
 import type { RunId } from "../domain/Ids.js"
 import * as Ledger from "../ExecutionLedger.js"
-import { nowIso } from "../ports/AuditLog.js"
+import { nowIso } from "../internal/nowIso.js"
 import type { RepositoryError, RunHeld, RunNotFound } from "../ports/errors.js"
 import * as RunState from "../RunState.js"
 import { claimToHold, underLease } from "./claim.js"

@@ -7,11 +7,11 @@
  * next execute or by any worker.
  */
 import { Clock, Duration, Effect } from "effect"
+import type { ExecutionReport } from "../domain/Execution.js"
 import type { ClientOrderId } from "../domain/Ids.js"
 import type { TradeOrder } from "../domain/Order.js"
 import type { RiskVerdict } from "../domain/Risk.js"
 import * as Ledger from "../ExecutionLedger.js"
-import type { ExecutionReport } from "../ports/ExecutionProvider.js"
 import type { LeaseHolder } from "../ports/TradeRepository.js"
 import { commit, type Flow, isWorking, type RunInFlight, timed } from "./Flow.js"
 import { finish } from "./finish.js"

@@ -13,9 +13,10 @@
  * missing or different key from an altered event. Appending to a keyed chain needs its key. Cutting events
  * from the end, and the head with them, is only seen against a head kept elsewhere (`expectHead`).
  */
-import { Clock, Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
 import { canonicalJson, framedDigest, hmacSha256Hex, sha256Hex } from "../Digest.js"
 import { Instant, optional } from "../domain/schema.js"
+import { nowIso } from "../internal/nowIso.js"
 import { AuditKeyMismatch, RepositoryError } from "./errors.js"
 import { transaction, write } from "./internal/memoryTransaction.js"
 
@@ -327,8 +328,6 @@ export const verifyEnd = (
   }
   return state
 }
-
-export const nowIso = Effect.map(Clock.currentTimeMillis, (ms) => new Date(ms).toISOString())
 
 export class AuditLog extends Context.Tag("trade-execution/AuditLog")<AuditLog, {
   /**

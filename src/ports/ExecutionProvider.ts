@@ -16,40 +16,13 @@
  *   and fails with `ExecutionError` for an id it never received. A report carries `rejectReason` when the
  *   venue gave a reason for ending the order (`CANCELED` or `REJECTED`).
  */
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as Dec from "../domain/Decimal.js"
-import type { ClientOrderId, RunId, Symbol } from "../domain/Ids.js"
+import type { ExecutionReport, SubmitOrder } from "../domain/Execution.js"
+import type { ClientOrderId } from "../domain/Ids.js"
 import type { Account } from "../domain/Market.js"
-import type { Fill, OrderSide, OrderType, TimeInForce } from "../domain/Order.js"
 import type { ExecutionError, ExecutionTimeout } from "./errors.js"
-import { type FillDecision, makeVenue, type OrderSoFar, type Venue } from "./internal/venue.js"
-
-export interface SubmitOrder {
-  readonly runId: RunId
-  readonly clientOrderId: ClientOrderId
-  readonly symbol: Symbol
-  readonly side: OrderSide
-  readonly quantity: Dec.Decimal
-  readonly orderType: OrderType
-  readonly limitPrice?: Dec.Decimal
-  /** How long the venue keeps the order working; `DAY` when absent. */
-  readonly timeInForce?: TimeInForce
-  /** The price the order was built at (the feed's, when it was built). */
-  readonly referencePrice: Dec.Decimal
-  /** The decision snapshot's own price for the symbol, if it had one. */
-  readonly snapshotPrice?: Dec.Decimal
-}
-
-export const ExecutionStatus = Schema.Literal("SUBMITTED", "PARTIAL", "FILLED", "CANCELED", "REJECTED")
-export type ExecutionStatus = typeof ExecutionStatus.Type
-
-export interface ExecutionReport {
-  readonly clientOrderId: ClientOrderId
-  readonly status: ExecutionStatus
-  /** Every fill of the order so far. */
-  readonly fills: ReadonlyArray<Fill>
-  readonly rejectReason?: string
-}
+import { type FillDecision, makeVenue, type OrderSoFar, type Venue } from "./Venue.js"
 
 export class ExecutionProvider extends Context.Tag("trade-execution/ExecutionProvider")<ExecutionProvider, {
   /** A short name for messages and audit records (`paper`, `lean`). */

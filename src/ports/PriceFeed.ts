@@ -5,6 +5,7 @@
 import { Context, Effect, FiberRef, Layer, Ref } from "effect"
 import type { Symbol } from "../domain/Ids.js"
 import type { Quote } from "../domain/Market.js"
+import { pickKeys } from "../internal/pickKeys.js"
 import type { PriceFeedError } from "./errors.js"
 
 /**
@@ -25,14 +26,7 @@ export class PriceFeed extends Context.Tag("trade-execution/PriceFeed")<PriceFee
       const book = yield* Ref.make(new Map<Symbol, Quote>([...initial].map((q) => [q.symbol, q])))
       const service = PriceFeed.of({
         quotes: (symbols) =>
-          Effect.map(Ref.get(book), (all) => {
-            const out = new Map<Symbol, Quote>()
-            for (const symbol of symbols) {
-              const quote = all.get(symbol)
-              if (quote !== undefined) out.set(symbol, quote)
-            }
-            return out
-          })
+          Effect.map(Ref.get(book), (all) => pickKeys(all, symbols))
       })
       return {
         service,

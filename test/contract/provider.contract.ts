@@ -12,8 +12,9 @@
 import { expect, layer } from "@effect/vitest"
 import { Context, Effect, type Layer } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
+import type { ExecutionReport, SubmitOrder } from "../../src/domain/Execution.js"
 import type { ClientOrderId, Symbol } from "../../src/domain/Ids.js"
-import type { ExecutionProvider, ExecutionReport, SubmitOrder } from "../../src/ports/ExecutionProvider.js"
+import type { ExecutionProvider } from "../../src/ports/ExecutionProvider.js"
 
 export type OrderKind = "fills" | "partial" | "rejected" | "resting"
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal } from "effect"
+import canonicalize from "canonicalize"
 import * as fc from "fast-check"
 import { canonicalJson, digestOf, framedDigest, sha256Hex } from "../../src/Digest.js"
 import * as Dec from "../../src/domain/Decimal.js"
@@ -96,5 +97,63 @@ describe("canonical JSON", () => {
     ]
     // Frozen snapshots in existing databases are verified against this digest on every execute.
     expect(snapshotDigest(items)).toBe("d87e7571e97aebc54b345f0b01091d438c4f1ead5b6671890f430c2a7576815f")
+  })
+})
+
+describe("canonical JSON is RFC 8785 (JCS) once decimals and bigints are canonical strings", () => {
+  // The `canonicalize` package, an implementation of RFC 8785 written apart from this one, is the oracle.
+  const jcs = (value: unknown): string => canonicalize(value)!
+
+  /** The value as JCS is given it: decimals and bigints replaced by their canonical text. */
+  const asPlainJson = (value: unknown): unknown =>
+    Dec.isDecimal(value)
+      ? Dec.toString(value)
+      : typeof value === "bigint"
+      ? value.toString()
+      : Array.isArray(value)
+      ? value.map(asPlainJson)
+      : typeof value === "object" && value !== null
+      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asPlainJson(v)]))
+      : value
+
+  it("writes the example of RFC 8785 section 3.2.3 as the RFC does", () => {
+    const example = JSON.parse(
+      `{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],` +
+        `"string": "\\u20ac$\\u000F\\u000aA'\\u0042\\u0022\\u005c\\\\\\"\\/", "literals": [null, true, false]}`
+    )
+    const expected = `{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA'B\\"\\\\\\\\\\"/"}`
+    expect(jcs(example)).toBe(expected)
+    expect(canonicalJson(example)).toBe(expected)
+  })
+
+  it("writes any plain JSON value exactly as the independent implementation does", () => {
+    // Any Unicode text (the package refuses lone surrogates, which RFC 8785 does not allow either).
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 3, stringUnit: "grapheme" }), (value) => {
+        expect(canonicalJson(value)).toBe(jcs(value))
+      }),
+      { numRuns: 3000 }
+    )
+  })
+
+  it("writes decimals and bigints as the JCS of their canonical text", () => {
+    const decimal = fc.tuple(fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }), fc.integer({ min: -6, max: 14 }))
+      .map(([v, scale]) => BigDecimal.make(v, scale))
+    const value = fc.letrec((tie) => ({
+      value: fc.oneof(
+        { depthSize: "small" },
+        fc.jsonValue({ maxDepth: 1, stringUnit: "grapheme" }),
+        decimal,
+        fc.bigInt(),
+        fc.array(tie("value"), { maxLength: 4 }),
+        fc.dictionary(fc.string({ unit: "grapheme", maxLength: 4 }), tie("value"), { maxKeys: 5 })
+      )
+    }))
+    fc.assert(
+      fc.property(value.value, (v) => {
+        expect(canonicalJson(v)).toBe(jcs(asPlainJson(v)))
+      }),
+      { numRuns: 2000 }
+    )
   })
 })

@@ -6,10 +6,11 @@
  */
 import { Effect, Ref } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
+import type { ExecutionReport, SubmitOrder } from "../../src/domain/Execution.js"
 import type { ClientOrderId, ExecutionId } from "../../src/domain/Ids.js"
 import type { Fill } from "../../src/domain/Order.js"
 import { ExecutionError } from "../../src/ports/errors.js"
-import type { ExecutionProvider, ExecutionReport, SubmitOrder } from "../../src/ports/ExecutionProvider.js"
+import type { ExecutionProvider } from "../../src/ports/ExecutionProvider.js"
 
 interface Working {
   readonly request: SubmitOrder

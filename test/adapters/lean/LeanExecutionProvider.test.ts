@@ -6,9 +6,10 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as Lean from "../../../adapters/lean/LeanExecutionProvider.js"
 import * as Dec from "../../../src/domain/Decimal.js"
+import type { ExecutionReport } from "../../../src/domain/Execution.js"
 import type { ClientOrderId } from "../../../src/domain/Ids.js"
 import type { ExecutionError, ExecutionTimeout } from "../../../src/ports/errors.js"
-import { ExecutionProvider, type ExecutionReport } from "../../../src/ports/ExecutionProvider.js"
+import { ExecutionProvider } from "../../../src/ports/ExecutionProvider.js"
 import {
   ALGORITHM_ID,
   eventually,

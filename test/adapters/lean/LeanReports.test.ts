@@ -3,9 +3,9 @@ import { Either, Option } from "effect"
 import * as Reports from "../../../adapters/lean/LeanReports.js"
 import { decodeCommandResult, decodeOrderEvents, decodeResults, type LeanOrder } from "../../../adapters/lean/LeanResults.js"
 import * as Dec from "../../../src/domain/Decimal.js"
+import type { ExecutionReport } from "../../../src/domain/Execution.js"
 import type { ClientOrderId } from "../../../src/domain/Ids.js"
 import * as OrderState from "../../../src/OrderState.js"
-import type { ExecutionReport } from "../../../src/ports/ExecutionProvider.js"
 
 const ID = "AAA-B-1" as ClientOrderId
 const NOW = "2026-11-25T15:00:00.000Z"

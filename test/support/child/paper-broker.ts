@@ -12,9 +12,10 @@ import { Effect, Layer, Schema } from "effect"
 import { DatabaseLive } from "../../../adapters/sql/layers.js"
 import * as SqlPaperBook from "../../../adapters/sql/SqlPaperBook.js"
 import * as Dec from "../../../src/domain/Decimal.js"
+import type { SubmitOrder } from "../../../src/domain/Execution.js"
 import type { ClientOrderId, RunId, Symbol } from "../../../src/domain/Ids.js"
 import { Fill } from "../../../src/domain/Order.js"
-import { ExecutionProvider, type SubmitOrder } from "../../../src/ports/ExecutionProvider.js"
+import { ExecutionProvider } from "../../../src/ports/ExecutionProvider.js"
 import { PriceFeed } from "../../../src/ports/PriceFeed.js"
 
 const env = process.env

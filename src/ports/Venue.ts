@@ -1,5 +1,7 @@
 /**
- * The bookkeeping of a simulated venue, shared by `ExecutionProvider.makeMemory` and the paper broker:
+ * The bookkeeping of a simulated venue, shared by `ExecutionProvider.makeMemory`, the paper broker
+ * (adapters/mock) and its book in a database (adapters/sql/SqlPaperBook), and the order in which every
+ * venue lists positions (`bySymbol`, LEAN's too):
  * orders by client order id (so submission is idempotent), fills with deterministic execution ids, and
  * an account that follows its own fills. What fills, at what price and for what commission is decided by
  * the venue's `market`, when an order arrives and again each time a working order is asked about; where
@@ -7,13 +9,14 @@
  * outlives the process).
  */
 import { Effect } from "effect"
-import * as Dec from "../../domain/Decimal.js"
-import type { ClientOrderId, ExecutionId, Symbol } from "../../domain/Ids.js"
-import type { Account, Position } from "../../domain/Market.js"
-import type { Fill } from "../../domain/Order.js"
-import { nowIso } from "../AuditLog.js"
-import { ExecutionError } from "../errors.js"
-import type { ExecutionProvider, ExecutionReport, ExecutionStatus, SubmitOrder } from "../ExecutionProvider.js"
+import * as Dec from "../domain/Decimal.js"
+import type { ExecutionReport, ExecutionStatus, SubmitOrder } from "../domain/Execution.js"
+import type { ClientOrderId, ExecutionId, Symbol } from "../domain/Ids.js"
+import type { Account, Position } from "../domain/Market.js"
+import type { Fill } from "../domain/Order.js"
+import { nowIso } from "../internal/nowIso.js"
+import { pickKeys } from "../internal/pickKeys.js"
+import { ExecutionError } from "./errors.js"
 
 export interface PlannedFill {
   readonly quantity: Dec.Decimal
@@ -85,8 +88,18 @@ export interface VenueBook {
   readonly orders: Effect.Effect<ReadonlyMap<ClientOrderId, VenueOrder>, ExecutionError>
 }
 
+/**
+ * A simulated venue: the `ExecutionProvider` service it serves, whose only failure is the venue's own
+ * refusal (it never times out), and the orders it holds.
+ */
 export interface Venue {
-  readonly provider: ExecutionProvider["Type"]
+  readonly provider: {
+    readonly name: string
+    readonly submit: (orders: ReadonlyArray<SubmitOrder>) => Effect.Effect<ReadonlyArray<ExecutionReport>, ExecutionError>
+    readonly status: (ids: ReadonlyArray<ClientOrderId>) => Effect.Effect<ReadonlyArray<ExecutionReport>, ExecutionError>
+    readonly cancel: (id: ClientOrderId) => Effect.Effect<ExecutionReport, ExecutionError>
+    readonly account: Effect.Effect<Account, ExecutionError>
+  }
   /** Every order the venue has accepted, by client order id. */
   readonly orders: Effect.Effect<ReadonlyMap<ClientOrderId, VenueOrder>, ExecutionError>
 }
@@ -130,14 +143,7 @@ export const memoryBook = (initial: Partial<Account> = {}): VenueBook => {
     cash: initial.cash ?? Dec.ZERO,
     positions: new Map<Symbol, Dec.Decimal>((initial.positions ?? []).map((p) => [p.symbol, p.quantity]))
   }
-  const pick = (ids: ReadonlyArray<ClientOrderId>) => {
-    const out = new Map<ClientOrderId, VenueOrder>()
-    for (const id of ids) {
-      const order = orders.get(id)
-      if (order !== undefined) out.set(id, order)
-    }
-    return out
-  }
+  const pick = (ids: ReadonlyArray<ClientOrderId>) => pickKeys(orders, ids)
   return {
     find: (ids) => Effect.sync(() => pick(ids)),
     update: (_operation, ids, change) =>
@@ -226,7 +232,7 @@ export const makeVenue = (options: {
         return order === undefined ? [] : [report(order)]
       })
 
-    const provider: ExecutionProvider["Type"] = {
+    const provider: Venue["provider"] = {
       name: options.name,
       submit: (requests) =>
         lock.withPermits(1)(Effect.gen(function*() {
