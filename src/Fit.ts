@@ -67,7 +67,10 @@ interface Name {
   /** Index into the fit's sectors, or -1. */
   readonly sector: number
   readonly weight: Dec.Decimal
-  readonly held: bigint
+  readonly quantity: Dec.Decimal
+  readonly price: Dec.Decimal
+  /** What it holds, `quantity × price` in units. */
+  held: bigint
   free: boolean
   base: bigint
   group: Group | undefined
@@ -78,6 +81,8 @@ interface Name {
   moving: boolean
   /** Held back by the turnover cap (it would add to a sector left above its cap). */
   kept: boolean
+  /** A restricted symbol: it keeps the position held. */
+  restricted: boolean
   /** The target once fitted, in units at the target scale (see `EXTRA_DIGITS`). */
   t: bigint
 }
@@ -156,24 +161,42 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   ] as const
 
   // What each name wants (weight × invested) and holds (quantity × price), as integers of money at one
-  // scale: the scale first, from the operands' own, then each amount by one product.
-  const rows: Array<{ symbol: Symbol; item: number; sector: string | undefined; weight: Dec.Decimal; quantity: Dec.Decimal; price: Dec.Decimal; free: boolean }> = []
+  // scale: the names first, and the scale from the operands' own, then each amount by one product.
+  const names: Array<Name> = []
+  const sectors: Array<Sector> = []
+  const sectorIndex = new Map<string, number>()
   let scale = Math.max(pv.scale, invested.scale, 0)
-  for (const c of caps) if (c !== undefined && c.scale > scale) scale = c.scale
-  const lotOf = (symbol: Symbol) => (plan.securities.size === 0 ? undefined : plan.securities.get(symbol)?.lotSize) ?? settings.lotSize
-  const take = (symbol: Symbol, item: number, sector: string | undefined, weight: Dec.Decimal, quantity: Dec.Decimal, price: Dec.Decimal, free: boolean) => {
-    rows.push({ symbol, item, sector, weight, quantity, price, free })
+  for (let i = 0; i < caps.length; i++) {
+    const c = caps[i]
+    if (c !== undefined && c.scale > scale) scale = c.scale
+  }
+  const securities = plan.securities.size === 0 ? undefined : plan.securities
+  const take = (symbol: Symbol, item: number, sectorName: string | undefined, weight: Dec.Decimal, quantity: Dec.Decimal, price: Dec.Decimal, free: boolean) => {
+    let sector = -1
+    if (sectorName !== undefined) {
+      const known = sectorIndex.get(sectorName)
+      if (known !== undefined) sector = known
+      else {
+        sector = sectors.length
+        sectorIndex.set(sectorName, sector)
+        sectors.push({ name: sectorName, fixed: 0n, groups: [], names: [] })
+      }
+    }
+    names.push({ symbol, item, sector, weight, quantity, price, held: 0n, free, base: 0n, group: undefined, moved: false, trade: 0n, moving: false, kept: false, restricted: false, t: 0n })
     // The targets keep at least the decimals of price × lot (see below).
-    scale = Math.max(scale, weight.scale + invested.scale, quantity.scale + price.scale, price.scale + lotOf(symbol).scale - EXTRA_DIGITS)
+    const lot = securities?.get(symbol)?.lotSize ?? settings.lotSize
+    const needed = Math.max(weight.scale + invested.scale, quantity.scale + price.scale, price.scale + lot.scale - EXTRA_DIGITS)
+    if (needed > scale) scale = needed
   }
   for (let k = 0; k < items.length; k++) {
     const item = items[k]!
     const price = joined.price[k] ?? item.price
     if (price === undefined) continue // not traded, and not valued: the builder skips it as missing_price
-    const sector = item.sector ?? (plan.securities.size === 0 ? undefined : plan.securities.get(item.symbol)?.sector)
+    const sector = item.sector ?? securities?.get(item.symbol)?.sector
     take(item.symbol, k, sector, item.weight, joined.held[k] ?? Dec.ZERO, price, true)
   }
-  for (const h of joined.heldOutside) {
+  for (let k = 0; k < joined.heldOutside.length; k++) {
+    const h = joined.heldOutside[k]!
     if (h.price !== undefined) take(h.symbol, -1, plan.securities.get(h.symbol)?.sector, Dec.ZERO, h.quantity, h.price, settings.liquidateMissing)
   }
   const units = (d: Dec.Decimal): bigint => (d.scale === scale ? d.value : d.value * F.pow10(scale - d.scale))
@@ -186,39 +209,16 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   const [nameCap, positionCap, sectorCap, grossCap, netCap, turnoverCap, band] = caps.map((c) => (c === undefined ? undefined : units(c)))
   const ev = units(invested)
   const pvUnits = units(pv)
-
-  const sectors: Array<Sector> = []
-  const sectorIndex = new Map<string, number>()
-  const names: Array<Name> = rows.map((r) => {
-    let sector = -1
-    if (r.sector !== undefined) {
-      const known = sectorIndex.get(r.sector)
-      if (known !== undefined) sector = known
-      else {
-        sector = sectors.length
-        sectorIndex.set(r.sector, sector)
-        sectors.push({ name: r.sector, fixed: 0n, groups: [], names: [] })
-      }
-    }
-    const held = product(r.quantity, r.price)
-    return {
-      symbol: r.symbol,
-      item: r.item,
-      sector,
-      weight: r.weight,
-      held,
-      free: r.free,
-      base: r.free ? product(r.weight, invested) : held,
-      group: undefined,
-      moved: false,
-      trade: 0n,
-      moving: false,
-      kept: false,
-      t: 0n
-    }
-  })
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!
+    n.held = product(n.quantity, n.price)
+    n.base = n.free ? product(n.weight, invested) : n.held
+  }
   if (!joined.ascending || joined.heldOutside.length > 0) names.sort(bySymbol)
-  for (const n of names) if (n.sector >= 0) sectors[n.sector]!.names.push(n)
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!
+    if (n.sector >= 0) sectors[n.sector]!.names.push(n)
+  }
 
   /** A weight (of the invested value) from an amount `num / den` of units. */
   const weightOf = (num: bigint, den = 1n) => F.toDecimal({ num, den: den * ev })
@@ -235,8 +235,10 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   }
 
   // 1. Restricted symbols keep the position held.
-  for (const n of names) {
+  for (let i = 0; restricted.size > 0 && i < names.length; i++) {
+    const n = names[i]!
     if (!restricted.has(n.symbol)) continue
+    n.restricted = true
     const wanted = n.base
     n.free = false
     n.base = n.held
@@ -246,7 +248,8 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
 
   // 2. Long only: no short target.
   if (limits.longOnly === true) {
-    for (const n of names) {
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!
       if (n.free && n.base < 0n) {
         n.base = 0n
         move(n, "long_only", Dec.ZERO)
@@ -260,7 +263,8 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     const limit = byName ? nameCap! : positionCap!
     const rule = byName ? "max_name_weight" : "max_position_ratio"
     const to = byName ? limits.maxNameWeight! : weightOf(limit)
-    for (const n of names) {
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!
       if (!n.free || abs(n.base) <= limit) continue
       n.base = n.base < 0n ? -limit : limit
       move(n, rule, n.base < 0n ? Dec.negate(to) : to)
@@ -272,7 +276,8 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   const groupOf: Array<Group | undefined> = []
   let fixedGross = 0n
   let fixedNet = 0n
-  for (const n of names) {
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!
     if (!n.free) {
       fixedGross += abs(n.held)
       fixedNet += n.held
@@ -296,7 +301,10 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     // Factors are reduced, so the products stay as short as the handful of them allows.
     g.num *= factor.num
     g.den *= factor.den
-    for (const n of g.names) if (n.base !== 0n) n.moved = true
+    for (let i = 0; i < g.names.length; i++) {
+      const n = g.names[i]!
+      if (n.base !== 0n) n.moved = true
+    }
   }
   const bySectorName = sectors.map((_, i) => i).sort((a, b) => (sectors[a]!.name < sectors[b]!.name ? -1 : 1))
 
@@ -356,13 +364,6 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     const g = n.group
     n.t = g === undefined ? at(n.held) : g.num === g.den ? at(n.base) : (n.base * g.num * extra) / g.den
   }
-  /** Σ|target| of each sector's names, at the target scale. */
-  const sectorValues = () =>
-    sectors.map((sector) => {
-      let sum = 0n
-      for (const n of sector.names) sum += abs(n.t)
-      return sum
-    })
 
   // 6. Turnover: every trade toward the position held, by one factor. Moving back toward the held book can
   // leave a sector that was above its cap still above it; a name that would add to such a sector keeps
@@ -372,20 +373,31 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     const limit = whole(turnoverCap)
     // A trade, exactly: `trade / group.den`. One inside the no-trade band is not sent whatever the factor
     // (scaling only makes it smaller), and takes no share of the turnover.
-    for (const g of groups) {
+    const moving: Array<F.Fraction> = []
+    for (let k = 0; k < groups.length; k++) {
+      const g = groups[k]!
       const floor = band === undefined ? 0n : band * g.den
-      for (const n of g.names) {
-        n.trade = n.base * g.num - n.held * g.den
-        n.moving = n.trade !== 0n && abs(n.trade) >= floor
+      let sum = 0n
+      for (let j = 0; j < g.names.length; j++) {
+        const n = g.names[j]!
+        const trade = g.den === 1n ? (g.num === 1n ? n.base : n.base * g.num) - n.held : n.base * g.num - n.held * g.den
+        const size = trade < 0n ? -trade : trade
+        n.trade = trade
+        n.moving = trade !== 0n && size >= floor
+        if (n.moving) sum += size
       }
+      moving.push({ num: sum, den: g.den })
     }
     const amountOf = () =>
       total(groups.map((g) => {
         let sum = 0n
-        for (const n of g.names) if (n.moving) sum += abs(n.trade)
+        for (let j = 0; j < g.names.length; j++) {
+          const n = g.names[j]!
+          if (n.moving) sum += abs(n.trade)
+        }
         return { num: sum, den: g.den }
       }))
-    const before = amountOf()
+    const before = total(moving)
     if (F.gt(before, limit)) {
       turnoverApplied = true
       let amount = before
@@ -432,20 +444,27 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
         amount = amountOf()
       }
       // Every target once, at the target scale: (held × den × Q + trade × P) / (den × Q), toward zero.
-      for (const g of groups) {
+      const tradeBy = factor.num * extra
+      for (let k = 0; k < groups.length; k++) {
+        const g = groups[k]!
         const den = g.den * factor.den
         const heldBy = den * extra
-        const tradeBy = factor.num * extra
-        for (const n of g.names) {
+        for (let j = 0; j < g.names.length; j++) {
+          const n = g.names[j]!
           if (n.moving) n.t = (n.held * heldBy + n.trade * tradeBy) / den
           else if (n.kept) n.t = at(n.held)
           else settle(n)
         }
       }
-      for (const n of names) if (!n.free) settle(n)
-      if (factor.num !== factor.den) for (const n of names) if (n.moving) n.moved = true
+      const scaled = factor.num !== factor.den
+      for (let i = 0; i < names.length; i++) {
+        const n = names[i]!
+        if (!n.free) settle(n)
+        else if (scaled && n.moving) n.moved = true
+      }
       adjustments.push({ rule: "max_turnover", from: ratioOf(before), to: ratioOf(F.min(amount, limit)), factor: F.toDecimal(factor) })
-      for (const n of names) {
+      for (let i = 0; i < names.length; i++) {
+        const n = names[i]!
         if (!n.kept) continue
         // From where the final factor would have taken it, to the position held.
         const den = n.group!.den * factor.den
@@ -455,68 +474,73 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     }
   }
 
-  if (!turnoverApplied) for (const n of names) settle(n)
-
   // What the fit leaves beyond a limit: positions it may not move, and trades the turnover cap held back.
   // A free name is within every cap of its own otherwise (clipped, then only scaled down), and a trade the
-  // turnover cap holds back ends between its target and the position held.
+  // turnover cap holds back ends between its target and the position held. One pass over the names: each
+  // target settled (unless the turnover did), its own limits checked, the sums of its sector and of the
+  // book taken, and its fitted target written.
   const targetOf = (n: Name): F.Fraction => ({ num: n.t, den: extra })
-  for (const n of names) {
-    const held = abs(n.held)
-    const mayBreak = !n.free || (turnoverApplied && (n.held < 0n || (nameCap !== undefined && held > nameCap) || (positionCap !== undefined && held > positionCap)))
-    if (!mayBreak) continue
-    const place = { symbol: n.symbol }
-    const value = F.abs(targetOf(n))
-    if (limits.longOnly === true && n.t < 0n) unmet.push(violation("long_only", "0", reported(targetOf(n)), place))
-    if (nameCap !== undefined && n.item >= 0 && abs(n.t) > at(nameCap)) {
-      unmet.push(violation("max_name_weight", Dec.toString(limits.maxNameWeight!), reported(value, ev), place))
-    }
-    if (positionCap !== undefined && abs(n.t) > at(positionCap)) {
-      unmet.push(violation("max_position_ratio", Dec.toString(limits.maxPositionRatio!), reported(value), place))
-    }
-  }
-  if (sectorCap !== undefined) {
-    const value = sectorValues()
-    for (const i of bySectorName) {
-      if (value[i]! > at(sectorCap)) {
-        unmet.push(violation("max_sector_weight", Dec.toString(limits.maxSectorWeight!), reported({ num: value[i]!, den: extra }), { sector: sectors[i]!.name }))
-      }
-    }
-  }
-  if (grossCap !== undefined || netCap !== undefined) {
-    let grossAfter = 0n
-    let netAfter = 0n
-    for (const n of names) {
-      grossAfter += abs(n.t)
-      netAfter += n.t
-    }
-    if (grossCap !== undefined && grossAfter > at(grossCap)) {
-      unmet.push(violation("max_gross_exposure", Dec.toString(limits.maxGrossExposure!), reported({ num: grossAfter, den: extra })))
-    }
-    if (netCap !== undefined && abs(netAfter) > at(netCap)) {
-      unmet.push(violation("max_net_exposure", Dec.toString(limits.maxNetExposure!), reported({ num: abs(netAfter), den: extra })))
-    }
-  }
-
+  const nameLimit = nameCap === undefined ? undefined : at(nameCap)
+  const positionLimit = positionCap === undefined ? undefined : at(positionCap)
+  const sectorSums: Array<bigint> | undefined = sectorCap === undefined ? undefined : new Array<bigint>(sectors.length).fill(0n)
+  const byBook = grossCap !== undefined || netCap !== undefined
+  let grossAfter = 0n
+  let netAfter = 0n
   const fittedItems: Array<FittedTarget | undefined> = new Array(items.length).fill(undefined)
   const outside = new Map<Symbol, FittedTarget>()
   const valueScale = scale + EXTRA_DIGITS
   // The target keeps EXTRA_DIGITS decimals more than the invested value: their quotient is the weight to
   // that many decimals, toward zero.
   const weightOfTarget = (t: bigint) => Dec.make(t / ev, EXTRA_DIGITS)
-  for (const n of names) {
-    const rule = restricted.has(n.symbol) ? "restricted_symbol" : n.kept ? "max_sector_weight" : undefined
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!
+    if (!turnoverApplied) settle(n)
+    const t = n.t
+    const size = t < 0n ? -t : t
+    if (sectorSums !== undefined && n.sector >= 0) sectorSums[n.sector]! += size
+    if (byBook) {
+      grossAfter += size
+      netAfter += t
+    }
+    const mayBreak = !n.free || (turnoverApplied && (n.held < 0n || (nameCap !== undefined && abs(n.held) > nameCap) || (positionCap !== undefined && abs(n.held) > positionCap)))
+    if (mayBreak) {
+      const place = { symbol: n.symbol }
+      const value = F.abs(targetOf(n))
+      if (limits.longOnly === true && t < 0n) unmet.push(violation("long_only", "0", reported(targetOf(n)), place))
+      if (nameLimit !== undefined && n.item >= 0 && size > nameLimit) {
+        unmet.push(violation("max_name_weight", Dec.toString(limits.maxNameWeight!), reported(value, ev), place))
+      }
+      if (positionLimit !== undefined && size > positionLimit) {
+        unmet.push(violation("max_position_ratio", Dec.toString(limits.maxPositionRatio!), reported(value), place))
+      }
+    }
+    const rule = n.restricted ? "restricted_symbol" : n.kept ? "max_sector_weight" : undefined
     let target: FittedTarget | undefined
     if (rule !== undefined) target = { hold: true, rule }
     else if (n.moved) {
       // A name moved by rules of its own only has the weight they recorded; any other is worked out.
       const own = n.group === undefined || (n.group.num === n.group.den && !(turnoverApplied && n.moving))
-      const weight = (own ? recorded.get(n) : undefined) ?? weightOfTarget(n.t)
-      target = { hold: false, value: Dec.make(n.t, valueScale), weight }
+      const weight = (own ? recorded.get(n) : undefined) ?? weightOfTarget(t)
+      target = { hold: false, value: Dec.make(t, valueScale), weight }
     }
     if (target === undefined) continue
     if (n.item >= 0) fittedItems[n.item] = target
     else outside.set(n.symbol, target)
+  }
+  if (sectorSums !== undefined) {
+    const limit = at(sectorCap!)
+    for (let k = 0; k < bySectorName.length; k++) {
+      const i = bySectorName[k]!
+      if (sectorSums[i]! > limit) {
+        unmet.push(violation("max_sector_weight", Dec.toString(limits.maxSectorWeight!), reported({ num: sectorSums[i]!, den: extra }), { sector: sectors[i]!.name }))
+      }
+    }
+  }
+  if (grossCap !== undefined && grossAfter > at(grossCap)) {
+    unmet.push(violation("max_gross_exposure", Dec.toString(limits.maxGrossExposure!), reported({ num: grossAfter, den: extra })))
+  }
+  if (netCap !== undefined && abs(netAfter) > at(netCap)) {
+    unmet.push(violation("max_net_exposure", Dec.toString(limits.maxNetExposure!), reported({ num: abs(netAfter), den: extra })))
   }
   return { items: fittedItems, outside, adjustments, unmet }
 }
