@@ -482,10 +482,10 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   const targetOf = (n: Name): F.Fraction => ({ num: n.t, den: extra })
   const nameLimit = nameCap === undefined ? undefined : at(nameCap)
   const positionLimit = positionCap === undefined ? undefined : at(positionCap)
-  const sectorSums: Array<bigint> | undefined = sectorCap === undefined ? undefined : new Array<bigint>(sectors.length).fill(0n)
-  const byBook = grossCap !== undefined || netCap !== undefined
-  let grossAfter = 0n
-  let netAfter = 0n
+  // Σ of the long targets and of the short ones, by sector (the last slot for names of none): one addition
+  // a name gives each sector's value and the book's gross and net.
+  const longs = new Array<bigint>(sectors.length + 1).fill(0n)
+  const shorts = new Array<bigint>(sectors.length + 1).fill(0n)
   const fittedItems: Array<FittedTarget | undefined> = new Array(items.length).fill(undefined)
   const outside = new Map<Symbol, FittedTarget>()
   const valueScale = scale + EXTRA_DIGITS
@@ -497,11 +497,9 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     if (!turnoverApplied) settle(n)
     const t = n.t
     const size = t < 0n ? -t : t
-    if (sectorSums !== undefined && n.sector >= 0) sectorSums[n.sector]! += size
-    if (byBook) {
-      grossAfter += size
-      netAfter += t
-    }
+    const slot = n.sector >= 0 ? n.sector : sectors.length
+    if (t > 0n) longs[slot]! += t
+    else if (t < 0n) shorts[slot]! += size
     const mayBreak = !n.free || (turnoverApplied && (n.held < 0n || (nameCap !== undefined && abs(n.held) > nameCap) || (positionCap !== undefined && abs(n.held) > positionCap)))
     if (mayBreak) {
       const place = { symbol: n.symbol }
@@ -527,15 +525,24 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     if (n.item >= 0) fittedItems[n.item] = target
     else outside.set(n.symbol, target)
   }
-  if (sectorSums !== undefined) {
-    const limit = at(sectorCap!)
+  if (sectorCap !== undefined) {
+    const limit = at(sectorCap)
     for (let k = 0; k < bySectorName.length; k++) {
       const i = bySectorName[k]!
-      if (sectorSums[i]! > limit) {
-        unmet.push(violation("max_sector_weight", Dec.toString(limits.maxSectorWeight!), reported({ num: sectorSums[i]!, den: extra }), { sector: sectors[i]!.name }))
+      const value = longs[i]! + shorts[i]!
+      if (value > limit) {
+        unmet.push(violation("max_sector_weight", Dec.toString(limits.maxSectorWeight!), reported({ num: value, den: extra }), { sector: sectors[i]!.name }))
       }
     }
   }
+  let long = 0n
+  let short = 0n
+  for (let i = 0; i < longs.length; i++) {
+    long += longs[i]!
+    short += shorts[i]!
+  }
+  const grossAfter = long + short
+  const netAfter = long - short
   if (grossCap !== undefined && grossAfter > at(grossCap)) {
     unmet.push(violation("max_gross_exposure", Dec.toString(limits.maxGrossExposure!), reported({ num: grossAfter, den: extra })))
   }
@@ -571,12 +578,11 @@ export interface LotName {
   /** Signed; trimmed toward zero by the repair. */
   trade: Dec.Decimal
   /** The fitted target, an amount of money (absent for a position without an order). */
-  readonly goal?: Dec.Decimal
-  /** Which of the caller's orders it is (for `tooSmall`). */
-  readonly index?: number
+  readonly goal?: Dec.Decimal | undefined
 }
 
-export interface LotLimits {
+/** `N`: the caller's own orders, handed to `tooSmall` as they were given (no copy of thousands of them). */
+export interface LotLimits<N extends LotName = LotName> {
   readonly limits: RiskLimits
   readonly portfolioValue: Dec.Decimal
   /** Cash before the orders, and the part of the portfolio kept back: buys cost at most the rest. */
@@ -585,7 +591,7 @@ export interface LotLimits {
   /** The invested value, for the weights the moves are recorded in. */
   readonly invested: Dec.Decimal
   /** True when a trade of this size may not be sent (below a minimum): it is then trimmed to zero. */
-  readonly tooSmall: (name: LotName, trade: Dec.Decimal) => boolean
+  readonly tooSmall: (name: N, trade: Dec.Decimal) => boolean
 }
 
 type Check = { readonly rule: "max_turnover" | "max_gross_exposure" | "max_net_exposure" } | { readonly rule: "max_sector_weight"; readonly sector: string }
@@ -596,7 +602,7 @@ type Check = { readonly rule: "max_turnover" | "max_gross_exposure" | "max_net_e
  * was) and each sector an order adds to. A trim is made only if it keeps every limit then met, and cash
  * for the buys. Returns the moves, one a name and rule, and whatever could not be met.
  */
-export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyArray<LotName>, at: LotLimits) => {
+export const repairLots = <N extends LotName>(orders: ReadonlyArray<N>, positions: ReadonlyArray<LotName>, at: LotLimits<N>) => {
   const { limits } = at
   const pv = at.portfolioValue
   const capOf = (ratio: Dec.Decimal | undefined) => (ratio === undefined ? undefined : Dec.mul(ratio, pv))
@@ -611,7 +617,9 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   const post = (n: LotName, trade = n.trade) => Dec.add(n.current, trade)
   const reduces = (n: LotName, trade = n.trade) =>
     !Dec.isZero(n.current) && Dec.sign(trade) === -Dec.sign(n.current) && Dec.lte(Dec.abs(trade), Dec.abs(n.current))
-  const adding = (n: LotName, trade = n.trade) => !Dec.isZero(trade) && !reduces(n, trade)
+  // A trade on the side of the position (or opening one) adds; only one against it may reduce.
+  const adding = (n: LotName, trade = n.trade) =>
+    trade.value !== 0n && (n.current.value === 0n || (trade.value < 0n) === (n.current.value < 0n) || !reduces(n, trade))
 
   let turnover = Dec.ZERO
   let grossBefore = Dec.ZERO
@@ -628,23 +636,38 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   const totals = { turnover: Dec.total(), grossBefore: Dec.total(), netBefore: Dec.total(), grossAfter: Dec.total(), netAfter: Dec.total(), buys: Dec.total(), proceeds: Dec.total() }
   const sectorTotals = new Map<string, Dec.Total>()
   const tally = (n: LotName) => {
-    const after = n.trade.value === 0n ? n.current : Dec.add(n.current, n.trade)
-    Dec.addAbsProduct(totals.turnover, n.trade, n.price)
-    Dec.addAbsProduct(totals.grossBefore, n.current, n.price)
-    Dec.addProduct(totals.netBefore, n.current, n.price)
-    Dec.addAbsProduct(totals.grossAfter, after, n.price)
-    Dec.addProduct(totals.netAfter, after, n.price)
+    // The position's value before and after, and the trade's, each one product: four totals take them.
+    const price = n.price
+    const before = n.current.value * price.value
+    const beforeScale = n.current.scale + price.scale
+    let after = before
+    let afterScale = beforeScale
+    if (n.trade.value !== 0n) {
+      const traded = n.trade.value * price.value
+      const tradedScale = n.trade.scale + price.scale
+      Dec.addUnits(totals.turnover, traded < 0n ? -traded : traded, tradedScale)
+      if (tradedScale === beforeScale) after = before + traded
+      else if (tradedScale < beforeScale) after = before + traded * F.pow10(beforeScale - tradedScale)
+      else {
+        after = before * F.pow10(tradedScale - beforeScale) + traded
+        afterScale = tradedScale
+      }
+    }
+    Dec.addUnits(totals.grossBefore, before < 0n ? -before : before, beforeScale)
+    Dec.addUnits(totals.netBefore, before, beforeScale)
+    Dec.addUnits(totals.grossAfter, after < 0n ? -after : after, afterScale)
+    Dec.addUnits(totals.netAfter, after, afterScale)
     if (n.trade.value > 0n) Dec.addProduct(totals.buys, n.trade, n.cost)
     else if (n.trade.value < 0n && n.current.value > 0n) Dec.addProduct(totals.proceeds, Dec.min(Dec.negate(n.trade), n.current), n.cost)
     if (n.sector !== undefined && sectorCap !== undefined) {
       let sum = sectorTotals.get(n.sector)
       if (sum === undefined) sectorTotals.set(n.sector, sum = Dec.total())
-      Dec.addAbsProduct(sum, after, n.price)
+      Dec.addUnits(sum, after < 0n ? -after : after, afterScale)
       if (adding(n)) sectorAdding.set(n.sector, (sectorAdding.get(n.sector) ?? 0) + 1)
     }
   }
-  for (const n of orders) tally(n)
-  for (const n of positions) tally(n)
+  for (let i = 0; i < orders.length; i++) tally(orders[i]!)
+  for (let i = 0; i < positions.length; i++) tally(positions[i]!)
   turnover = Dec.valueOf(totals.turnover)
   grossBefore = Dec.valueOf(totals.grossBefore)
   netBefore = Dec.valueOf(totals.netBefore)
@@ -712,7 +735,7 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   }
 
   /** `lots` lots less of `n`'s trade, toward the position held; zero when what is left may not be sent. */
-  const trimmed = (n: LotName, lots: bigint): Dec.Decimal => {
+  const trimmed = (n: N, lots: bigint): Dec.Decimal => {
     const size = Dec.sub(Dec.abs(n.trade), Dec.times(lots, n.lot))
     if (!Dec.isPositive(size)) return Dec.ZERO
     const trade = Dec.isNegative(n.trade) ? Dec.negate(size) : size
@@ -720,7 +743,7 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   }
 
   /** Trims `n` by `lots` if that lowers `target` and keeps every other check, and cash, as met as before. */
-  const attempt = (n: LotName, target: Check, lots: bigint): boolean => {
+  const attempt = (n: N, target: Check, lots: bigint): boolean => {
     const touched = touchedBy(n)
     const met = touched.map((c) => !Dec.isPositive(excess(c)))
     const cash = cashMet()
@@ -734,7 +757,7 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   }
 
   /** Trims `n` by up to `lots` lots: as many as another check allows, halving until one does. */
-  const trim = (n: LotName, target: Check, lots: bigint): boolean => {
+  const trim = (n: N, target: Check, lots: bigint): boolean => {
     if (Dec.isZero(n.trade)) return false
     for (let k = lots < 1n ? 1n : lots; k >= 1n; k /= 2n) if (attempt(n, target, k)) return true
     return false
@@ -771,7 +794,7 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   }
 
   /** Trades that, trimmed, lower a check. */
-  const candidates = (c: Check): Array<LotName> => {
+  const candidates = (c: Check): Array<N> => {
     const live = orders.filter((n) => !Dec.isZero(n.trade))
     switch (c.rule) {
       case "max_turnover":
