@@ -209,10 +209,19 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   const [nameCap, positionCap, sectorCap, grossCap, netCap, turnoverCap, band] = caps.map((c) => (c === undefined ? undefined : units(c)))
   const ev = units(invested)
   const pvUnits = units(pv)
+  // invested × 10^k once for each scale of weight met (a decision's weights mostly share one): a name's
+  // base is then one product.
+  const investedBy: Array<bigint | undefined> = []
   for (let i = 0; i < names.length; i++) {
     const n = names[i]!
     n.held = product(n.quantity, n.price)
-    n.base = n.free ? product(n.weight, invested) : n.held
+    if (!n.free) n.base = n.held
+    else if (n.weight.value === 0n) n.base = 0n
+    else {
+      const k = scale - n.weight.scale - invested.scale
+      const by = investedBy[k] ?? (investedBy[k] = invested.value * F.pow10(k))
+      n.base = n.weight.value * by
+    }
   }
   if (!joined.ascending || joined.heldOutside.length > 0) names.sort(bySymbol)
   for (let i = 0; i < names.length; i++) {
@@ -633,10 +642,11 @@ export const repairLots = <N extends LotName>(orders: ReadonlyArray<N>, position
   const proceedsOf = (n: LotName, trade: Dec.Decimal) =>
     Dec.isNegative(trade) && Dec.isPositive(n.current) ? Dec.mul(Dec.min(Dec.negate(trade), n.current), n.cost) : Dec.ZERO
   // Running totals that make no decimal per name: this runs over every order of a large run.
-  const totals = { turnover: Dec.total(), grossBefore: Dec.total(), netBefore: Dec.total(), grossAfter: Dec.total(), netAfter: Dec.total(), buys: Dec.total(), proceeds: Dec.total() }
+  // The long and the short values apart (one addition a position), gross and net from them at the end.
+  const totals = { turnover: Dec.total(), longBefore: Dec.total(), shortBefore: Dec.total(), longAfter: Dec.total(), shortAfter: Dec.total(), buys: Dec.total(), proceeds: Dec.total() }
   const sectorTotals = new Map<string, Dec.Total>()
   const tally = (n: LotName) => {
-    // The position's value before and after, and the trade's, each one product: four totals take them.
+    // The position's value before and after, and the trade's, each one product.
     const price = n.price
     const before = n.current.value * price.value
     const beforeScale = n.current.scale + price.scale
@@ -653,10 +663,10 @@ export const repairLots = <N extends LotName>(orders: ReadonlyArray<N>, position
         afterScale = tradedScale
       }
     }
-    Dec.addUnits(totals.grossBefore, before < 0n ? -before : before, beforeScale)
-    Dec.addUnits(totals.netBefore, before, beforeScale)
-    Dec.addUnits(totals.grossAfter, after < 0n ? -after : after, afterScale)
-    Dec.addUnits(totals.netAfter, after, afterScale)
+    if (before > 0n) Dec.addUnits(totals.longBefore, before, beforeScale)
+    else if (before < 0n) Dec.addUnits(totals.shortBefore, -before, beforeScale)
+    if (after > 0n) Dec.addUnits(totals.longAfter, after, afterScale)
+    else if (after < 0n) Dec.addUnits(totals.shortAfter, -after, afterScale)
     if (n.trade.value > 0n) Dec.addProduct(totals.buys, n.trade, n.cost)
     else if (n.trade.value < 0n && n.current.value > 0n) Dec.addProduct(totals.proceeds, Dec.min(Dec.negate(n.trade), n.current), n.cost)
     if (n.sector !== undefined && sectorCap !== undefined) {
@@ -669,10 +679,10 @@ export const repairLots = <N extends LotName>(orders: ReadonlyArray<N>, position
   for (let i = 0; i < orders.length; i++) tally(orders[i]!)
   for (let i = 0; i < positions.length; i++) tally(positions[i]!)
   turnover = Dec.valueOf(totals.turnover)
-  grossBefore = Dec.valueOf(totals.grossBefore)
-  netBefore = Dec.valueOf(totals.netBefore)
-  grossAfter = Dec.valueOf(totals.grossAfter)
-  netAfter = Dec.valueOf(totals.netAfter)
+  grossBefore = Dec.add(Dec.valueOf(totals.longBefore), Dec.valueOf(totals.shortBefore))
+  netBefore = Dec.sub(Dec.valueOf(totals.longBefore), Dec.valueOf(totals.shortBefore))
+  grossAfter = Dec.add(Dec.valueOf(totals.longAfter), Dec.valueOf(totals.shortAfter))
+  netAfter = Dec.sub(Dec.valueOf(totals.longAfter), Dec.valueOf(totals.shortAfter))
   buys = Dec.valueOf(totals.buys)
   proceeds = Dec.valueOf(totals.proceeds)
   for (const [sector, sum] of sectorTotals) sectorAfter.set(sector, Dec.valueOf(sum))

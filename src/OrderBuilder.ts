@@ -325,8 +325,10 @@ export const buildPlan = (plan: BuildInput.BuildPlan, risk?: BuildRisk): Either.
       skipped.push({ symbol: item.symbol, reason: "missing_price" })
       continue
     }
-    const desired = Dec.mul(item.weight, effectiveValue)
-    consider(item.symbol, joined.held[k] ?? Dec.ZERO, item.weight, price, item.sector, desired, fitted?.items[k])
+    // A name the fit moved wants its fitted target: the decided amount is not worked out for it.
+    const fit = fitted?.items[k]
+    const desired = fit === undefined ? Dec.mul(item.weight, effectiveValue) : fit.hold ? Dec.ZERO : fit.value
+    consider(item.symbol, joined.held[k] ?? Dec.ZERO, item.weight, price, item.sector, desired, fit)
   }
 
   const held = [...joined.heldOutside].sort(bySymbol)
