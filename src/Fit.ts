@@ -83,6 +83,8 @@ interface Name {
   kept: boolean
   /** A restricted symbol: it keeps the position held. */
   restricted: boolean
+  /** The weight its last move recorded (where the next one starts from). */
+  recorded: Dec.Decimal | undefined
   /** The target once fitted, in units at the target scale (see `EXTRA_DIGITS`). */
   t: bigint
 }
@@ -182,7 +184,7 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
         sectors.push({ name: sectorName, fixed: 0n, groups: [], names: [] })
       }
     }
-    names.push({ symbol, item, sector, weight, quantity, price, held: 0n, free, base: 0n, group: undefined, moved: false, trade: 0n, moving: false, kept: false, restricted: false, t: 0n })
+    names.push({ symbol, item, sector, weight, quantity, price, held: 0n, free, base: 0n, group: undefined, moved: false, trade: 0n, moving: false, kept: false, restricted: false, recorded: undefined, t: 0n })
     // The targets keep at least the decimals of price × lot (see below).
     const lot = securities?.get(symbol)?.lotSize ?? settings.lotSize
     const needed = Math.max(weight.scale + invested.scale, quantity.scale + price.scale, price.scale + lot.scale - EXTRA_DIGITS)
@@ -235,11 +237,10 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   const ratioOf = (value: F.Fraction) => F.toDecimal(F.div(value, whole(pvUnits)))
   // Violations state their figures as the risk engine does: ten decimals, half to even.
   const reported = (value: F.Fraction, base = pvUnits) => Dec.toString(F.toReport(F.div(value, whole(base))))
-  const recorded = new Map<Name, Dec.Decimal>()
   const move = (n: Name, rule: FitRule, to: Dec.Decimal, sector?: string) => {
-    const from = recorded.get(n) ?? n.weight
+    const from = n.recorded ?? n.weight
     adjustments.push(sector === undefined ? { rule, symbol: n.symbol, from, to } : { rule, symbol: n.symbol, sector, from, to })
-    recorded.set(n, to)
+    n.recorded = to
     n.moved = true
   }
 
@@ -477,7 +478,7 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
         if (!n.kept) continue
         // From where the final factor would have taken it, to the position held.
         const den = n.group!.den * factor.den
-        recorded.set(n, weightOf(n.held * den + n.trade * factor.num, den))
+        n.recorded = weightOf(n.held * den + n.trade * factor.num, den)
         move(n, "max_sector_weight", weightOf(n.held), sectors[n.sector]!.name)
       }
     }
@@ -501,6 +502,8 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   // The target keeps EXTRA_DIGITS decimals more than the invested value: their quotient is the weight to
   // that many decimals, toward zero.
   const weightOfTarget = (t: bigint) => Dec.make(t / ev, EXTRA_DIGITS)
+  // The limits as violations state them, written once (hundreds of names may break one).
+  let limitText: { readonly name: string; readonly position: string } | undefined
   for (let i = 0; i < names.length; i++) {
     const n = names[i]!
     if (!turnoverApplied) settle(n)
@@ -512,13 +515,17 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     const mayBreak = !n.free || (turnoverApplied && (n.held < 0n || (nameCap !== undefined && abs(n.held) > nameCap) || (positionCap !== undefined && abs(n.held) > positionCap)))
     if (mayBreak) {
       const place = { symbol: n.symbol }
+      limitText ??= {
+        name: limits.maxNameWeight === undefined ? "" : Dec.toString(limits.maxNameWeight),
+        position: limits.maxPositionRatio === undefined ? "" : Dec.toString(limits.maxPositionRatio)
+      }
       const value = F.abs(targetOf(n))
       if (limits.longOnly === true && t < 0n) unmet.push(violation("long_only", "0", reported(targetOf(n)), place))
       if (nameLimit !== undefined && n.item >= 0 && size > nameLimit) {
-        unmet.push(violation("max_name_weight", Dec.toString(limits.maxNameWeight!), reported(value, ev), place))
+        unmet.push(violation("max_name_weight", limitText.name, reported(value, ev), place))
       }
       if (positionLimit !== undefined && size > positionLimit) {
-        unmet.push(violation("max_position_ratio", Dec.toString(limits.maxPositionRatio!), reported(value), place))
+        unmet.push(violation("max_position_ratio", limitText.position, reported(value), place))
       }
     }
     const rule = n.restricted ? "restricted_symbol" : n.kept ? "max_sector_weight" : undefined
@@ -527,7 +534,7 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     else if (n.moved) {
       // A name moved by rules of its own only has the weight they recorded; any other is worked out.
       const own = n.group === undefined || (n.group.num === n.group.den && !(turnoverApplied && n.moving))
-      const weight = (own ? recorded.get(n) : undefined) ?? weightOfTarget(t)
+      const weight = (own ? n.recorded : undefined) ?? weightOfTarget(t)
       target = { hold: false, value: Dec.make(t, valueScale), weight }
     }
     if (target === undefined) continue
