@@ -308,9 +308,11 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   }
   const valueOf = (g: Group): F.Fraction => ({ num: g.sum * g.num, den: g.den })
   const scaleGroup = (g: Group, factor: F.Fraction) => {
-    // Factors are reduced, so the products stay as short as the handful of them allows.
-    g.num *= factor.num
-    g.den *= factor.den
+    // The product reduced too (a sector's factor and the book's share a third of their digits): every
+    // name's trade and target is worked out over this denominator, thousands of times.
+    const product = F.reduce({ num: g.num * factor.num, den: g.den * factor.den })
+    g.num = product.num
+    g.den = product.den
     for (let i = 0; i < g.names.length; i++) {
       const n = g.names[i]!
       if (n.base !== 0n) n.moved = true
@@ -453,12 +455,16 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
         }
         amount = amountOf()
       }
-      // Every target once, at the target scale: (held × den × Q + trade × P) / (den × Q), toward zero.
-      const tradeBy = factor.num * extra
+      // Every target once, at the target scale: held + trade × P / (den × Q), toward zero. The factor's
+      // numerator holds most of a group's denominator (it sums the groups' trades over their common
+      // denominator), so P / den is reduced first, once a group: p / d, and the target is
+      // (held × d × Q + trade × p) / (d × Q), a sixth shorter in every name's products.
       for (let k = 0; k < groups.length; k++) {
         const g = groups[k]!
-        const den = g.den * factor.den
+        const share = F.reduce({ num: factor.num, den: g.den })
+        const den = share.den * factor.den
         const heldBy = den * extra
+        const tradeBy = share.num * extra
         for (let j = 0; j < g.names.length; j++) {
           const n = g.names[j]!
           if (n.moving) n.t = (n.held * heldBy + n.trade * tradeBy) / den
