@@ -855,7 +855,10 @@ export const repairLots = <N extends LotName>(orders: ReadonlyArray<N>, position
     if (!broken()) return
     const list = candidates(c)
     const share = excess(c)
-    const sized = Dec.sum(list.map((n) => Dec.abs(Dec.mul(n.trade, n.price))))
+    // Σ|trade × price| of every candidate (thousands), as a running total: no decimal a candidate.
+    const trades = Dec.total()
+    for (let i = 0; i < list.length; i++) Dec.addAbsProduct(trades, list[i]!.trade, list[i]!.price)
+    const sized = Dec.valueOf(trades)
     if (Dec.isPositive(sized)) {
       for (const n of list) {
         if (!broken()) return
