@@ -67,7 +67,10 @@ interface Name {
   /** Index into the fit's sectors, or -1. */
   readonly sector: number
   readonly weight: Dec.Decimal
-  readonly held: bigint
+  readonly quantity: Dec.Decimal
+  readonly price: Dec.Decimal
+  /** What it holds, `quantity × price` in units. */
+  held: bigint
   free: boolean
   base: bigint
   group: Group | undefined
@@ -78,6 +81,10 @@ interface Name {
   moving: boolean
   /** Held back by the turnover cap (it would add to a sector left above its cap). */
   kept: boolean
+  /** A restricted symbol: it keeps the position held. */
+  restricted: boolean
+  /** The weight its last move recorded (where the next one starts from). */
+  recorded: Dec.Decimal | undefined
   /** The target once fitted, in units at the target scale (see `EXTRA_DIGITS`). */
   t: bigint
 }
@@ -156,24 +163,42 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   ] as const
 
   // What each name wants (weight × invested) and holds (quantity × price), as integers of money at one
-  // scale: the scale first, from the operands' own, then each amount by one product.
-  const rows: Array<{ symbol: Symbol; item: number; sector: string | undefined; weight: Dec.Decimal; quantity: Dec.Decimal; price: Dec.Decimal; free: boolean }> = []
+  // scale: the names first, and the scale from the operands' own, then each amount by one product.
+  const names: Array<Name> = []
+  const sectors: Array<Sector> = []
+  const sectorIndex = new Map<string, number>()
   let scale = Math.max(pv.scale, invested.scale, 0)
-  for (const c of caps) if (c !== undefined && c.scale > scale) scale = c.scale
-  const lotOf = (symbol: Symbol) => (plan.securities.size === 0 ? undefined : plan.securities.get(symbol)?.lotSize) ?? settings.lotSize
-  const take = (symbol: Symbol, item: number, sector: string | undefined, weight: Dec.Decimal, quantity: Dec.Decimal, price: Dec.Decimal, free: boolean) => {
-    rows.push({ symbol, item, sector, weight, quantity, price, free })
+  for (let i = 0; i < caps.length; i++) {
+    const c = caps[i]
+    if (c !== undefined && c.scale > scale) scale = c.scale
+  }
+  const securities = plan.securities.size === 0 ? undefined : plan.securities
+  const take = (symbol: Symbol, item: number, sectorName: string | undefined, weight: Dec.Decimal, quantity: Dec.Decimal, price: Dec.Decimal, free: boolean) => {
+    let sector = -1
+    if (sectorName !== undefined) {
+      const known = sectorIndex.get(sectorName)
+      if (known !== undefined) sector = known
+      else {
+        sector = sectors.length
+        sectorIndex.set(sectorName, sector)
+        sectors.push({ name: sectorName, fixed: 0n, groups: [], names: [] })
+      }
+    }
+    names.push({ symbol, item, sector, weight, quantity, price, held: 0n, free, base: 0n, group: undefined, moved: false, trade: 0n, moving: false, kept: false, restricted: false, recorded: undefined, t: 0n })
     // The targets keep at least the decimals of price × lot (see below).
-    scale = Math.max(scale, weight.scale + invested.scale, quantity.scale + price.scale, price.scale + lotOf(symbol).scale - EXTRA_DIGITS)
+    const lot = securities?.get(symbol)?.lotSize ?? settings.lotSize
+    const needed = Math.max(weight.scale + invested.scale, quantity.scale + price.scale, price.scale + lot.scale - EXTRA_DIGITS)
+    if (needed > scale) scale = needed
   }
   for (let k = 0; k < items.length; k++) {
     const item = items[k]!
     const price = joined.price[k] ?? item.price
     if (price === undefined) continue // not traded, and not valued: the builder skips it as missing_price
-    const sector = item.sector ?? (plan.securities.size === 0 ? undefined : plan.securities.get(item.symbol)?.sector)
+    const sector = item.sector ?? securities?.get(item.symbol)?.sector
     take(item.symbol, k, sector, item.weight, joined.held[k] ?? Dec.ZERO, price, true)
   }
-  for (const h of joined.heldOutside) {
+  for (let k = 0; k < joined.heldOutside.length; k++) {
+    const h = joined.heldOutside[k]!
     if (h.price !== undefined) take(h.symbol, -1, plan.securities.get(h.symbol)?.sector, Dec.ZERO, h.quantity, h.price, settings.liquidateMissing)
   }
   const units = (d: Dec.Decimal): bigint => (d.scale === scale ? d.value : d.value * F.pow10(scale - d.scale))
@@ -186,39 +211,25 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   const [nameCap, positionCap, sectorCap, grossCap, netCap, turnoverCap, band] = caps.map((c) => (c === undefined ? undefined : units(c)))
   const ev = units(invested)
   const pvUnits = units(pv)
-
-  const sectors: Array<Sector> = []
-  const sectorIndex = new Map<string, number>()
-  const names: Array<Name> = rows.map((r) => {
-    let sector = -1
-    if (r.sector !== undefined) {
-      const known = sectorIndex.get(r.sector)
-      if (known !== undefined) sector = known
-      else {
-        sector = sectors.length
-        sectorIndex.set(r.sector, sector)
-        sectors.push({ name: r.sector, fixed: 0n, groups: [], names: [] })
-      }
+  // invested × 10^k once for each scale of weight met (a decision's weights mostly share one): a name's
+  // base is then one product.
+  const investedBy: Array<bigint | undefined> = []
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!
+    n.held = product(n.quantity, n.price)
+    if (!n.free) n.base = n.held
+    else if (n.weight.value === 0n) n.base = 0n
+    else {
+      const k = scale - n.weight.scale - invested.scale
+      const by = investedBy[k] ?? (investedBy[k] = invested.value * F.pow10(k))
+      n.base = n.weight.value * by
     }
-    const held = product(r.quantity, r.price)
-    return {
-      symbol: r.symbol,
-      item: r.item,
-      sector,
-      weight: r.weight,
-      held,
-      free: r.free,
-      base: r.free ? product(r.weight, invested) : held,
-      group: undefined,
-      moved: false,
-      trade: 0n,
-      moving: false,
-      kept: false,
-      t: 0n
-    }
-  })
+  }
   if (!joined.ascending || joined.heldOutside.length > 0) names.sort(bySymbol)
-  for (const n of names) if (n.sector >= 0) sectors[n.sector]!.names.push(n)
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!
+    if (n.sector >= 0) sectors[n.sector]!.names.push(n)
+  }
 
   /** A weight (of the invested value) from an amount `num / den` of units. */
   const weightOf = (num: bigint, den = 1n) => F.toDecimal({ num, den: den * ev })
@@ -226,17 +237,18 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   const ratioOf = (value: F.Fraction) => F.toDecimal(F.div(value, whole(pvUnits)))
   // Violations state their figures as the risk engine does: ten decimals, half to even.
   const reported = (value: F.Fraction, base = pvUnits) => Dec.toString(F.toReport(F.div(value, whole(base))))
-  const recorded = new Map<Name, Dec.Decimal>()
   const move = (n: Name, rule: FitRule, to: Dec.Decimal, sector?: string) => {
-    const from = recorded.get(n) ?? n.weight
+    const from = n.recorded ?? n.weight
     adjustments.push(sector === undefined ? { rule, symbol: n.symbol, from, to } : { rule, symbol: n.symbol, sector, from, to })
-    recorded.set(n, to)
+    n.recorded = to
     n.moved = true
   }
 
   // 1. Restricted symbols keep the position held.
-  for (const n of names) {
+  for (let i = 0; restricted.size > 0 && i < names.length; i++) {
+    const n = names[i]!
     if (!restricted.has(n.symbol)) continue
+    n.restricted = true
     const wanted = n.base
     n.free = false
     n.base = n.held
@@ -246,7 +258,8 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
 
   // 2. Long only: no short target.
   if (limits.longOnly === true) {
-    for (const n of names) {
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!
       if (n.free && n.base < 0n) {
         n.base = 0n
         move(n, "long_only", Dec.ZERO)
@@ -260,7 +273,8 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     const limit = byName ? nameCap! : positionCap!
     const rule = byName ? "max_name_weight" : "max_position_ratio"
     const to = byName ? limits.maxNameWeight! : weightOf(limit)
-    for (const n of names) {
+    for (let i = 0; i < names.length; i++) {
+      const n = names[i]!
       if (!n.free || abs(n.base) <= limit) continue
       n.base = n.base < 0n ? -limit : limit
       move(n, rule, n.base < 0n ? Dec.negate(to) : to)
@@ -272,7 +286,8 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   const groupOf: Array<Group | undefined> = []
   let fixedGross = 0n
   let fixedNet = 0n
-  for (const n of names) {
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!
     if (!n.free) {
       fixedGross += abs(n.held)
       fixedNet += n.held
@@ -293,10 +308,15 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   }
   const valueOf = (g: Group): F.Fraction => ({ num: g.sum * g.num, den: g.den })
   const scaleGroup = (g: Group, factor: F.Fraction) => {
-    // Factors are reduced, so the products stay as short as the handful of them allows.
-    g.num *= factor.num
-    g.den *= factor.den
-    for (const n of g.names) if (n.base !== 0n) n.moved = true
+    // The product reduced too (a sector's factor and the book's share a third of their digits): every
+    // name's trade and target is worked out over this denominator, thousands of times.
+    const product = F.reduce({ num: g.num * factor.num, den: g.den * factor.den })
+    g.num = product.num
+    g.den = product.den
+    for (let i = 0; i < g.names.length; i++) {
+      const n = g.names[i]!
+      if (n.base !== 0n) n.moved = true
+    }
   }
   const bySectorName = sectors.map((_, i) => i).sort((a, b) => (sectors[a]!.name < sectors[b]!.name ? -1 : 1))
 
@@ -356,13 +376,6 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     const g = n.group
     n.t = g === undefined ? at(n.held) : g.num === g.den ? at(n.base) : (n.base * g.num * extra) / g.den
   }
-  /** Σ|target| of each sector's names, at the target scale. */
-  const sectorValues = () =>
-    sectors.map((sector) => {
-      let sum = 0n
-      for (const n of sector.names) sum += abs(n.t)
-      return sum
-    })
 
   // 6. Turnover: every trade toward the position held, by one factor. Moving back toward the held book can
   // leave a sector that was above its cap still above it; a name that would add to such a sector keeps
@@ -372,20 +385,31 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     const limit = whole(turnoverCap)
     // A trade, exactly: `trade / group.den`. One inside the no-trade band is not sent whatever the factor
     // (scaling only makes it smaller), and takes no share of the turnover.
-    for (const g of groups) {
+    const moving: Array<F.Fraction> = []
+    for (let k = 0; k < groups.length; k++) {
+      const g = groups[k]!
       const floor = band === undefined ? 0n : band * g.den
-      for (const n of g.names) {
-        n.trade = n.base * g.num - n.held * g.den
-        n.moving = n.trade !== 0n && abs(n.trade) >= floor
+      let sum = 0n
+      for (let j = 0; j < g.names.length; j++) {
+        const n = g.names[j]!
+        const trade = g.den === 1n ? (g.num === 1n ? n.base : n.base * g.num) - n.held : n.base * g.num - n.held * g.den
+        const size = trade < 0n ? -trade : trade
+        n.trade = trade
+        n.moving = trade !== 0n && size >= floor
+        if (n.moving) sum += size
       }
+      moving.push({ num: sum, den: g.den })
     }
     const amountOf = () =>
       total(groups.map((g) => {
         let sum = 0n
-        for (const n of g.names) if (n.moving) sum += abs(n.trade)
+        for (let j = 0; j < g.names.length; j++) {
+          const n = g.names[j]!
+          if (n.moving) sum += abs(n.trade)
+        }
         return { num: sum, den: g.den }
       }))
-    const before = amountOf()
+    const before = total(moving)
     if (F.gt(before, limit)) {
       turnoverApplied = true
       let amount = before
@@ -431,92 +455,121 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
         }
         amount = amountOf()
       }
-      // Every target once, at the target scale: (held × den × Q + trade × P) / (den × Q), toward zero.
-      for (const g of groups) {
-        const den = g.den * factor.den
+      // Every target once, at the target scale: held + trade × P / (den × Q), toward zero. The factor's
+      // numerator holds most of a group's denominator (it sums the groups' trades over their common
+      // denominator), so P / den is reduced first, once a group: p / d, and the target is
+      // (held × d × Q + trade × p) / (d × Q), a sixth shorter in every name's products.
+      for (let k = 0; k < groups.length; k++) {
+        const g = groups[k]!
+        const share = F.reduce({ num: factor.num, den: g.den })
+        const den = share.den * factor.den
         const heldBy = den * extra
-        const tradeBy = factor.num * extra
-        for (const n of g.names) {
+        const tradeBy = share.num * extra
+        for (let j = 0; j < g.names.length; j++) {
+          const n = g.names[j]!
           if (n.moving) n.t = (n.held * heldBy + n.trade * tradeBy) / den
           else if (n.kept) n.t = at(n.held)
           else settle(n)
         }
       }
-      for (const n of names) if (!n.free) settle(n)
-      if (factor.num !== factor.den) for (const n of names) if (n.moving) n.moved = true
+      const scaled = factor.num !== factor.den
+      for (let i = 0; i < names.length; i++) {
+        const n = names[i]!
+        if (!n.free) settle(n)
+        else if (scaled && n.moving) n.moved = true
+      }
       adjustments.push({ rule: "max_turnover", from: ratioOf(before), to: ratioOf(F.min(amount, limit)), factor: F.toDecimal(factor) })
-      for (const n of names) {
+      for (let i = 0; i < names.length; i++) {
+        const n = names[i]!
         if (!n.kept) continue
         // From where the final factor would have taken it, to the position held.
         const den = n.group!.den * factor.den
-        recorded.set(n, weightOf(n.held * den + n.trade * factor.num, den))
+        n.recorded = weightOf(n.held * den + n.trade * factor.num, den)
         move(n, "max_sector_weight", weightOf(n.held), sectors[n.sector]!.name)
       }
     }
   }
 
-  if (!turnoverApplied) for (const n of names) settle(n)
-
   // What the fit leaves beyond a limit: positions it may not move, and trades the turnover cap held back.
   // A free name is within every cap of its own otherwise (clipped, then only scaled down), and a trade the
-  // turnover cap holds back ends between its target and the position held.
+  // turnover cap holds back ends between its target and the position held. One pass over the names: each
+  // target settled (unless the turnover did), its own limits checked, the sums of its sector and of the
+  // book taken, and its fitted target written.
   const targetOf = (n: Name): F.Fraction => ({ num: n.t, den: extra })
-  for (const n of names) {
-    const held = abs(n.held)
-    const mayBreak = !n.free || (turnoverApplied && (n.held < 0n || (nameCap !== undefined && held > nameCap) || (positionCap !== undefined && held > positionCap)))
-    if (!mayBreak) continue
-    const place = { symbol: n.symbol }
-    const value = F.abs(targetOf(n))
-    if (limits.longOnly === true && n.t < 0n) unmet.push(violation("long_only", "0", reported(targetOf(n)), place))
-    if (nameCap !== undefined && n.item >= 0 && abs(n.t) > at(nameCap)) {
-      unmet.push(violation("max_name_weight", Dec.toString(limits.maxNameWeight!), reported(value, ev), place))
-    }
-    if (positionCap !== undefined && abs(n.t) > at(positionCap)) {
-      unmet.push(violation("max_position_ratio", Dec.toString(limits.maxPositionRatio!), reported(value), place))
-    }
-  }
-  if (sectorCap !== undefined) {
-    const value = sectorValues()
-    for (const i of bySectorName) {
-      if (value[i]! > at(sectorCap)) {
-        unmet.push(violation("max_sector_weight", Dec.toString(limits.maxSectorWeight!), reported({ num: value[i]!, den: extra }), { sector: sectors[i]!.name }))
-      }
-    }
-  }
-  if (grossCap !== undefined || netCap !== undefined) {
-    let grossAfter = 0n
-    let netAfter = 0n
-    for (const n of names) {
-      grossAfter += abs(n.t)
-      netAfter += n.t
-    }
-    if (grossCap !== undefined && grossAfter > at(grossCap)) {
-      unmet.push(violation("max_gross_exposure", Dec.toString(limits.maxGrossExposure!), reported({ num: grossAfter, den: extra })))
-    }
-    if (netCap !== undefined && abs(netAfter) > at(netCap)) {
-      unmet.push(violation("max_net_exposure", Dec.toString(limits.maxNetExposure!), reported({ num: abs(netAfter), den: extra })))
-    }
-  }
-
+  const nameLimit = nameCap === undefined ? undefined : at(nameCap)
+  const positionLimit = positionCap === undefined ? undefined : at(positionCap)
+  // Σ of the long targets and of the short ones, by sector (the last slot for names of none): one addition
+  // a name gives each sector's value and the book's gross and net.
+  const longs = new Array<bigint>(sectors.length + 1).fill(0n)
+  const shorts = new Array<bigint>(sectors.length + 1).fill(0n)
   const fittedItems: Array<FittedTarget | undefined> = new Array(items.length).fill(undefined)
   const outside = new Map<Symbol, FittedTarget>()
   const valueScale = scale + EXTRA_DIGITS
   // The target keeps EXTRA_DIGITS decimals more than the invested value: their quotient is the weight to
   // that many decimals, toward zero.
   const weightOfTarget = (t: bigint) => Dec.make(t / ev, EXTRA_DIGITS)
-  for (const n of names) {
-    const rule = restricted.has(n.symbol) ? "restricted_symbol" : n.kept ? "max_sector_weight" : undefined
+  // The limits as violations state them, written once (hundreds of names may break one).
+  let limitText: { readonly name: string; readonly position: string } | undefined
+  for (let i = 0; i < names.length; i++) {
+    const n = names[i]!
+    if (!turnoverApplied) settle(n)
+    const t = n.t
+    const size = t < 0n ? -t : t
+    const slot = n.sector >= 0 ? n.sector : sectors.length
+    if (t > 0n) longs[slot]! += t
+    else if (t < 0n) shorts[slot]! += size
+    const mayBreak = !n.free || (turnoverApplied && (n.held < 0n || (nameCap !== undefined && abs(n.held) > nameCap) || (positionCap !== undefined && abs(n.held) > positionCap)))
+    if (mayBreak) {
+      const place = { symbol: n.symbol }
+      limitText ??= {
+        name: limits.maxNameWeight === undefined ? "" : Dec.toString(limits.maxNameWeight),
+        position: limits.maxPositionRatio === undefined ? "" : Dec.toString(limits.maxPositionRatio)
+      }
+      const value = F.abs(targetOf(n))
+      if (limits.longOnly === true && t < 0n) unmet.push(violation("long_only", "0", reported(targetOf(n)), place))
+      if (nameLimit !== undefined && n.item >= 0 && size > nameLimit) {
+        unmet.push(violation("max_name_weight", limitText.name, reported(value, ev), place))
+      }
+      if (positionLimit !== undefined && size > positionLimit) {
+        unmet.push(violation("max_position_ratio", limitText.position, reported(value), place))
+      }
+    }
+    const rule = n.restricted ? "restricted_symbol" : n.kept ? "max_sector_weight" : undefined
     let target: FittedTarget | undefined
     if (rule !== undefined) target = { hold: true, rule }
     else if (n.moved) {
       // A name moved by rules of its own only has the weight they recorded; any other is worked out.
       const own = n.group === undefined || (n.group.num === n.group.den && !(turnoverApplied && n.moving))
-      const weight = (own ? recorded.get(n) : undefined) ?? weightOfTarget(n.t)
-      target = { hold: false, value: Dec.make(n.t, valueScale), weight }
+      const weight = (own ? n.recorded : undefined) ?? weightOfTarget(t)
+      target = { hold: false, value: Dec.make(t, valueScale), weight }
     }
     if (target === undefined) continue
     if (n.item >= 0) fittedItems[n.item] = target
     else outside.set(n.symbol, target)
+  }
+  if (sectorCap !== undefined) {
+    const limit = at(sectorCap)
+    for (let k = 0; k < bySectorName.length; k++) {
+      const i = bySectorName[k]!
+      const value = longs[i]! + shorts[i]!
+      if (value > limit) {
+        unmet.push(violation("max_sector_weight", Dec.toString(limits.maxSectorWeight!), reported({ num: value, den: extra }), { sector: sectors[i]!.name }))
+      }
+    }
+  }
+  let long = 0n
+  let short = 0n
+  for (let i = 0; i < longs.length; i++) {
+    long += longs[i]!
+    short += shorts[i]!
+  }
+  const grossAfter = long + short
+  const netAfter = long - short
+  if (grossCap !== undefined && grossAfter > at(grossCap)) {
+    unmet.push(violation("max_gross_exposure", Dec.toString(limits.maxGrossExposure!), reported({ num: grossAfter, den: extra })))
+  }
+  if (netCap !== undefined && abs(netAfter) > at(netCap)) {
+    unmet.push(violation("max_net_exposure", Dec.toString(limits.maxNetExposure!), reported({ num: abs(netAfter), den: extra })))
   }
   return { items: fittedItems, outside, adjustments, unmet }
 }
@@ -547,12 +600,11 @@ export interface LotName {
   /** Signed; trimmed toward zero by the repair. */
   trade: Dec.Decimal
   /** The fitted target, an amount of money (absent for a position without an order). */
-  readonly goal?: Dec.Decimal
-  /** Which of the caller's orders it is (for `tooSmall`). */
-  readonly index?: number
+  readonly goal?: Dec.Decimal | undefined
 }
 
-export interface LotLimits {
+/** `N`: the caller's own orders, handed to `tooSmall` as they were given (no copy of thousands of them). */
+export interface LotLimits<N extends LotName = LotName> {
   readonly limits: RiskLimits
   readonly portfolioValue: Dec.Decimal
   /** Cash before the orders, and the part of the portfolio kept back: buys cost at most the rest. */
@@ -561,7 +613,7 @@ export interface LotLimits {
   /** The invested value, for the weights the moves are recorded in. */
   readonly invested: Dec.Decimal
   /** True when a trade of this size may not be sent (below a minimum): it is then trimmed to zero. */
-  readonly tooSmall: (name: LotName, trade: Dec.Decimal) => boolean
+  readonly tooSmall: (name: N, trade: Dec.Decimal) => boolean
 }
 
 type Check = { readonly rule: "max_turnover" | "max_gross_exposure" | "max_net_exposure" } | { readonly rule: "max_sector_weight"; readonly sector: string }
@@ -572,7 +624,7 @@ type Check = { readonly rule: "max_turnover" | "max_gross_exposure" | "max_net_e
  * was) and each sector an order adds to. A trim is made only if it keeps every limit then met, and cash
  * for the buys. Returns the moves, one a name and rule, and whatever could not be met.
  */
-export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyArray<LotName>, at: LotLimits) => {
+export const repairLots = <N extends LotName>(orders: ReadonlyArray<N>, positions: ReadonlyArray<LotName>, at: LotLimits<N>) => {
   const { limits } = at
   const pv = at.portfolioValue
   const capOf = (ratio: Dec.Decimal | undefined) => (ratio === undefined ? undefined : Dec.mul(ratio, pv))
@@ -587,7 +639,9 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   const post = (n: LotName, trade = n.trade) => Dec.add(n.current, trade)
   const reduces = (n: LotName, trade = n.trade) =>
     !Dec.isZero(n.current) && Dec.sign(trade) === -Dec.sign(n.current) && Dec.lte(Dec.abs(trade), Dec.abs(n.current))
-  const adding = (n: LotName, trade = n.trade) => !Dec.isZero(trade) && !reduces(n, trade)
+  // A trade on the side of the position (or opening one) adds; only one against it may reduce.
+  const adding = (n: LotName, trade = n.trade) =>
+    trade.value !== 0n && (n.current.value === 0n || (trade.value < 0n) === (n.current.value < 0n) || !reduces(n, trade))
 
   let turnover = Dec.ZERO
   let grossBefore = Dec.ZERO
@@ -601,31 +655,47 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   const proceedsOf = (n: LotName, trade: Dec.Decimal) =>
     Dec.isNegative(trade) && Dec.isPositive(n.current) ? Dec.mul(Dec.min(Dec.negate(trade), n.current), n.cost) : Dec.ZERO
   // Running totals that make no decimal per name: this runs over every order of a large run.
-  const totals = { turnover: Dec.total(), grossBefore: Dec.total(), netBefore: Dec.total(), grossAfter: Dec.total(), netAfter: Dec.total(), buys: Dec.total(), proceeds: Dec.total() }
+  // The long and the short values apart (one addition a position), gross and net from them at the end.
+  const totals = { turnover: Dec.total(), longBefore: Dec.total(), shortBefore: Dec.total(), longAfter: Dec.total(), shortAfter: Dec.total(), buys: Dec.total(), proceeds: Dec.total() }
   const sectorTotals = new Map<string, Dec.Total>()
   const tally = (n: LotName) => {
-    const after = n.trade.value === 0n ? n.current : Dec.add(n.current, n.trade)
-    Dec.addAbsProduct(totals.turnover, n.trade, n.price)
-    Dec.addAbsProduct(totals.grossBefore, n.current, n.price)
-    Dec.addProduct(totals.netBefore, n.current, n.price)
-    Dec.addAbsProduct(totals.grossAfter, after, n.price)
-    Dec.addProduct(totals.netAfter, after, n.price)
+    // The position's value before and after, and the trade's, each one product.
+    const price = n.price
+    const before = n.current.value * price.value
+    const beforeScale = n.current.scale + price.scale
+    let after = before
+    let afterScale = beforeScale
+    if (n.trade.value !== 0n) {
+      const traded = n.trade.value * price.value
+      const tradedScale = n.trade.scale + price.scale
+      Dec.addUnits(totals.turnover, traded < 0n ? -traded : traded, tradedScale)
+      if (tradedScale === beforeScale) after = before + traded
+      else if (tradedScale < beforeScale) after = before + traded * F.pow10(beforeScale - tradedScale)
+      else {
+        after = before * F.pow10(tradedScale - beforeScale) + traded
+        afterScale = tradedScale
+      }
+    }
+    if (before > 0n) Dec.addUnits(totals.longBefore, before, beforeScale)
+    else if (before < 0n) Dec.addUnits(totals.shortBefore, -before, beforeScale)
+    if (after > 0n) Dec.addUnits(totals.longAfter, after, afterScale)
+    else if (after < 0n) Dec.addUnits(totals.shortAfter, -after, afterScale)
     if (n.trade.value > 0n) Dec.addProduct(totals.buys, n.trade, n.cost)
     else if (n.trade.value < 0n && n.current.value > 0n) Dec.addProduct(totals.proceeds, Dec.min(Dec.negate(n.trade), n.current), n.cost)
     if (n.sector !== undefined && sectorCap !== undefined) {
       let sum = sectorTotals.get(n.sector)
       if (sum === undefined) sectorTotals.set(n.sector, sum = Dec.total())
-      Dec.addAbsProduct(sum, after, n.price)
+      Dec.addUnits(sum, after < 0n ? -after : after, afterScale)
       if (adding(n)) sectorAdding.set(n.sector, (sectorAdding.get(n.sector) ?? 0) + 1)
     }
   }
-  for (const n of orders) tally(n)
-  for (const n of positions) tally(n)
+  for (let i = 0; i < orders.length; i++) tally(orders[i]!)
+  for (let i = 0; i < positions.length; i++) tally(positions[i]!)
   turnover = Dec.valueOf(totals.turnover)
-  grossBefore = Dec.valueOf(totals.grossBefore)
-  netBefore = Dec.valueOf(totals.netBefore)
-  grossAfter = Dec.valueOf(totals.grossAfter)
-  netAfter = Dec.valueOf(totals.netAfter)
+  grossBefore = Dec.add(Dec.valueOf(totals.longBefore), Dec.valueOf(totals.shortBefore))
+  netBefore = Dec.sub(Dec.valueOf(totals.longBefore), Dec.valueOf(totals.shortBefore))
+  grossAfter = Dec.add(Dec.valueOf(totals.longAfter), Dec.valueOf(totals.shortAfter))
+  netAfter = Dec.sub(Dec.valueOf(totals.longAfter), Dec.valueOf(totals.shortAfter))
   buys = Dec.valueOf(totals.buys)
   proceeds = Dec.valueOf(totals.proceeds)
   for (const [sector, sum] of sectorTotals) sectorAfter.set(sector, Dec.valueOf(sum))
@@ -688,7 +758,7 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   }
 
   /** `lots` lots less of `n`'s trade, toward the position held; zero when what is left may not be sent. */
-  const trimmed = (n: LotName, lots: bigint): Dec.Decimal => {
+  const trimmed = (n: N, lots: bigint): Dec.Decimal => {
     const size = Dec.sub(Dec.abs(n.trade), Dec.times(lots, n.lot))
     if (!Dec.isPositive(size)) return Dec.ZERO
     const trade = Dec.isNegative(n.trade) ? Dec.negate(size) : size
@@ -696,7 +766,7 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   }
 
   /** Trims `n` by `lots` if that lowers `target` and keeps every other check, and cash, as met as before. */
-  const attempt = (n: LotName, target: Check, lots: bigint): boolean => {
+  const attempt = (n: N, target: Check, lots: bigint): boolean => {
     const touched = touchedBy(n)
     const met = touched.map((c) => !Dec.isPositive(excess(c)))
     const cash = cashMet()
@@ -710,7 +780,7 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   }
 
   /** Trims `n` by up to `lots` lots: as many as another check allows, halving until one does. */
-  const trim = (n: LotName, target: Check, lots: bigint): boolean => {
+  const trim = (n: N, target: Check, lots: bigint): boolean => {
     if (Dec.isZero(n.trade)) return false
     for (let k = lots < 1n ? 1n : lots; k >= 1n; k /= 2n) if (attempt(n, target, k)) return true
     return false
@@ -747,7 +817,7 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
   }
 
   /** Trades that, trimmed, lower a check. */
-  const candidates = (c: Check): Array<LotName> => {
+  const candidates = (c: Check): Array<N> => {
     const live = orders.filter((n) => !Dec.isZero(n.trade))
     switch (c.rule) {
       case "max_turnover":
@@ -785,7 +855,10 @@ export const repairLots = (orders: ReadonlyArray<LotName>, positions: ReadonlyAr
     if (!broken()) return
     const list = candidates(c)
     const share = excess(c)
-    const sized = Dec.sum(list.map((n) => Dec.abs(Dec.mul(n.trade, n.price))))
+    // Σ|trade × price| of every candidate (thousands), as a running total: no decimal a candidate.
+    const trades = Dec.total()
+    for (let i = 0; i < list.length; i++) Dec.addAbsProduct(trades, list[i]!.trade, list[i]!.price)
+    const sized = Dec.valueOf(trades)
     if (Dec.isPositive(sized)) {
       for (const n of list) {
         if (!broken()) return

@@ -56,8 +56,8 @@ export interface BuildRisk {
 export const riskOf = (params: { readonly risk?: RiskLimits; readonly riskPolicy?: RiskPolicy }): BuildRisk =>
   params.riskPolicy === undefined ? { limits: params.risk ?? {} } : { limits: params.risk ?? {}, policy: params.riskPolicy }
 
-/** An order in the making: `trade` is signed (+ buy, − sell). */
-interface Candidate {
+/** An order in the making: `trade` is signed (+ buy, − sell). Under `fit` the repair after the lots takes it as it is. */
+interface Candidate extends Fit.LotName {
   readonly symbol: Symbol
   readonly current: Dec.Decimal
   readonly target: Dec.Decimal
@@ -72,6 +72,8 @@ interface Candidate {
   readonly goal: Dec.Decimal | undefined
   trade: Dec.Decimal
   limitPrice: Dec.Decimal | undefined
+  /** What a buy costs, and a sale brings: the limit price, if any, else the price. */
+  cost: Dec.Decimal
 }
 
 const bySymbol = (a: { readonly symbol: string }, b: { readonly symbol: string }) =>
@@ -143,7 +145,7 @@ const coverPart = (c: Candidate): Dec.Decimal =>
  * scaled quantity is rounded toward zero.
  */
 const trimToCash = (plan: BuildInput.BuildPlan, candidates: ReadonlyArray<Candidate>): void => {
-  const cost = (c: Candidate) => c.limitPrice ?? c.price
+  const cost = (c: Candidate) => c.cost
   const proceeds = Dec.total()
   const buys = Dec.total()
   for (const c of candidates) {
@@ -222,7 +224,8 @@ export const buildPlan = (plan: BuildInput.BuildPlan, risk?: BuildRisk): Either.
   const limits = risk?.limits ?? {}
   const fitted = risk?.policy === "fit" ? Fit.fitPlan(plan, limits) : undefined
   const bandWeight = limits.minTradeWeight !== undefined && Dec.isPositive(limits.minTradeWeight) ? limits.minTradeWeight : undefined
-  const band = bandWeight === undefined ? undefined : Dec.mul(bandWeight, settings.portfolioValue)
+  // Compared with every trade: its integer at the trades' scale is worked out once, not a trade.
+  const band = bandWeight === undefined ? undefined : Dec.bound(Dec.mul(bandWeight, settings.portfolioValue))
   // Under `fit`, the positions that end without an order: the repair after the lots counts them in every exposure.
   const resting: Array<Fit.LotName> = []
   const rest = (symbol: Symbol, current: Dec.Decimal, price: Dec.Decimal, sector: string | undefined) => {
@@ -266,9 +269,17 @@ export const buildPlan = (plan: BuildInput.BuildPlan, risk?: BuildRisk): Either.
       return
     }
     if (band !== undefined) {
-      const gap = Dec.abs(Dec.sub(wanted, Dec.mul(current, price)))
-      if (Dec.lt(gap, band)) {
-        const moved = Dec.toString(F.toReport(F.div(F.fromDecimal(gap), F.fromDecimal(settings.portfolioValue))))
+      // |wanted − held value| as one integer at the larger scale: a fitted target keeps 18 more decimals,
+      // and a decimal a step would cost thousands a run.
+      const held = current.value * price.value
+      const heldScale = current.scale + price.scale
+      const gapScale = wanted.scale > heldScale ? wanted.scale : heldScale
+      let gap = (wanted.scale === gapScale ? wanted.value : wanted.value * F.pow10(gapScale - wanted.scale)) -
+        (heldScale === gapScale ? held : held * F.pow10(gapScale - heldScale))
+      if (gap < 0n) gap = -gap
+      const within = Dec.make(gap, gapScale)
+      if (band.compare(within) < 0) {
+        const moved = Dec.toString(F.toReport(F.div(F.fromDecimal(within), F.fromDecimal(settings.portfolioValue))))
         skipped.push({ symbol, reason: "within_band", detail: `${moved} < ${Dec.toString(bandWeight!)} of the portfolio` })
         rest(symbol, current, price, sector)
         return
@@ -286,7 +297,8 @@ export const buildPlan = (plan: BuildInput.BuildPlan, risk?: BuildRisk): Either.
       requested: trade,
       goal,
       trade,
-      limitPrice: undefined
+      limitPrice: undefined,
+      cost: price
     }
     const small = belowMinimum(plan, candidate)
     if (small !== undefined) {
@@ -295,6 +307,7 @@ export const buildPlan = (plan: BuildInput.BuildPlan, risk?: BuildRisk): Either.
       return
     }
     candidate.limitPrice = limitPriceFor(plan, candidate, sideOf(trade))
+    if (candidate.limitPrice !== undefined) candidate.cost = candidate.limitPrice
     candidates.push(candidate)
   }
 
@@ -312,8 +325,10 @@ export const buildPlan = (plan: BuildInput.BuildPlan, risk?: BuildRisk): Either.
       skipped.push({ symbol: item.symbol, reason: "missing_price" })
       continue
     }
-    const desired = Dec.mul(item.weight, effectiveValue)
-    consider(item.symbol, joined.held[k] ?? Dec.ZERO, item.weight, price, item.sector, desired, fitted?.items[k])
+    // A name the fit moved wants its fitted target: the decided amount is not worked out for it.
+    const fit = fitted?.items[k]
+    const desired = fit === undefined ? Dec.mul(item.weight, effectiveValue) : fit.hold ? Dec.ZERO : fit.value
+    consider(item.symbol, joined.held[k] ?? Dec.ZERO, item.weight, price, item.sector, desired, fit)
   }
 
   const held = [...joined.heldOutside].sort(bySymbol)
@@ -398,20 +413,14 @@ const repairLots = (
   limits: RiskLimits
 ): FitOutcome => {
   const { settings } = plan
-  const lots = kept.map((c, index): Fit.LotName =>
-    c.goal === undefined
-      ? { symbol: c.symbol, sector: c.sector, price: c.price, cost: c.limitPrice ?? c.price, current: c.current, lot: c.lot, trade: c.trade, index }
-      : { symbol: c.symbol, sector: c.sector, price: c.price, cost: c.limitPrice ?? c.price, current: c.current, lot: c.lot, trade: c.trade, index, goal: c.goal }
-  )
-  const repaired = Fit.repairLots(lots, resting, {
+  const repaired = Fit.repairLots(kept, resting, {
     limits,
     portfolioValue: settings.portfolioValue,
     cash: settings.cash,
     buffer: settings.cashBufferRatio,
     invested: Dec.mul(settings.portfolioValue, Dec.sub(Dec.ONE, settings.cashBufferRatio)),
-    tooSmall: (l, trade) => belowMinimum(plan, kept[l.index!]!, trade) !== undefined
+    tooSmall: (c, trade) => belowMinimum(plan, c, trade) !== undefined
   })
-  for (let i = 0; i < lots.length; i++) kept[i]!.trade = lots[i]!.trade
   return { adjustments: [...fitted.adjustments, ...repaired.moves], unmet: [...fitted.unmet, ...repaired.unmet] }
 }
 

@@ -265,6 +265,16 @@ export const addAbsProduct = (t: Total, a: Decimal, b: Decimal): void => {
 }
 
 /**
+ * `t += value × 10^-scale`, for a product already made (a position's value, used in several totals): as
+ * `addProduct` would add it.
+ */
+export const addUnits = (t: Total, value: bigint, scale: number): void => {
+  if (value === 0n) return
+  t.terms += 2
+  addScaled(t, value, scale)
+}
+
+/**
  * The sum. Nothing added is `ZERO`, and a single value added is that value itself (the usual order has
  * one fill): no new decimal to keep for every order of a large run.
  */

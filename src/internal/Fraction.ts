@@ -4,9 +4,11 @@
  * exactly, and a factor rounded early can lose a lot at a boundary the exact value lands on (7/120 of
  * 120,000 is 7,000, not 6,999.99…).
  *
- * Products are not reduced (a common factor costs many divisions to find): a group of names is scaled by a
- * handful of factors. Sums and factors are: a sector scaled onto its cap sums back to the cap, and without
- * the reduction that sum would carry the product of every denominator it met into every name scaled by it.
+ * `add`, `div` and products do not reduce (a common factor costs many divisions to find); `reduce` does,
+ * and the fit calls it where a result is used for thousands of names: sums and factors (a sector scaled
+ * onto its cap sums back to the cap, and without the reduction that sum would carry the product of every
+ * denominator it met into every name scaled by it), a group's product of factors, and each group's share
+ * of the turnover factor.
  */
 import * as Dec from "../domain/Decimal.js"
 
