@@ -10,7 +10,7 @@
 import { build } from "esbuild"
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -57,6 +57,7 @@ const writeWhole = (path, contents) => {
   renameSync(partial, path)
 }
 
+let buildId
 for (const file of result.outputFiles) {
   if (file.path !== bundle) {
     writeWhole(file.path, file.contents)
@@ -66,8 +67,17 @@ for (const file of result.outputFiles) {
   // escaped there too, the whole file is ASCII, which bin/trade-exec.js reads in well under a millisecond
   // where decoding it as UTF-8, into a string of two bytes a character, took 37 ms.
   const ascii = Buffer.from(file.text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`))
-  const id = createHash("sha256").update(ascii).digest("hex")
-  writeWhole(file.path, Buffer.concat([ascii, Buffer.from(`//# trade-exec-build=${id}\n`)]))
+  buildId = createHash("sha256").update(ascii).digest("hex")
+  writeWhole(file.path, Buffer.concat([ascii, Buffer.from(`//# trade-exec-build=${buildId}\n`)]))
+}
+
+/** The build id the cache beside the bundle carries (its first 64 bytes), if there is one. */
+const cachedBuildId = () => {
+  try {
+    return readFileSync(`${bundle}.cache`).toString("latin1", 0, 64)
+  } catch {
+    return undefined
+  }
 }
 
 // The first run of a bundle without a cache writes it (bin/trade-exec.js), with the code of every function
@@ -75,20 +85,23 @@ for (const file of result.outputFiles) {
 // the demo's paper run of the examples, in a scratch database: the parser, the runtime, the SQLite layer and
 // migrations, and the run from the orders to the report. (A cache written by `--version` alone was 2.48 MB
 // against this one's 2.98 MB, and --version no faster with it, within this host's noise.)
-const scratch = mkdtempSync(join(tmpdir(), "trade-exec-build-"))
 const example = (name) => join(root, "examples", name)
-try {
-  execFileSync(process.execPath, [
-    join(root, "bin", "trade-exec.js"), "run",
-    "--items", example("decision_items.csv"), "--prices", example("prices.csv"), "--positions", example("positions.csv"),
-    "--securities", example("securities.csv"), "--risk", example("risk.json"), "--portfolio-value", "10000000",
-    "--cash-buffer", "0.02", "--commission", "ib-fixed", "--slippage-bps", "2", "--as-of", "2026-11-25T21:00:00Z",
-    "--db", join(scratch, "cache.db")
-  ], {
-    stdio: ["ignore", "ignore", "inherit"],
-    // The demo's settings, not those of whoever builds.
-    env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("TRADE_EXEC_")))
-  })
-} finally {
-  rmSync(scratch, { recursive: true, force: true })
+const writeCache = () => {
+  const scratch = mkdtempSync(join(tmpdir(), "trade-exec-build-"))
+  try {
+    execFileSync(process.execPath, [
+      join(root, "bin", "trade-exec.js"), "run",
+      "--items", example("decision_items.csv"), "--prices", example("prices.csv"), "--positions", example("positions.csv"),
+      "--securities", example("securities.csv"), "--risk", example("risk.json"), "--portfolio-value", "10000000",
+      "--cash-buffer", "0.02", "--commission", "ib-fixed", "--slippage-bps", "2", "--as-of", "2026-11-25T21:00:00Z",
+      "--db", join(scratch, "cache.db")
+    ], {
+      stdio: ["ignore", "ignore", "inherit"],
+      // The demo's settings, not those of whoever builds.
+      env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("TRADE_EXEC_")))
+    })
+  } finally {
+    rmSync(scratch, { recursive: true, force: true })
+  }
 }
+if (cachedBuildId() !== buildId) writeCache()
