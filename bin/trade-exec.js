@@ -9,7 +9,7 @@
 // without one and writes a new one as it ends, to a temporary name then renamed over the old: a process
 // starting meanwhile reads a whole cache or none. Where dist/ cannot be written, it runs without.
 import { isAscii } from "node:buffer"
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
+import { closeSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -44,10 +44,22 @@ const script = new Script(`(function (exports, require, module, __filename, __di
 
 if (build !== undefined && (cachedData === undefined || script.cachedDataRejected === true)) {
   // At exit, the cache holds the code of every function this command compiled, not only the top level's.
+  // The file is opened before the cache is made, which takes tens of milliseconds: where dist/ cannot be
+  // written, no command pays for a cache it cannot keep.
   process.once("exit", () => {
     const partial = `${cacheFile}.${process.pid}.tmp`
+    let fd
     try {
-      writeFileSync(partial, Buffer.concat([Buffer.from(build, "latin1"), script.createCachedData()]))
+      fd = openSync(partial, "wx")
+    } catch {
+      return
+    }
+    try {
+      try {
+        writeFileSync(fd, Buffer.concat([Buffer.from(build, "latin1"), script.createCachedData()]))
+      } finally {
+        closeSync(fd)
+      }
       renameSync(partial, cacheFile)
     } catch {
       rmSync(partial, { force: true })
