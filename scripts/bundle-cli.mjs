@@ -26,7 +26,12 @@ const bundle = `${root}dist/trade-exec.cjs`
 const vegaCanvasWithoutCanvas = {
   name: "vega-canvas-without-canvas",
   setup(b) {
-    b.onResolve({ filter: /^vega-canvas$/ }, () => ({ path: join(root, "node_modules/vega-canvas/build/vega-canvas.browser.js") }))
+    b.onResolve({ filter: /^vega-canvas$/ }, async ({ kind, resolveDir, pluginData }) => {
+      if (pluginData === "node build") return undefined
+      // Wherever the package manager put the package: its Node build's path, then the browser build beside it.
+      const node = await b.resolve("vega-canvas", { kind, resolveDir, pluginData: "node build" })
+      return node.errors.length > 0 ? node : { path: join(dirname(node.path), "vega-canvas.browser.js") }
+    })
   }
 }
 
