@@ -7,7 +7,8 @@
  * next step and leave it for `execute` to resume.
  */
 import { Command, ValidationError } from "@effect/cli"
-import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, ConfigError, Effect, Exit, Logger, Option } from "effect"
 import { root } from "./commands.js"
 import { choiceProblem } from "./help.js"

@@ -8,7 +8,6 @@ import { renameSync, rmSync, writeFileSync } from "node:fs"
 import { InvalidInput } from "../../src/domain/errors.js"
 import type { RunId } from "../../src/domain/Ids.js"
 import { nowIso } from "../../src/internal/nowIso.js"
-import * as HtmlReport from "../report/HtmlReport.js"
 import { DatabaseLive } from "../sql/layers.js"
 import { described } from "./help.js"
 import { COMMAND_LINE } from "./input.js"
@@ -47,6 +46,9 @@ export const reportCommand = (shared: { readonly runId: Args.Args<string>; reado
     },
     (flags) =>
       Effect.gen(function*() {
+        // The page's charts are drawn with Vega and Vega-Lite, a good part of the CLI's code: loaded by this
+        // command only, so no other command pays for reading them at start.
+        const HtmlReport = yield* Effect.promise(() => import("../report/HtmlReport.js"))
         const sources = yield* HtmlReport.load(flags.runId as RunId).pipe(Effect.provide(DatabaseLive(flags.db)))
         const html = yield* HtmlReport.render({ ...sources, generatedAt: yield* nowIso, generator: `trade-exec ${VERSION}` })
         yield* writeWhole(flags.html, html)

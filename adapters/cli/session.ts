@@ -17,7 +17,7 @@ import { InvalidInput } from "../../src/domain/errors.js"
 import { redactUrl } from "../sql/layers.js"
 import * as SqlPaperBook from "../sql/SqlPaperBook.js"
 import * as Lean from "../lean/LeanExecutionProvider.js"
-import { NodeContext } from "@effect/platform-node"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import { CliEnvironment } from "./environment.js"
 
 export interface Venue {

@@ -4,8 +4,6 @@
  * applies the embedded migrations, and provides `TradeRepository`, `AuditLog` and the `SqlClient`.
  */
 import * as Reactivity from "@effect/experimental/Reactivity"
-import * as PgClient from "@effect/sql-pg/PgClient"
-import * as SqliteClient from "@effect/sql-sqlite-node/SqliteClient"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Config, Context, Effect, Layer, Redacted } from "effect"
@@ -21,6 +19,12 @@ import * as SqlTradeRepository from "./SqlTradeRepository.js"
 import { isPostgres } from "./support.js"
 
 export type Storage = TradeRepository | AuditLog | SqlClient.SqlClient
+
+// The drivers are loaded when a database of their kind is opened, not with this module: a SQLite run has no
+// use for pg (whose loading also starts Node's fetch implementation), and `--version` or `--help` for
+// neither, nor for better-sqlite3's native binding.
+const sqliteDriver = Effect.promise(() => import("@effect/sql-sqlite-node/SqliteClient"))
+const pgDriver = Effect.promise(() => import("@effect/sql-pg/PgClient"))
 
 const describe = (cause: unknown): string =>
   cause instanceof Error ? cause.message : typeof cause === "object" && cause !== null && "message" in cause
@@ -141,6 +145,7 @@ const access = (options: SqliteOptions): Effect.Effect<boolean, RepositoryError>
 /** The tables of an existing SQLite file, read without changing it (no WAL switch, no -wal or -shm). */
 const sqliteTables = (filename: string, busyTimeoutMillis: number) =>
   Effect.scoped(Effect.gen(function*() {
+    const SqliteClient = yield* sqliteDriver
     const probe = yield* SqliteClient.make({ filename, readonly: true, disableWAL: true })
     // Another process may be checkpointing the file as it closes: waited for, as a writer would be.
     yield* probe`PRAGMA busy_timeout = ${probe.literal(String(busyTimeoutMillis))}`
@@ -159,6 +164,7 @@ const sqliteClient = (options: SqliteOptions) =>
     if (isFile(options.filename) && existsSync(options.filename)) {
       yield* refuseForeign(`SQLite database ${options.filename}`, yield* sqliteTables(options.filename, busyTimeout(options)))
     }
+    const SqliteClient = yield* sqliteDriver
     // better-sqlite3 throws when it cannot open or set up the file: that is bad input, not a crash.
     const client = yield* SqliteClient.make({ filename: options.filename, readonly }).pipe(
       Effect.catchAllDefect((cause) =>
@@ -197,11 +203,12 @@ export interface PgOptions {
 export const PgLive = (options: PgOptions): Layer.Layer<Storage, RepositoryError> =>
   storage(`PostgreSQL database ${redactUrl(options.url)}`, options.auditKey).pipe(
     Layer.provideMerge(
-      PgClient.layer({
-        url: Redacted.make(options.url),
-        ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
-        applicationName: "trade-execution"
-      }).pipe(
+      Layer.unwrapEffect(Effect.map(pgDriver, (PgClient) =>
+        PgClient.layer({
+          url: Redacted.make(options.url),
+          ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+          applicationName: "trade-execution"
+        }))).pipe(
         Layer.mapError((e) =>
           new RepositoryError({
             operation: "open",
