@@ -195,8 +195,29 @@ export interface PgOptions {
   /** `postgres://user@host:5432/database` */
   readonly url: string
   readonly maxConnections?: number
+  /**
+   * How long a statement waits for a lock another session holds before giving up (PostgreSQL's
+   * `lock_timeout`), as SQLite's busy timeout does: the command then ends "locked" (exit 5), nothing
+   * written, instead of waiting forever behind a stuck session. Default 10 s; a URL that sets
+   * `lock_timeout` in its `options` keeps its own.
+   */
+  readonly lockTimeoutMillis?: number
   /** The audit chain's key (HMAC-SHA-256); see `AuditLog`. */
   readonly auditKey?: Redacted.Redacted<string> | undefined
+}
+
+/** The URL with `-c lock_timeout=…` added to the options the server is started with, unless it sets its own. */
+export const withLockTimeout = (url: string, millis: number): string => {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return url // the driver names what is wrong with it
+  }
+  const given = parsed.searchParams.get("options") ?? ""
+  if (/\block_timeout\b/.test(given)) return url
+  parsed.searchParams.set("options", `${given === "" ? "" : `${given} `}-c lock_timeout=${Math.round(millis)}`)
+  return parsed.toString()
 }
 
 /** A PostgreSQL database shared by several workers. */
@@ -205,7 +226,7 @@ export const PgLive = (options: PgOptions): Layer.Layer<Storage, RepositoryError
     Layer.provideMerge(
       Layer.unwrapEffect(Effect.map(pgDriver, (PgClient) =>
         PgClient.layer({
-          url: Redacted.make(options.url),
+          url: Redacted.make(withLockTimeout(options.url, options.lockTimeoutMillis ?? 10_000)),
           ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
           applicationName: "trade-execution"
         }))).pipe(

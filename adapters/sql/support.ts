@@ -43,7 +43,7 @@ const repositoryError = (operation: string, error: SqlError): RepositoryError =>
   isLocked(error)
     ? new RepositoryError({
       operation,
-      reason: `the database is locked by another process, which held it longer than the busy timeout; nothing was written, try again (${describe(error)})`,
+      reason: `the database is locked by another process, which held it longer than this one waits (SQLite's busy timeout, PostgreSQL's lock timeout); nothing was written, try again (${describe(error)})`,
       locked: true,
       cause: error
     })

@@ -15,6 +15,7 @@ import { createHash } from "node:crypto"
 import { execFileSync } from "node:child_process"
 import { chmodSync, existsSync, readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
+import { withLockTimeout } from "../../adapters/sql/layers.js"
 import { build, cli, start, workspace } from "../support/cli.js"
 import { describePg, freshSchema, pgUrl } from "../support/postgres.js"
 
@@ -341,5 +342,48 @@ describePg("trade-exec on PostgreSQL it may not use", () => {
     expect(result.stderr).toContain("holds tables of another application (users)")
     const tables = await admin((sql) => sql<{ name: string }>`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ${schema.name}`)
     expect(tables.map((t) => t.name)).toEqual(["users"])
+  })
+
+  it("names the lock when another session keeps the run locked past the lock timeout (exit 5), and the run goes on later", async () => {
+    const schema = await freshSchema("locked")
+    schemas.push(schema)
+    const dir = origin()
+    const runId = (await cli(dir, [...RUN, "--dry-run", "--json", "--db", schema.url])).json().run.id
+    // Another session holds the run's row, as a stuck process in the middle of a transaction would.
+    let release = () => {}
+    let held = () => {}
+    const releasing = new Promise<void>((resolve) => (release = resolve))
+    const holding = new Promise<void>((resolve) => (held = resolve))
+    const holder = Effect.runPromise(Effect.scoped(Effect.gen(function*() {
+      const sql = yield* PgClient.make({ url: Redacted.make(schema.url) })
+      yield* sql.withTransaction(Effect.gen(function*() {
+        yield* sql`SELECT id FROM trade_runs WHERE id = ${runId} FOR UPDATE`
+        held()
+        yield* Effect.promise(() => releasing)
+      }))
+    })).pipe(Effect.provide(Reactivity.layer)))
+    await holding
+    try {
+      // The command waits for the lock timeout (10 s), then gives up.
+      const locked = await cli(dir, ["execute", runId, "--db", schema.url])
+      expect(locked.code, locked.stderr).toBe(5)
+      expect(locked.stderr).toContain("locked by another process")
+      expect(locked.stderr).toContain("55P03")
+    } finally {
+      release()
+      await holder
+    }
+    const resumed = await cli(dir, ["execute", runId, "--json", "--db", schema.url])
+    expect(resumed.code, resumed.stderr).toBe(0)
+    expect(resumed.json().run.status).toBe("done")
+  }, 60_000)
+
+  it("adds the lock timeout to a URL's server options, keeping what the URL sets", () => {
+    expect(withLockTimeout("postgres://u@db:5432/trades", 10_000)).toBe("postgres://u@db:5432/trades?options=-c+lock_timeout%3D10000")
+    const scoped = withLockTimeout("postgres://u@db/trades?options=-c%20search_path%3Dtrading&sslmode=require", 2_500)
+    expect(new URL(scoped).searchParams.get("options")).toBe("-c search_path=trading -c lock_timeout=2500")
+    expect(new URL(scoped).searchParams.get("sslmode")).toBe("require")
+    const own = "postgres://u@db/trades?options=-c%20lock_timeout%3D0"
+    expect(withLockTimeout(own, 10_000)).toBe(own)
   })
 })
