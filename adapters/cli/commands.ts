@@ -24,6 +24,7 @@ import { DatabaseLive } from "../sql/layers.js"
 import { commissionConfig, slippageConfig } from "./environment.js"
 import { choice, described } from "./help.js"
 import { COMMAND_LINE, databaseOption, decimalFlag, durationFlag, namedByFlag, nonNegative, positive, readRiskFile, slippageBpsCheck } from "./input.js"
+import * as Lines from "./lines.js"
 import * as Output from "./output.js"
 import { reportCommand } from "./report.js"
 import { openPaperAccount, paperSeed, runnerLayer, type Venue } from "./session.js"
@@ -92,11 +93,17 @@ const sayWorking = (outcome: RunOutcome, db: string, provider: string) =>
 const auditWritable = Effect.flatMap(AuditLog, (audit) => audit.checkKey)
 
 const print = (report: RunReport, asJson: boolean, db: string, dryRun = false) =>
-  Console.log(
+  Lines.printLines(
     asJson
-      ? JSON.stringify(Output.runDocument(report, dryRun), null, 2)
-      : `${Output.renderRun(report, dryRun)}\n\n${Output.reportHint(report.run.id, db)}`
+      ? Lines.prettyJson(Output.runDocument(report, dryRun))
+      : withHint(Output.renderRunLines(report, dryRun), Output.reportHint(report.run.id, db))
   )
+
+function* withHint(report: Iterable<string>, hint: string): Generator<string> {
+  yield* report
+  yield ""
+  yield hint
+}
 
 const sayInterrupted = (message: string) =>
   // A progress line may be on the terminal, without its end of line.
