@@ -261,80 +261,84 @@ const runCommand = Command.make(
       const waitFor = yield* durationFlag("wait", flags.wait)
       const cancelAfter = Option.isSome(flags.cancelAfter) ? yield* durationFlag("cancel-after", flags.cancelAfter) : undefined
 
-      const items = yield* readItems(flags.items)
-      if (items.length === 0) {
-        return yield* new InvalidInput({ source: flags.items, field: "symbol", reason: "has no rows: a decision needs at least one item" })
-      }
-      const prices = yield* readPrices(flags.prices)
-      const positions = Option.isSome(flags.positions) ? yield* readPositions(flags.positions.value) : undefined
-      const securities = Option.isSome(flags.securities) ? yield* readSecurities(flags.securities.value) : undefined
-      const riskFile = Option.isSome(flags.risk) ? yield* readRiskFile(flags.risk.value) : undefined
-      const limits = {
-        ...riskFile?.limits,
-        ...Object.fromEntries(Object.entries(flagLimits).filter(([, v]) => v !== undefined))
-      } as RiskLimits
-      const policy = riskPolicy ?? riskFile?.policy
-
-      const params: RunParams = {
-        portfolioValue,
-        ...(cash === undefined ? {} : { cash }),
-        ...(cashBufferRatio === undefined ? {} : { cashBufferRatio }),
-        ...(lotSize === undefined ? {} : { lotSize }),
-        orderType,
-        ...(limitOffsetBps === undefined ? {} : { limitOffsetBps }),
-        ...(minOrderNotional === undefined ? {} : { minOrderNotional }),
-        liquidateMissing: flags.liquidateMissing,
-        ...(modelVersion === undefined ? {} : { modelVersion: modelVersion.trim() }),
-        ...(positions === undefined ? {} : { positions }),
-        ...(securities === undefined ? {} : { securities }),
-        risk: limits,
-        ...(policy === undefined ? {} : { riskPolicy: policy }),
-        timeInForce: flags.timeInForce === "gtc" ? "GTC" : "DAY",
-        ...(cancelAfter === undefined ? {} : { cancelAfter }),
-        ...(asOf === undefined ? {} : { asOf })
-      }
-
-      // The whole build, checked before anything is written (the paper account's positions, when used,
-      // are read later; the files and flags are all checked here).
-      const plan = yield* Either.mapLeft(BuildInput.validate({
-        runId: "check",
-        items,
-        prices,
-        positions: positions ?? [],
-        securities: securities ?? [],
-        ...params,
-        portfolioValue,
-        sources: {
-          items: flags.items,
-          prices: flags.prices,
-          ...(Option.isSome(flags.positions) ? { positions: flags.positions.value } : {}),
-          ...(Option.isSome(flags.securities) ? { securities: flags.securities.value } : {}),
-          params: COMMAND_LINE
-        }
-      }), namedByFlag)
-
-      // A new paper account opens with the cash the run is sized from.
-      const venue: Venue = { ...flagged, seedCash: yield* paperSeed(plan.settings.cash) }
+      // The files read, the plan checked and the run executed in a step of their own: what they hold (at
+      // 50,000 names, tens of megabytes) is garbage once the run is done, not kept through its report.
       const { outcome, report } = yield* Effect.gen(function*() {
-        yield* auditWritable
-        if (Option.isSome(flags.positions) && venue.provider === "paper") {
-          yield* openPaperAccount(venue, plan.positions, flags.positions.value, flags.db)
+        const items = yield* readItems(flags.items)
+        if (items.length === 0) {
+          return yield* new InvalidInput({ source: flags.items, field: "symbol", reason: "has no rows: a decision needs at least one item" })
         }
-        const repo = yield* TradeRepository
-        const run = yield* repo.withTransaction(Effect.gen(function*() {
-          // One account, one run trading: refused before anything is written while another run works.
-          const working = flags.dryRun ? undefined : yield* repo.accountHolder
-          if (working !== undefined) return yield* new AccountBusy({ runId: "(new run)", workingRunId: working })
-          const snapshot = yield* repo.createSnapshot({ items, source: flags.items })
-          return yield* repo.createRun({ snapshotId: snapshot.id, mode: "paper", params })
-        })).pipe(
-          // A large snapshot is written in steps that give Ctrl-C its turn; the transaction is then undone.
-          Effect.onInterrupt(() => sayInterrupted("before the run was created; nothing was written"))
-        )
-        return yield* executeAndReport(run.id, flags.dryRun, flags.db, Option.some(flags.prices), waitFor).pipe(
-          Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices)))
-        )
-      }).pipe(Effect.provide(DatabaseLive(flags.db)))
+        const prices = yield* readPrices(flags.prices)
+        const positions = Option.isSome(flags.positions) ? yield* readPositions(flags.positions.value) : undefined
+        const securities = Option.isSome(flags.securities) ? yield* readSecurities(flags.securities.value) : undefined
+        const riskFile = Option.isSome(flags.risk) ? yield* readRiskFile(flags.risk.value) : undefined
+        const limits = {
+          ...riskFile?.limits,
+          ...Object.fromEntries(Object.entries(flagLimits).filter(([, v]) => v !== undefined))
+        } as RiskLimits
+        const policy = riskPolicy ?? riskFile?.policy
+
+        const params: RunParams = {
+          portfolioValue,
+          ...(cash === undefined ? {} : { cash }),
+          ...(cashBufferRatio === undefined ? {} : { cashBufferRatio }),
+          ...(lotSize === undefined ? {} : { lotSize }),
+          orderType,
+          ...(limitOffsetBps === undefined ? {} : { limitOffsetBps }),
+          ...(minOrderNotional === undefined ? {} : { minOrderNotional }),
+          liquidateMissing: flags.liquidateMissing,
+          ...(modelVersion === undefined ? {} : { modelVersion: modelVersion.trim() }),
+          ...(positions === undefined ? {} : { positions }),
+          ...(securities === undefined ? {} : { securities }),
+          risk: limits,
+          ...(policy === undefined ? {} : { riskPolicy: policy }),
+          timeInForce: flags.timeInForce === "gtc" ? "GTC" : "DAY",
+          ...(cancelAfter === undefined ? {} : { cancelAfter }),
+          ...(asOf === undefined ? {} : { asOf })
+        }
+
+        // The whole build, checked before anything is written (the paper account's positions, when used,
+        // are read later; the files and flags are all checked here).
+        const plan = yield* Either.mapLeft(BuildInput.validate({
+          runId: "check",
+          items,
+          prices,
+          positions: positions ?? [],
+          securities: securities ?? [],
+          ...params,
+          portfolioValue,
+          sources: {
+            items: flags.items,
+            prices: flags.prices,
+            ...(Option.isSome(flags.positions) ? { positions: flags.positions.value } : {}),
+            ...(Option.isSome(flags.securities) ? { securities: flags.securities.value } : {}),
+            params: COMMAND_LINE
+          }
+        }), namedByFlag)
+
+        // A new paper account opens with the cash the run is sized from.
+        const venue: Venue = { ...flagged, seedCash: yield* paperSeed(plan.settings.cash) }
+        return yield* Effect.gen(function*() {
+          yield* auditWritable
+          if (Option.isSome(flags.positions) && venue.provider === "paper") {
+            yield* openPaperAccount(venue, plan.positions, flags.positions.value, flags.db)
+          }
+          const repo = yield* TradeRepository
+          const run = yield* repo.withTransaction(Effect.gen(function*() {
+            // One account, one run trading: refused before anything is written while another run works.
+            const working = flags.dryRun ? undefined : yield* repo.accountHolder
+            if (working !== undefined) return yield* new AccountBusy({ runId: "(new run)", workingRunId: working })
+            const snapshot = yield* repo.createSnapshot({ items, source: flags.items })
+            return yield* repo.createRun({ snapshotId: snapshot.id, mode: "paper", params })
+          })).pipe(
+            // A large snapshot is written in steps that give Ctrl-C its turn; the transaction is then undone.
+            Effect.onInterrupt(() => sayInterrupted("before the run was created; nothing was written"))
+          )
+          return yield* executeAndReport(run.id, flags.dryRun, flags.db, Option.some(flags.prices), waitFor).pipe(
+            Effect.provide(runnerLayer(venue, PriceFeed.layerMemory(prices)))
+          )
+        }).pipe(Effect.provide(DatabaseLive(flags.db)))
+      })
       yield* print(report, flags.json, flags.db, outcome.dryRun)
       yield* sayWorking(outcome, flags.db, flags.provider)
       yield* endWith(outcome)
