@@ -2,10 +2,10 @@
  * Large documents written a piece at a time. The JSON of a 50,000-order run is 34 MB: made whole (every
  * order's document, then one string of it all, then the stream's copy) it was the process's peak of memory
  * and held the thread 2–3 s before the first byte was printed. Here the orders' documents are made as
- * they are written, the text goes out in pieces of a few hundred kilobytes, and the host gets a turn
- * between two (Ctrl-C is served, timers run).
+ * they are written, the text goes out in pieces of a hundred kilobytes or so, and the host gets a turn
+ * every few tens of milliseconds (Ctrl-C is served, timers run).
  */
-import { Console, Effect } from "effect"
+import { Clock, Console, Effect } from "effect"
 import { yieldToHost } from "../../src/internal/yieldToHost.js"
 
 /** The elements of an array made one by one as they are written: `f` of each item. */
@@ -108,17 +108,21 @@ function* jsonLines(value: unknown, indent: string, head: string, tail: string):
 /** `JSON.stringify(materialize(document), null, 2)`, a line (or a few) at a time. */
 export const prettyJson = (document: unknown): Iterable<string> => jsonLines(document, "", "", "")
 
-/** Characters of text written to stdout at once, between two turns of the host. */
-const PIECE = 1 << 18
+/** Characters of text written to stdout at once. */
+const PIECE = 1 << 17
+
+/** Milliseconds of writing between two turns of the host: a turn costs 1–2 ms, a turn a piece would add up. */
+const BETWEEN_TURNS_MS = 50
 
 /**
  * Prints `lines` on stdout, each followed by a line break (as `Console.log` prints one text): in pieces
- * of about PIECE characters, with a turn for the host between two.
+ * of about PIECE characters, with a turn for the host every BETWEEN_TURNS_MS or so.
  */
 export const printLines = (lines: Iterable<string>) =>
   Effect.gen(function*() {
     let piece: Array<string> = []
     let size = 0
+    let lastTurn = yield* Clock.currentTimeMillis
     for (const line of lines) {
       piece.push(line)
       size += line.length + 1
@@ -126,7 +130,11 @@ export const printLines = (lines: Iterable<string>) =>
         yield* Console.log(piece.join("\n"))
         piece = []
         size = 0
-        yield* yieldToHost
+        const now = yield* Clock.currentTimeMillis
+        if (now - lastTurn >= BETWEEN_TURNS_MS) {
+          yield* yieldToHost
+          lastTurn = yield* Clock.currentTimeMillis
+        }
       }
     }
     if (piece.length > 0) yield* Console.log(piece.join("\n"))
