@@ -115,11 +115,29 @@ const PIECE = 1 << 17
 const BETWEEN_TURNS_MS = 50
 
 /**
+ * True once stdout can take nothing more: its reader went away (`trade-exec show RUN --json | head`, EPIPE).
+ * `Console.log` ignores a write's error as it happens, but a pipe's comes a moment later, as an event that
+ * would end the process with a stack trace: it is taken here, and what is left is not written, as one
+ * write of the whole text left it unwritten before.
+ */
+let stdoutGone = false
+let watching = false
+const watchStdout = Effect.sync(() => {
+  if (watching) return
+  watching = true
+  process.stdout.on("error", () => {
+    stdoutGone = true
+  })
+})
+const stdoutOpen = () => !stdoutGone && !process.stdout.destroyed
+
+/**
  * Prints `lines` on stdout, each followed by a line break (as `Console.log` prints one text): in pieces
  * of about PIECE characters, with a turn for the host every BETWEEN_TURNS_MS or so.
  */
 export const printLines = (lines: Iterable<string>) =>
   Effect.gen(function*() {
+    yield* watchStdout
     let piece: Array<string> = []
     let size = 0
     let lastTurn = yield* Clock.currentTimeMillis
@@ -127,6 +145,7 @@ export const printLines = (lines: Iterable<string>) =>
       piece.push(line)
       size += line.length + 1
       if (size >= PIECE) {
+        if (!stdoutOpen()) return
         yield* Console.log(piece.join("\n"))
         piece = []
         size = 0
@@ -137,5 +156,5 @@ export const printLines = (lines: Iterable<string>) =>
         }
       }
     }
-    if (piece.length > 0) yield* Console.log(piece.join("\n"))
+    if (piece.length > 0 && stdoutOpen()) yield* Console.log(piece.join("\n"))
   })
