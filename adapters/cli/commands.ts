@@ -24,6 +24,7 @@ import { DatabaseLive } from "../sql/layers.js"
 import { commissionConfig, slippageConfig } from "./environment.js"
 import { choice, described } from "./help.js"
 import { COMMAND_LINE, databaseOption, decimalFlag, durationFlag, namedByFlag, nonNegative, positive, readRiskFile, slippageBpsCheck } from "./input.js"
+import * as Lines from "./lines.js"
 import * as Output from "./output.js"
 import { reportCommand } from "./report.js"
 import { openPaperAccount, paperSeed, runnerLayer, type Venue } from "./session.js"
@@ -96,11 +97,17 @@ const sayWorking = (outcome: RunOutcome, db: string, venue: VenueFlags) =>
 const auditWritable = Effect.flatMap(AuditLog, (audit) => audit.checkKey)
 
 const print = (report: RunReport, asJson: boolean, db: string, dryRun = false) =>
-  Console.log(
+  Lines.printLines(
     asJson
-      ? JSON.stringify(Output.runDocument(report, dryRun), null, 2)
-      : `${Output.renderRun(report, dryRun)}\n\n${Output.reportHint(report.run.id, db)}`
+      ? Lines.prettyJson(Output.runDocument(report, dryRun))
+      : withHint(Output.renderRunLines(report, dryRun), Output.reportHint(report.run.id, db))
   )
+
+function* withHint(report: Iterable<string>, hint: string): Generator<string> {
+  yield* report
+  yield ""
+  yield hint
+}
 
 const sayInterrupted = (message: string) =>
   // A progress line may be on the terminal, without its end of line.
@@ -151,14 +158,15 @@ const endWith = (outcome: RunOutcome) => {
   return code === 0 ? Effect.void : Effect.fail(new ExitWith({ code }))
 }
 
+type ExecutionFlags = VenueFlags & { readonly db: string; readonly dryRun: boolean; readonly json: boolean }
+
 /**
  * What `run` and `execute` do once their input is checked: on `database`, with its audit chain writable,
- * `runToExecute` names the run (`run` writes it first), which is executed on `venue` with `feed` and
- * reported; then the report is printed, a run whose orders still work says what follows, and the command
- * ends with the outcome's exit code.
+ * `runToExecute` names the run (`run` writes it first), which is executed on `venue` with `feed`; the
+ * outcome and the run's report.
  */
-const executeAndPrint = <E, R, LOut, LE, LIn, FR>(options: {
-  readonly flags: VenueFlags & { readonly db: string; readonly dryRun: boolean; readonly json: boolean }
+const executeOn = <E, R, LOut, LE, LIn, FR>(options: {
+  readonly flags: ExecutionFlags
   readonly database: Layer.Layer<LOut, LE, LIn>
   readonly venue: Venue
   readonly feed: Layer.Layer<PriceFeed, InvalidInput, FR>
@@ -169,16 +177,22 @@ const executeAndPrint = <E, R, LOut, LE, LIn, FR>(options: {
 }) =>
   Effect.gen(function*() {
     const { flags } = options
-    const { outcome, report } = yield* Effect.gen(function*() {
-      yield* auditWritable
-      const runId = yield* options.runToExecute
-      return yield* executeAndReport(runId, flags.dryRun, flags.db, options.pricesFile, options.wait, flags).pipe(
-        Effect.provide(runnerLayer(options.venue, options.feed))
-      )
-    }).pipe(Effect.provide(options.database))
-    yield* print(report, flags.json, flags.db, outcome.dryRun)
-    yield* sayWorking(outcome, flags.db, flags)
-    yield* endWith(outcome)
+    yield* auditWritable
+    const runId = yield* options.runToExecute
+    return yield* executeAndReport(runId, flags.dryRun, flags.db, options.pricesFile, options.wait, flags).pipe(
+      Effect.provide(runnerLayer(options.venue, options.feed))
+    )
+  }).pipe(Effect.provide(options.database))
+
+/**
+ * The report printed, what follows said when orders still work, and the command ended with the outcome's
+ * exit code.
+ */
+const printAndEnd = (flags: ExecutionFlags, executed: { readonly outcome: RunOutcome; readonly report: RunReport }) =>
+  Effect.gen(function*() {
+    yield* print(executed.report, flags.json, flags.db, executed.outcome.dryRun)
+    yield* sayWorking(executed.outcome, flags.db, flags)
+    yield* endWith(executed.outcome)
   })
 
 /** Reads an optional decimal flag. */
@@ -289,86 +303,91 @@ const runCommand = Command.make(
       const waitFor = yield* durationFlag("wait", flags.wait)
       const cancelAfter = Option.isSome(flags.cancelAfter) ? yield* durationFlag("cancel-after", flags.cancelAfter) : undefined
 
-      const items = yield* readItems(flags.items)
-      if (items.length === 0) {
-        return yield* new InvalidInput({ source: flags.items, field: "symbol", reason: "has no rows: a decision needs at least one item" })
-      }
-      const prices = yield* readPrices(flags.prices)
-      const positions = Option.isSome(flags.positions) ? yield* readPositions(flags.positions.value) : undefined
-      const securities = Option.isSome(flags.securities) ? yield* readSecurities(flags.securities.value) : undefined
-      const riskFile = Option.isSome(flags.risk) ? yield* readRiskFile(flags.risk.value) : undefined
-      const limits = {
-        ...riskFile?.limits,
-        ...Object.fromEntries(Object.entries(flagLimits).filter(([, v]) => v !== undefined))
-      } as RiskLimits
-      const policy = riskPolicy ?? riskFile?.policy
-
-      const params: RunParams = {
-        portfolioValue,
-        ...(cash === undefined ? {} : { cash }),
-        ...(cashBufferRatio === undefined ? {} : { cashBufferRatio }),
-        ...(lotSize === undefined ? {} : { lotSize }),
-        orderType,
-        ...(limitOffsetBps === undefined ? {} : { limitOffsetBps }),
-        ...(minOrderNotional === undefined ? {} : { minOrderNotional }),
-        liquidateMissing: flags.liquidateMissing,
-        ...(modelVersion === undefined ? {} : { modelVersion: modelVersion.trim() }),
-        ...(positions === undefined ? {} : { positions }),
-        ...(securities === undefined ? {} : { securities }),
-        risk: limits,
-        ...(policy === undefined ? {} : { riskPolicy: policy }),
-        timeInForce: flags.timeInForce === "gtc" ? "GTC" : "DAY",
-        ...(cancelAfter === undefined ? {} : { cancelAfter }),
-        ...(asOf === undefined ? {} : { asOf })
-      }
-
-      // The whole build, checked before anything is written (the paper account's positions, when used,
-      // are read later; the files and flags are all checked here).
-      const plan = yield* Either.mapLeft(BuildInput.validate({
-        runId: "check",
-        items,
-        prices,
-        positions: positions ?? [],
-        securities: securities ?? [],
-        ...params,
-        portfolioValue,
-        sources: {
-          items: flags.items,
-          prices: flags.prices,
-          ...(Option.isSome(flags.positions) ? { positions: flags.positions.value } : {}),
-          ...(Option.isSome(flags.securities) ? { securities: flags.securities.value } : {}),
-          params: COMMAND_LINE
+      // The files read, the plan checked and the run executed in a step of their own: what they hold (at
+      // 50,000 names, tens of megabytes) is garbage once the run is done, not kept through its report.
+      const executed = yield* Effect.gen(function*() {
+        const items = yield* readItems(flags.items)
+        if (items.length === 0) {
+          return yield* new InvalidInput({ source: flags.items, field: "symbol", reason: "has no rows: a decision needs at least one item" })
         }
-      }), namedByFlag)
+        const prices = yield* readPrices(flags.prices)
+        const positions = Option.isSome(flags.positions) ? yield* readPositions(flags.positions.value) : undefined
+        const securities = Option.isSome(flags.securities) ? yield* readSecurities(flags.securities.value) : undefined
+        const riskFile = Option.isSome(flags.risk) ? yield* readRiskFile(flags.risk.value) : undefined
+        const limits = {
+          ...riskFile?.limits,
+          ...Object.fromEntries(Object.entries(flagLimits).filter(([, v]) => v !== undefined))
+        } as RiskLimits
+        const policy = riskPolicy ?? riskFile?.policy
 
-      // A new paper account opens with the cash the run is sized from.
-      const venue: Venue = { ...flagged, seedCash: yield* paperSeed(plan.settings.cash) }
-      const createRun = Effect.gen(function*() {
-        if (Option.isSome(flags.positions) && venue.provider === "paper") {
-          yield* openPaperAccount(venue, plan.positions, flags.positions.value, flags.db)
+        const params: RunParams = {
+          portfolioValue,
+          ...(cash === undefined ? {} : { cash }),
+          ...(cashBufferRatio === undefined ? {} : { cashBufferRatio }),
+          ...(lotSize === undefined ? {} : { lotSize }),
+          orderType,
+          ...(limitOffsetBps === undefined ? {} : { limitOffsetBps }),
+          ...(minOrderNotional === undefined ? {} : { minOrderNotional }),
+          liquidateMissing: flags.liquidateMissing,
+          ...(modelVersion === undefined ? {} : { modelVersion: modelVersion.trim() }),
+          ...(positions === undefined ? {} : { positions }),
+          ...(securities === undefined ? {} : { securities }),
+          risk: limits,
+          ...(policy === undefined ? {} : { riskPolicy: policy }),
+          timeInForce: flags.timeInForce === "gtc" ? "GTC" : "DAY",
+          ...(cancelAfter === undefined ? {} : { cancelAfter }),
+          ...(asOf === undefined ? {} : { asOf })
         }
-        const repo = yield* TradeRepository
-        const run = yield* repo.withTransaction(Effect.gen(function*() {
-          // One account, one run trading: refused before anything is written while another run works.
-          const working = flags.dryRun ? undefined : yield* repo.accountHolder
-          if (working !== undefined) return yield* new AccountBusy({ runId: "(new run)", workingRunId: working })
-          const snapshot = yield* repo.createSnapshot({ items, source: flags.items })
-          return yield* repo.createRun({ snapshotId: snapshot.id, mode: "paper", params })
-        })).pipe(
-          // A large snapshot is written in steps that give Ctrl-C its turn; the transaction is then undone.
-          Effect.onInterrupt(() => sayInterrupted("before the run was created; nothing was written"))
-        )
-        return run.id
+
+        // The whole build, checked before anything is written (the paper account's positions, when used,
+        // are read later; the files and flags are all checked here).
+        const plan = yield* Either.mapLeft(BuildInput.validate({
+          runId: "check",
+          items,
+          prices,
+          positions: positions ?? [],
+          securities: securities ?? [],
+          ...params,
+          portfolioValue,
+          sources: {
+            items: flags.items,
+            prices: flags.prices,
+            ...(Option.isSome(flags.positions) ? { positions: flags.positions.value } : {}),
+            ...(Option.isSome(flags.securities) ? { securities: flags.securities.value } : {}),
+            params: COMMAND_LINE
+          }
+        }), namedByFlag)
+
+        // A new paper account opens with the cash the run is sized from.
+        const venue: Venue = { ...flagged, seedCash: yield* paperSeed(plan.settings.cash) }
+        const createRun = Effect.gen(function*() {
+          if (Option.isSome(flags.positions) && venue.provider === "paper") {
+            yield* openPaperAccount(venue, plan.positions, flags.positions.value, flags.db)
+          }
+          const repo = yield* TradeRepository
+          const run = yield* repo.withTransaction(Effect.gen(function*() {
+            // One account, one run trading: refused before anything is written while another run works.
+            const working = flags.dryRun ? undefined : yield* repo.accountHolder
+            if (working !== undefined) return yield* new AccountBusy({ runId: "(new run)", workingRunId: working })
+            const snapshot = yield* repo.createSnapshot({ items, source: flags.items })
+            return yield* repo.createRun({ snapshotId: snapshot.id, mode: "paper", params })
+          })).pipe(
+            // A large snapshot is written in steps that give Ctrl-C its turn; the transaction is then undone.
+            Effect.onInterrupt(() => sayInterrupted("before the run was created; nothing was written"))
+          )
+          return run.id
+        })
+        return yield* executeOn({
+          flags,
+          database: DatabaseLive(flags.db),
+          venue,
+          feed: PriceFeed.layerMemory(prices),
+          pricesFile: Option.some(flags.prices),
+          wait: waitFor,
+          runToExecute: createRun
+        })
       })
-      yield* executeAndPrint({
-        flags,
-        database: DatabaseLive(flags.db),
-        venue,
-        feed: PriceFeed.layerMemory(prices),
-        pricesFile: Option.some(flags.prices),
-        wait: waitFor,
-        runToExecute: createRun
-      })
+      yield* printAndEnd(flags, executed)
     })
 ).pipe(Command.withDescription(described(
   "freeze a decision from CSV files, create a run and execute it",
@@ -403,7 +422,7 @@ const executeCommand = Command.make(
     Effect.gen(function*() {
       const venue = yield* venueFrom(flags, Dec.ZERO)
       const waitFor = yield* durationFlag("wait", flags.wait)
-      yield* executeAndPrint({
+      const executed = yield* executeOn({
         flags,
         database: DatabaseLive(flags.db, { existing: true }),
         venue,
@@ -413,6 +432,7 @@ const executeCommand = Command.make(
         // The run as stored: an unknown id is refused here, before the runner is built.
         runToExecute: Effect.map(Effect.flatMap(TradeRepository, (repo) => repo.summarize(flags.runId as RunId)), ({ run }) => run.id)
       })
+      yield* printAndEnd(flags, executed)
     })
 ).pipe(Command.withDescription(described(
   "execute a queued run, resume an interrupted one, or check a running run's working orders (again); finished runs are reported as they are",

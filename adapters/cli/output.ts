@@ -4,16 +4,47 @@
  */
 import { Option, Schema } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
-import type { TradeOrder } from "../../src/domain/Order.js"
+import type { Fill, TradeOrder } from "../../src/domain/Order.js"
 import { FitOutcome } from "../../src/domain/Risk.js"
 import { RunParams } from "../../src/domain/Run.js"
 import type { AuditEvent, AuditHead, AuditVerification } from "../../src/ports/AuditLog.js"
 import type { ReplayReport } from "../../src/Replay.js"
 import * as Tca from "../../src/Tca.js"
 import type { ReconcileReport, RunReport } from "../../src/TradeRunner.js"
+import { each } from "./lines.js"
 
 const text = (d: Dec.Decimal | undefined): string | null => (d === undefined ? null : Dec.toString(d))
 
+const orderDocument = (o: TradeOrder) => ({
+  clientOrderId: o.clientOrderId,
+  symbol: o.symbol,
+  side: o.side,
+  quantity: Dec.toString(o.quantity),
+  orderType: o.orderType,
+  limitPrice: text(o.limitPrice),
+  referencePrice: Dec.toString(o.referencePrice),
+  status: o.status,
+  filledQuantity: Dec.toString(o.filledQuantity),
+  avgFillPrice: text(o.avgFillPrice),
+  commission: Dec.toString(o.commission),
+  rejectReason: o.rejectReason ?? null
+})
+
+const fillDocument = (f: Fill) => ({
+  executionId: f.executionId,
+  clientOrderId: f.clientOrderId,
+  symbol: f.symbol,
+  side: f.side,
+  quantity: Dec.toString(f.quantity),
+  price: Dec.toString(f.price),
+  commission: Dec.toString(f.commission),
+  time: f.time
+})
+
+/**
+ * The JSON document of a run, its orders, fills and costs made one by one as they are written
+ * (`Lines.prettyJson`; `Lines.materialize` makes it whole).
+ */
 export const runDocument = (report: RunReport, dryRun = false) => ({
   run: {
     id: report.run.id,
@@ -27,30 +58,8 @@ export const runDocument = (report: RunReport, dryRun = false) => ({
     finishedAt: report.run.finishedAt ?? null,
     params: Schema.encodeSync(RunParams)(report.run.params)
   },
-  orders: report.orders.map((o) => ({
-    clientOrderId: o.clientOrderId,
-    symbol: o.symbol,
-    side: o.side,
-    quantity: Dec.toString(o.quantity),
-    orderType: o.orderType,
-    limitPrice: text(o.limitPrice),
-    referencePrice: Dec.toString(o.referencePrice),
-    status: o.status,
-    filledQuantity: Dec.toString(o.filledQuantity),
-    avgFillPrice: text(o.avgFillPrice),
-    commission: Dec.toString(o.commission),
-    rejectReason: o.rejectReason ?? null
-  })),
-  fills: report.fills.map((f) => ({
-    executionId: f.executionId,
-    clientOrderId: f.clientOrderId,
-    symbol: f.symbol,
-    side: f.side,
-    quantity: Dec.toString(f.quantity),
-    price: Dec.toString(f.price),
-    commission: Dec.toString(f.commission),
-    time: f.time
-  })),
+  orders: each(report.orders, orderDocument),
+  fills: each(report.fills, fillDocument),
   risk: report.risk === undefined
     ? null
     : {
@@ -73,7 +82,7 @@ export const runDocument = (report: RunReport, dryRun = false) => ({
 
 /** Transaction costs as the JSON document gives them: decimals as exact text, bps null when nothing traded. */
 const tcaDocument = (costs: Tca.TransactionCosts) => ({
-  orders: costs.orders.map((c) => ({
+  orders: each(costs.orders, (c) => ({
     clientOrderId: c.clientOrderId,
     symbol: c.symbol,
     side: c.side,
@@ -98,8 +107,12 @@ const tcaDocument = (costs: Tca.TransactionCosts) => ({
   }
 })
 
-/** Left-aligned text columns, right-aligned numbers. */
-const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, numeric: ReadonlyArray<boolean>) => {
+/** Left-aligned text columns, right-aligned numbers, a line at a time. */
+function* tableLines(
+  header: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<string>>,
+  numeric: ReadonlyArray<boolean>
+): Generator<string> {
   // A loop, not `Math.max(...widths)`: spreading one argument per row overflows the stack at ~130,000 rows.
   const widths = header.map((h) => h.length)
   for (const row of rows) {
@@ -107,8 +120,13 @@ const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<
   }
   const line = (cells: ReadonlyArray<string>) =>
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd()
-  return [line(header), ...rows.map(line)].join("\n")
+  yield line(header)
+  for (const row of rows) yield line(row)
 }
+
+/** Left-aligned text columns, right-aligned numbers. */
+const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>, numeric: ReadonlyArray<boolean>) =>
+  [...tableLines(header, rows, numeric)].join("\n")
 
 /** Money for people: exact, grouped in thousands, two decimals at least. */
 export const money = (d: Dec.Decimal): string => {
@@ -120,7 +138,10 @@ export const money = (d: Dec.Decimal): string => {
 
 const notional = (o: TradeOrder) => Dec.mul(o.quantity, o.referencePrice)
 
-export const renderRun = (report: RunReport, dryRun = false): string => {
+export const renderRun = (report: RunReport, dryRun = false): string => [...renderRunLines(report, dryRun)].join("\n")
+
+/** The report for people, a line at a time (its orders' table one line an order). */
+export function* renderRunLines(report: RunReport, dryRun = false): Generator<string> {
   const { run, orders, fills } = report
   const filledValue = (side: "BUY" | "SELL") =>
     Dec.sum(fills.filter((f) => f.side === side).map((f) => Dec.mul(f.quantity, f.price)))
@@ -129,51 +150,49 @@ export const renderRun = (report: RunReport, dryRun = false): string => {
     .map((s) => [s, count(s)] as const)
     .filter(([, n]) => n > 0)
     .map(([s, n]) => `${n} ${s.toLowerCase()}`)
-  const lines = [
-    `run ${run.id}  ${run.status}${dryRun ? " (dry run)" : ""}  ` +
+  yield `run ${run.id}  ${run.status}${dryRun ? " (dry run)" : ""}  ` +
     `orders ${orders.length}${counts.length > 0 ? ` (${counts.join(", ")})` : ""}  ` +
     `bought ${money(filledValue("BUY"))}  sold ${money(filledValue("SELL"))}  ` +
     `commissions ${money(Dec.sum(fills.map((f) => f.commission)))}`
-  ]
-  if (run.error !== undefined) lines.push(`error: ${run.error}`)
+  if (run.error !== undefined) yield `error: ${run.error}`
   if (orders.length > 0) {
-    lines.push(
-      "",
-      table(
-        ["SYMBOL", "SIDE", "QUANTITY", "REF PRICE", "NOTIONAL", "STATUS", "FILLED", "AVG PRICE"],
-        orders.map((o) => [
-          o.symbol,
-          o.side,
-          Dec.toString(o.quantity),
-          Dec.toString(o.referencePrice),
-          money(notional(o)),
-          o.status + (o.rejectReason === undefined ? "" : ` (${o.rejectReason})`),
-          Dec.toString(o.filledQuantity),
-          o.avgFillPrice === undefined ? "" : Dec.toString(o.avgFillPrice)
-        ]),
-        [false, false, true, true, true, false, true, true]
-      )
+    yield ""
+    yield* tableLines(
+      ["SYMBOL", "SIDE", "QUANTITY", "REF PRICE", "NOTIONAL", "STATUS", "FILLED", "AVG PRICE"],
+      orders.map((o) => [
+        o.symbol,
+        o.side,
+        Dec.toString(o.quantity),
+        Dec.toString(o.referencePrice),
+        money(notional(o)),
+        o.status + (o.rejectReason === undefined ? "" : ` (${o.rejectReason})`),
+        Dec.toString(o.filledQuantity),
+        o.avgFillPrice === undefined ? "" : Dec.toString(o.avgFillPrice)
+      ]),
+      [false, false, true, true, true, false, true, true]
     )
   }
   const fit = run.recorded?.fit
   if (fit !== undefined) {
-    lines.push("", `fitted: ${fit.adjustments.length} move(s) onto the limits`)
+    yield ""
+    yield `fitted: ${fit.adjustments.length} move(s) onto the limits`
     for (const a of fit.adjustments) {
       const where = a.symbol === undefined ? a.sector ?? "book" : a.sector === undefined ? a.symbol : `${a.symbol} (${a.sector})`
       const how = a.factor !== undefined ? `  × ${Dec.toString(a.factor)}` : a.lots === true ? "  (after the lots)" : ""
-      lines.push(`  ${a.rule}  ${where}  ${Dec.toString(a.from)} → ${Dec.toString(a.to)}${how}`)
+      yield `  ${a.rule}  ${where}  ${Dec.toString(a.from)} → ${Dec.toString(a.to)}${how}`
     }
   }
   if (report.risk !== undefined) {
     const risk = report.risk
-    lines.push("", `risk: ${risk.passed ? "passed" : "BLOCKED"} (${risk.policy}, ${risk.violations.length} violation(s))`)
-    for (const v of risk.violations) lines.push(`  ${v.reason}  limit ${v.limit}, actual ${v.actual}`)
+    yield ""
+    yield `risk: ${risk.passed ? "passed" : "BLOCKED"} (${risk.policy}, ${risk.violations.length} violation(s))`
+    for (const v of risk.violations) yield `  ${v.reason}  limit ${v.limit}, actual ${v.actual}`
   }
   if (report.skipped.length > 0) {
-    lines.push("", `skipped: ${report.skipped.length}`)
-    for (const s of report.skipped) lines.push(`  ${s.symbol}  ${s.reason}${s.detail === undefined ? "" : `  (${s.detail})`}`)
+    yield ""
+    yield `skipped: ${report.skipped.length}`
+    for (const s of report.skipped) yield `  ${s.symbol}  ${s.reason}${s.detail === undefined ? "" : `  (${s.detail})`}`
   }
-  return lines.join("\n")
 }
 
 export const renderRuns = (runs: ReadonlyArray<RunReport["run"]>): string =>
