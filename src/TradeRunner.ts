@@ -203,8 +203,8 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
             if (readyToSend === undefined) return { working: 0 }
             const { run, verdict, ledger, venue } = readyToSend
             return yield* Effect.gen(function*() {
-              const reports = yield* submitPending(flow, { holder, run, verdict, ledger, venue })
-              const followed = yield* follow(flow, { holder, run, verdict, ledger, reports, waitUntil })
+              const sent = yield* submitPending(flow, { holder, run, verdict, ledger, venue })
+              const followed = yield* follow(flow, { holder, run: sent.run, verdict, ledger, reports: sent.reports, waitUntil })
               return { working: followed._tag === "Working" ? followed.working : 0 }
             }).pipe(Effect.locally(PriceFeed.RecordedQuotes, readyToSend.recorded))
           }))

@@ -116,8 +116,19 @@ const submitBatch = (
   })
 
 /**
+ * Whether someone asked, from another process, for the run to be canceled since this process took it: read
+ * before each batch after the first, so a large run stops sending within a batch of the request.
+ */
+const cancelRequested = (flow: Flow, run: RunInFlight) =>
+  run.cancelRequestedAt !== undefined
+    ? Effect.succeed(run.cancelRequestedAt)
+    : Effect.map(Effect.catchTag(flow.repo.summarize(run.id), "RunNotFound", Effect.die), ({ run }) => run.cancelRequestedAt)
+
+/**
  * Sends what is left to send, settling first what an earlier attempt left in flight. Answers with the last
- * batch's reports, not yet written: the run's next step writes them (with the run's end, when they end it).
+ * batch's reports, not yet written: the run's next step writes them (with the run's end, when they end it);
+ * and the run as the sending left it: once a cancel was asked, what was not sent yet is canceled instead
+ * (`canceled_by_user`) and the run carries the request on to its follow, which cancels what works.
  */
 export const submitPending = Effect.fn("TradeRunner.submitPending")(function*(
   flow: Flow,
@@ -129,7 +140,8 @@ export const submitPending = Effect.fn("TradeRunner.submitPending")(function*(
     readonly venue: Venue
   }
 ) {
-  const { holder, run, verdict, ledger, venue } = input
+  const { holder, verdict, ledger, venue } = input
+  let run = input.run
   // Orders in flight from an earlier attempt (or still working at the venue): asked about first.
   const unsettled = [...ledger.orders.values()].filter(isWorking)
 
@@ -147,9 +159,17 @@ export const submitPending = Effect.fn("TradeRunner.submitPending")(function*(
   for (const ids of chunks(pending, flow.batchSize)) {
     // Before a batch, not after one: after the last, its answers are written at once below.
     yield* yieldToHost
+    const requestedAt = sent === 0 && run.cancelRequestedAt === undefined ? undefined : yield* cancelRequested(flow, run)
+    if (requestedAt !== undefined) {
+      run = { ...run, cancelRequestedAt: requestedAt }
+      const unsent = yield* Ledger.close(pending.slice(sent).map((id) => ledger.orders.get(id)!), "CANCELED", () => "canceled_by_user")
+      yield* commit(flow, flow.repo.updateOrders(holder, unsent.updates, []), unsent.events)
+      Ledger.commit(ledger, unsent)
+      break
+    }
     answered = yield* submitBatch(flow, holder, ledger, ids.map((id) => ledger.orders.get(id)!), answered, venue)
     sent += ids.length
     yield* flow.progress({ runId: run.id, phase: "submitting", done: sent, total: pending.length })
   }
-  return answered
+  return { reports: answered, run }
 })

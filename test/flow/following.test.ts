@@ -216,6 +216,29 @@ describe("TradeRunner.cancel", () => {
       expect((yield* world.runner.replay(run.id)).matches).toBe(true)
     }))
 
+  it.effect("stops sending a large run within a batch of a cancel asked from another process, and cancels what it sent", () =>
+    Effect.gen(function*() {
+      const symbols = ["AAA", "BBB", "CCC", "DDD", "EEE", "FFF"]
+      const venue = yield* makeScriptedVenue()
+      const world = yield* makeWorld({ quotes: symbols.map((s) => quote(s, 10)), provider: () => venue.provider })
+      const run = yield* world.queueRun(symbols.map((s) => item(s, "0.1")), { portfolioValue: d(1000) })
+      // The request arrives while the first batch of two is out, as `trade-exec cancel` in another terminal would.
+      const sender = yield* world.runnerWith({
+        submitBatchSize: 2,
+        onProgress: (progress) =>
+          progress.phase === "submitting" && progress.done === 2
+            ? Effect.asVoid(Effect.orDie(world.repo.service.requestCancel(run.id, "2026-11-25T15:00:00.000Z")))
+            : Effect.void
+      })
+      const outcome = yield* sender.execute(run.id)
+      expect(outcome).toMatchObject({ run: { status: "done" }, working: 0 })
+      expect([venue.calls.submit, (yield* venue.requests).length, venue.calls.cancel]).toEqual([1, 2, 2])
+      const done = yield* world.runner.report(run.id)
+      expect(done.orders.map(state)).toEqual(symbols.map((s) => `${s} CANCELED 0 canceled_by_user`))
+      expect((yield* world.audit.service.verify).ok).toBe(true)
+      expect((yield* world.runner.replay(run.id)).matches).toBe(true)
+    }))
+
   it.effect("reports a finished run unchanged", () =>
     Effect.gen(function*() {
       const world = yield* makeWorld({ quotes: [quote("AAA", 10)], mock: { cash: 1000 } })
