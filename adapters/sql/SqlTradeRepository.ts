@@ -475,6 +475,13 @@ export const make = Effect.gen(function*() {
         return { run: Rows.summaryFromRow(row), recorded: changed.length > 0 }
       })),
 
+    cancelRequestedAt: (runId) =>
+      Effect.gen(function*() {
+        const [row] = yield* sql<{ cancel_requested_at: string | null }>`SELECT cancel_requested_at FROM trade_runs WHERE id = ${runId}`
+        if (row === undefined) return yield* new RunNotFound({ runId })
+        return row.cancel_requested_at ?? undefined
+      }).pipe(refail("cancelRequestedAt")),
+
     summarize: (runId) =>
       Effect.gen(function*() {
         const row = yield* runSummaryRow(runId)

@@ -118,7 +118,7 @@ export const follow = Effect.fn("TradeRunner.follow")(function*(
     // Someone may have asked, from another process, for what still works to be canceled.
     if (run.cancelRequestedAt === undefined) {
       // The run cannot vanish while this process holds its lease.
-      const { cancelRequestedAt } = (yield* Effect.catchTag(flow.repo.summarize(run.id), "RunNotFound", Effect.die)).run
+      const cancelRequestedAt = yield* Effect.catchTag(flow.repo.cancelRequestedAt(run.id), "RunNotFound", Effect.die)
       if (cancelRequestedAt !== undefined) {
         run = { ...run, cancelRequestedAt }
         continue

@@ -122,7 +122,7 @@ const submitBatch = (
 const cancelRequested = (flow: Flow, run: RunInFlight) =>
   run.cancelRequestedAt !== undefined
     ? Effect.succeed(run.cancelRequestedAt)
-    : Effect.map(Effect.catchTag(flow.repo.summarize(run.id), "RunNotFound", Effect.die), ({ run }) => run.cancelRequestedAt)
+    : Effect.catchTag(flow.repo.cancelRequestedAt(run.id), "RunNotFound", Effect.die)
 
 /**
  * Sends what is left to send, settling first what an earlier attempt left in flight. Answers with the last

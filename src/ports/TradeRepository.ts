@@ -194,6 +194,8 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
     runId: RunId,
     at: string
   ) => Effect.Effect<{ readonly run: RunSummary; readonly recorded: boolean }, RunNotFound | RepositoryError>
+  /** When a cancel of the run was asked, if it was: one column, cheap enough for a holder to read every batch. */
+  readonly cancelRequestedAt: (runId: RunId) => Effect.Effect<string | undefined, RunNotFound | RepositoryError>
   /** The run without its payloads, and its orders counted by status: what an outcome needs, cheaply. */
   readonly summarize: (
     runId: RunId
@@ -462,6 +464,7 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
           const { params: _p, recorded: _r, risk: _k, ...summary } = after
           return { run: summary, recorded }
         })),
+      cancelRequestedAt: (runId) => Effect.map(getRun(runId), (run) => run.cancelRequestedAt),
       summarize: (runId) =>
         Effect.map(getRun(runId), (run) => {
           const { params: _p, recorded: _r, risk: _k, ...summary } = run

@@ -220,15 +220,18 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
         const again = yield* repo.requestCancel(run.id, "2026-11-25T15:05:00.000Z")
         expect([again.recorded, again.run.cancelRequestedAt]).toEqual([false, "2026-11-25T15:00:00.000Z"])
         expect((yield* repo.getRun(run.id)).cancelRequestedAt).toBe("2026-11-25T15:00:00.000Z")
+        expect(yield* repo.cancelRequestedAt(run.id)).toBe("2026-11-25T15:00:00.000Z")
         // The holder's lease is untouched.
         yield* repo.renewLease(holder, 1000)
 
         const waiting = yield* queued()
         const notRunning = yield* repo.requestCancel(waiting.id, "2026-11-25T15:00:00.000Z")
         expect([notRunning.recorded, notRunning.run.status, notRunning.run.cancelRequestedAt]).toEqual([false, "queued", undefined])
+        expect(yield* repo.cancelRequestedAt(waiting.id)).toBeUndefined()
         yield* repo.updateRun(holder, { status: { from: "running", to: "done" } })
         expect((yield* repo.requestCancel(run.id, "2026-11-25T15:10:00.000Z")).recorded).toBe(false)
         expect((yield* Effect.flip(repo.requestCancel("run_missing" as RunId, "2026-11-25T15:00:00.000Z")))._tag).toBe("RunNotFound")
+        expect((yield* Effect.flip(repo.cancelRequestedAt("run_missing" as RunId)))._tag).toBe("RunNotFound")
       }))
 
     it.effect("saves orders with the run's record in one step, exactly, in the order given", () =>
