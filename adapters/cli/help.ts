@@ -1,6 +1,7 @@
 /** What the CLI says about itself: a command's help with an example, and enumerated flags that name themselves when refused. */
 import { HelpDoc, Options } from "@effect/cli"
 import * as Span from "@effect/cli/HelpDoc/Span"
+import { Effect } from "effect"
 
 /** A command's help: what it does, then an example a person can copy. */
 export const described = (summary: string, ...examples: ReadonlyArray<string>): HelpDoc.HelpDoc =>
@@ -33,3 +34,19 @@ export const choiceProblem = (argv: ReadonlyArray<string>): string | undefined =
   }
   return undefined
 }
+
+/**
+ * @effect/cli (0.77) prints a text value's generic help, "A user-defined piece of text.", as a paragraph
+ * above every text option's and argument's own description, and offers no way to leave it out. It says
+ * nothing the value's name (DECIMAL, DURATION, RUN_ID) and the description do not, so help drops it.
+ */
+const GENERIC_TEXT_HELP = /^[ \t]*A user-defined piece of text(?: that is confidential)?\.\n\n/gm
+
+/** `effect` with its help printed without @effect/cli's generic paragraph for text values. */
+export const withoutGenericHelp = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(Effect.console, (console) =>
+    Effect.withConsole(effect, {
+      ...console,
+      log: (...args: ReadonlyArray<unknown>) =>
+        console.log(...args.map((a) => (typeof a === "string" ? a.replace(GENERIC_TEXT_HELP, "") : a)))
+    }))

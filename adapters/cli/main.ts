@@ -11,7 +11,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, ConfigError, Effect, Exit, Logger, Option } from "effect"
 import { root } from "./commands.js"
-import { choiceProblem } from "./help.js"
+import { choiceProblem, withoutGenericHelp } from "./help.js"
 import { VERSION } from "./version.js"
 import { CliEnvironment, readEnvironment } from "./environment.js"
 
@@ -61,7 +61,7 @@ const classify = (error: unknown): { readonly code: number; readonly message?: s
   }
 }
 
-const program = Effect.suspend(() => cli(process.argv)).pipe(
+const program = Effect.suspend(() => withoutGenericHelp(cli(process.argv))).pipe(
   Effect.matchCauseEffect({
     onSuccess: () => Effect.succeed(0),
     onFailure: (cause) => {

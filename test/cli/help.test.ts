@@ -142,6 +142,17 @@ describe("trade-exec --help", () => {
       expect(help).toContain("$ trade-exec run --items examples/decision_items.csv")
     })
 
+    it.each(every.filter((c) => c.name !== "trade-exec").map((c) => [c.name, c] as const))(
+      "%s: its printed help gives each option's own description, never @effect/cli's generic \"A user-defined piece of text.\"",
+      async (name, command) => {
+        const result = await cli(workspace(), [name, "--help"])
+        expect(result.code).toBe(0)
+        const help = result.stdout.replace(/\x1b\[[0-9;]*m/g, "")
+        expect(help).not.toContain("user-defined piece of text")
+        for (const p of command.parameters) expect(help, `${name} ${p.name}`).toContain(p.description.slice(0, 40))
+      }
+    )
+
     it.each(every.filter((c) => c.name !== "trade-exec").map((c) => [c.name] as const))(
       "%s: its usage names what each value is, never a bare \"text\"",
       async (name) => {
