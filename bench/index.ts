@@ -97,7 +97,11 @@ const dir = mkdtempSync(join(tmpdir(), "trade-exec-bench-"))
 let files = 0
 const freshFile = () => join(dir, `run-${++files}.db`)
 
-const core = (u: Universe) => {
+/**
+ * The orders built for a universe's decision and the risk engine's verdict on them. Under the policy fit the
+ * decision is first fitted to the limits, and the verdict counts what the fit could not meet.
+ */
+const judged = (u: Universe, limits: RiskLimits, policy: "block_run" | "fit") => {
   const built = Either.getOrThrow(OrderBuilder.build({
     runId: "bench",
     items: u.items,
@@ -105,10 +109,11 @@ const core = (u: Universe) => {
     positions: u.positions,
     portfolioValue: u.params.portfolioValue,
     cashBufferRatio: u.params.cashBufferRatio
-  }))
+  }, policy === "fit" ? { limits, policy } : undefined))
   const verdict = RiskEngine.evaluate({
     orders: built.orders,
-    limits: u.limits,
+    limits,
+    ...(policy === "fit" ? { policy, unmet: built.fit!.unmet } : {}),
     portfolioValue: built.plan.settings.portfolioValue,
     cash: built.plan.settings.cash,
     positions: u.positions,
@@ -116,6 +121,11 @@ const core = (u: Universe) => {
     sectors: new Map<Symbol, string>(),
     asOf: Date.parse(AS_OF)
   })
+  return { built, verdict }
+}
+
+const core = (u: Universe) => {
+  const { built, verdict } = judged(u, u.limits, "block_run")
   if (!verdict.passed) throw new Error(`benchmark universe breaks its own limits: ${verdict.reasons.slice(0, 3).join(", ")}`)
   return built.orders.length
 }
@@ -145,26 +155,7 @@ const withShorts = (u: Universe): Universe => ({
 })
 
 const coreFit = (u: Universe, limits: RiskLimits) => {
-  const built = Either.getOrThrow(OrderBuilder.build({
-    runId: "bench",
-    items: u.items,
-    prices: u.quotes,
-    positions: u.positions,
-    portfolioValue: u.params.portfolioValue,
-    cashBufferRatio: u.params.cashBufferRatio
-  }, { limits, policy: "fit" }))
-  const verdict = RiskEngine.evaluate({
-    orders: built.orders,
-    limits,
-    policy: "fit",
-    portfolioValue: built.plan.settings.portfolioValue,
-    cash: built.plan.settings.cash,
-    positions: u.positions,
-    quotes: u.quotes,
-    sectors: new Map<Symbol, string>(),
-    asOf: Date.parse(AS_OF),
-    unmet: built.fit!.unmet
-  })
+  const { built, verdict } = judged(u, limits, "fit")
   if (!verdict.passed) throw new Error(`the fitted benchmark universe breaks its limits: ${verdict.reasons.slice(0, 3).join(", ")}`)
   const rules = new Set(built.fit!.adjustments.map((a) => a.rule))
   if (rules.size < 7) throw new Error(`the fit moved names by ${[...rules].join(", ")} only: the benchmark's limits no longer bind`)

@@ -24,15 +24,23 @@ export const OrderStatus = Schema.Literal("NEW", "SUBMITTED", "PARTIAL", "FILLED
 export type OrderStatus = typeof OrderStatus.Type
 
 /**
+ * What an order and each of its fills both state: the order, its symbol, the side and an unsigned quantity
+ * (the order's, or the fill's).
+ */
+const orderLeg = {
+  clientOrderId: ClientOrderId,
+  symbol: Symbol,
+  side: OrderSide,
+  quantity: Decimal
+}
+
+/**
  * An order as the `OrderBuilder` drafts it. `quantity` is unsigned; `side` gives the direction.
  * `currentQuantity` and `targetQuantity` are the signed positions before the order and the one the
  * decision asks for, so every later stage (risk, replay, reports) can tell what the order is for.
  */
 export const OrderDraft = Schema.Struct({
-  clientOrderId: ClientOrderId,
-  symbol: Symbol,
-  side: OrderSide,
-  quantity: Decimal,
+  ...orderLeg,
   orderType: OrderType,
   limitPrice: optional(Decimal),
   referencePrice: Decimal,
@@ -60,10 +68,7 @@ export type TradeOrder = typeof TradeOrder.Type
 /** One execution of (part of) an order. `executionId` is unique across all fills. */
 export const Fill = Schema.Struct({
   executionId: ExecutionId,
-  clientOrderId: ClientOrderId,
-  symbol: Symbol,
-  side: OrderSide,
-  quantity: Decimal,
+  ...orderLeg,
   price: Decimal,
   commission: Decimal,
   time: Instant

@@ -116,17 +116,11 @@ export const RiskVerdict = Schema.Struct({
 })
 export type RiskVerdict = typeof RiskVerdict.Type
 
-/** The rules a fit moves target weights for, in the order it applies them. */
-export const FitRule = Schema.Literal(
-  "restricted_symbol",
-  "long_only",
-  "max_name_weight",
-  "max_position_ratio",
-  "max_sector_weight",
-  "max_gross_exposure",
-  "max_net_exposure",
-  "max_turnover"
-)
+/** The rules a fit moves target weights for, in the order it applies them: risk rules, checked as such. */
+export const FitRule = RiskRule.pipe(Schema.pickLiteral(
+  "restricted_symbol", "long_only", "max_name_weight", "max_position_ratio",
+  "max_sector_weight", "max_gross_exposure", "max_net_exposure", "max_turnover"
+))
 export type FitRule = typeof FitRule.Type
 
 /**

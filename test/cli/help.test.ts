@@ -21,51 +21,42 @@ type Node = { readonly _tag: string; readonly [key: string]: any }
 
 const text = (doc: HelpDoc.HelpDoc) => HelpDoc.toAnsiText(doc).replace(/\x1b\[[0-9;]*m/g, "").trim()
 
-const options = (command: string, node: Node, out: Array<Described>): void => {
-  switch (node._tag) {
-    case "Empty":
-      return
-    case "Single":
-      out.push({ command, name: `--${node.name}`, description: text(node.description), choice: node.primitiveType._tag === "Choice" })
-      return
-    case "Both":
-    case "OrElse":
-      options(command, node.left, out)
-      options(command, node.right, out)
-      return
-    case "Map":
-    case "WithDefault":
-    case "WithFallback":
-      options(command, node.options, out)
-      return
-    case "KeyValueMap":
-    case "Variadic":
-      options(command, node.argumentOption, out)
-      return
-    default:
-      throw new Error(`an option of ${command} is a ${node._tag}, which this walk does not know`)
+/**
+ * How the walk reads @effect/cli's tree of options, and its tree of arguments: the prefix of a name, the tags
+ * that join two parts (`left`, `right`), and the tags that wrap one part, with the member holding it.
+ */
+interface Tree {
+  readonly prefix: string
+  readonly pairs: ReadonlyArray<string>
+  readonly wrappers: Readonly<Record<string, string>>
+}
+
+const trees: Record<"option" | "argument", Tree> = {
+  option: {
+    prefix: "--",
+    pairs: ["Both", "OrElse"],
+    wrappers: { Map: "options", WithDefault: "options", WithFallback: "options", KeyValueMap: "argumentOption", Variadic: "argumentOption" }
+  },
+  argument: {
+    prefix: "",
+    pairs: ["Both"],
+    wrappers: { Map: "args", WithDefault: "args", WithFallbackConfig: "args", Variadic: "args" }
   }
 }
 
-const args = (command: string, node: Node, out: Array<Described>): void => {
-  switch (node._tag) {
-    case "Empty":
-      return
-    case "Single":
-      out.push({ command, name: node.name, description: text(node.description), choice: node.primitiveType._tag === "Choice" })
-      return
-    case "Both":
-      args(command, node.left, out)
-      args(command, node.right, out)
-      return
-    case "Map":
-    case "WithDefault":
-    case "WithFallbackConfig":
-    case "Variadic":
-      args(command, node.args, out)
-      return
-    default:
-      throw new Error(`an argument of ${command} is a ${node._tag}, which this walk does not know`)
+const parameters = (kind: keyof typeof trees, command: string, node: Node, out: Array<Described>): void => {
+  const tree = trees[kind]
+  const wrapped = tree.wrappers[node._tag]
+  if (node._tag === "Empty") return
+  if (node._tag === "Single") {
+    out.push({ command, name: `${tree.prefix}${node.name}`, description: text(node.description), choice: node.primitiveType._tag === "Choice" })
+  } else if (tree.pairs.includes(node._tag)) {
+    parameters(kind, command, node.left, out)
+    parameters(kind, command, node.right, out)
+  } else if (wrapped !== undefined) {
+    parameters(kind, command, node[wrapped], out)
+  } else {
+    throw new Error(`an ${kind} of ${command} is a ${node._tag}, which this walk does not know`)
   }
 }
 
@@ -73,10 +64,10 @@ const args = (command: string, node: Node, out: Array<Described>): void => {
 const commands = (node: Node, out: Array<{ name: string; description: string; parameters: Array<Described> }>): void => {
   switch (node._tag) {
     case "Standard": {
-      const parameters: Array<Described> = []
-      options(node.name, node.options, parameters)
-      args(node.name, node.args, parameters)
-      out.push({ name: node.name, description: text(node.description), parameters })
+      const described: Array<Described> = []
+      parameters("option", node.name, node.options, described)
+      parameters("argument", node.name, node.args, described)
+      out.push({ name: node.name, description: text(node.description), parameters: described })
       return
     }
     case "Map":

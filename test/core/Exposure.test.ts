@@ -1,27 +1,14 @@
 import { describe, expect, it } from "@effect/vitest"
-import * as ClientOrderId from "../../src/ClientOrderId.js"
 import * as Dec from "../../src/domain/Decimal.js"
-import type { RunId, Symbol } from "../../src/domain/Ids.js"
-import { type OrderSide, type TradeOrder, tradeOrder } from "../../src/domain/Order.js"
+import type { Symbol } from "../../src/domain/Ids.js"
+import type { OrderSide, TradeOrder } from "../../src/domain/Order.js"
 import * as Exposure from "../../src/Exposure.js"
-import { item, quote } from "../support/world.js"
+import { filledOrder, item, quote } from "../support/world.js"
 
 const d = Dec.unsafe
-const AT = "2026-11-25T21:00:00.000Z"
 
 const order = (symbol: string, side: OrderSide, quantity: Dec.DecimalInput, reference: Dec.DecimalInput, filled: Dec.DecimalInput, sector?: string): TradeOrder =>
-  tradeOrder({
-    clientOrderId: ClientOrderId.derive({ runId: "exp", symbol, side, modelVersion: "m" }),
-    symbol: symbol as Symbol,
-    side,
-    quantity: d(quantity),
-    orderType: "MKT",
-    referencePrice: d(reference),
-    currentQuantity: Dec.ZERO,
-    targetQuantity: d(quantity),
-    targetWeight: d("0.01"),
-    ...(sector === undefined ? {} : { sector })
-  }, { runId: "run_exp" as RunId, status: "FILLED", filledQuantity: d(filled), commission: Dec.ZERO, createdAt: AT, updatedAt: AT })
+  filledOrder("exp", symbol, side, quantity, reference, { filled, sector })
 
 const show = (x: Exposure.SymbolWeights | Exposure.SectorExposure) =>
   Object.fromEntries(Object.entries(x).map(([k, v]) => [k, Dec.isDecimal(v) ? Dec.toString(v) : v]))

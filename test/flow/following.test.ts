@@ -21,6 +21,20 @@ const following = (options: { readonly confirmCancels?: boolean } = {}) =>
 const untilReal = (done: () => boolean) =>
   Effect.repeat(Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 1))), { until: done, times: 5000 })
 
+/**
+ * A run of one order (AAA) executed in a fiber that follows it every second for up to `wait`, returned once
+ * the order is at the venue.
+ */
+const executingFor = (wait: Duration.DurationInput) =>
+  Effect.gen(function*() {
+    const { world, venue } = yield* following()
+    const runner = yield* world.runnerWith({ followInterval: "1 second" })
+    const run = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
+    const fiber = yield* Effect.fork(runner.execute(run.id, { wait }))
+    yield* untilReal(() => venue.calls.submit > 0)
+    return { venue, fiber }
+  })
+
 const idOf = (orders: ReadonlyArray<TradeOrder>, symbol: string) => orders.find((o) => o.symbol === symbol)!.clientOrderId as ClientOrderId
 
 describe("a run follows its orders until each is final", () => {
@@ -72,11 +86,7 @@ describe("a run follows its orders until each is final", () => {
 
   it.effect("follows the working orders for as long as the caller waits, checking every interval", () =>
     Effect.gen(function*() {
-      const { world, venue } = yield* following()
-      const runner = yield* world.runnerWith({ followInterval: "1 second" })
-      const run = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
-      const fiber = yield* Effect.fork(runner.execute(run.id, { wait: "10 seconds" }))
-      yield* untilReal(() => venue.calls.submit > 0)
+      const { venue, fiber } = yield* executingFor("10 seconds")
       yield* TestClock.adjust("1 second")
       const [request] = yield* venue.requests
       expect(request).toBeDefined()
@@ -88,11 +98,7 @@ describe("a run follows its orders until each is final", () => {
 
   it.effect("hands the run back running once the wait runs out", () =>
     Effect.gen(function*() {
-      const { world, venue } = yield* following()
-      const runner = yield* world.runnerWith({ followInterval: "1 second" })
-      const run = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
-      const fiber = yield* Effect.fork(runner.execute(run.id, { wait: "3 seconds" }))
-      yield* untilReal(() => venue.calls.submit > 0)
+      const { venue, fiber } = yield* executingFor("3 seconds")
       yield* TestClock.adjust("5 seconds")
       const outcome = yield* Fiber.join(fiber)
       expect(outcome).toMatchObject({ run: { status: "running" }, working: 1 })

@@ -16,17 +16,31 @@ export interface Spawned {
   readonly kill: () => void
 }
 
-export const spawnTrade = (env: Record<string, string>): Spawned => {
-  const child = spawn(process.execPath, ["--import", "tsx", script], {
+/**
+ * Starts a test/support/child script in its own Node process; `result` is what it ended with, its output the
+ * last line it wrote to stdout as JSON (absent when that line is missing or not JSON, as when it was killed).
+ */
+const start = (file: string, env: Record<string, string>, options: {
+  readonly stdin: "ignore" | "pipe"
+  /** Called on every chunk, with all stdout so far. */
+  readonly onStdout?: (stdout: string) => void
+  /** Called when the process has ended, before `result` resolves. */
+  readonly onClose?: () => void
+}) => {
+  const child = spawn(process.execPath, ["--import", "tsx", file], {
     env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"]
+    stdio: [options.stdin, "pipe", "pipe"]
   })
   let stdout = ""
   let stderr = ""
-  child.stdout.on("data", (chunk) => (stdout += chunk))
-  child.stderr.on("data", (chunk) => (stderr += chunk))
+  child.stdout!.on("data", (chunk) => {
+    stdout += chunk
+    options.onStdout?.(stdout)
+  })
+  child.stderr!.on("data", (chunk) => (stderr += chunk))
   const result = new Promise<ProcessResult>((resolve) =>
     child.on("close", (code, signal) => {
+      options.onClose?.()
       const line = stdout.trim().split("\n").at(-1)
       let output: Record<string, unknown> | undefined
       try {
@@ -37,6 +51,11 @@ export const spawnTrade = (env: Record<string, string>): Spawned => {
       resolve({ code, signal, output, stderr })
     })
   )
+  return { child, result }
+}
+
+export const spawnTrade = (env: Record<string, string>): Spawned => {
+  const { child, result } = start(script, env, { stdin: "ignore" })
   return { result, kill: () => child.kill("SIGKILL") }
 }
 
@@ -47,31 +66,14 @@ const paperBroker = fileURLToPath(new URL("./child/paper-broker.ts", import.meta
  * and acts once told to `go`, so processes started together act at the same moment.
  */
 export const spawnPaperBroker = (env: Record<string, string>) => {
-  const child = spawn(process.execPath, ["--import", "tsx", paperBroker], {
-    env: { ...process.env, ...env },
-    stdio: ["pipe", "pipe", "pipe"]
-  })
-  let stdout = ""
-  let stderr = ""
   let readied: () => void = () => {}
   const ready = new Promise<void>((resolve) => (readied = resolve))
-  child.stdout.on("data", (chunk) => {
-    stdout += chunk
-    if (stdout.startsWith("ready\n")) readied()
+  const { child, result } = start(paperBroker, env, {
+    stdin: "pipe",
+    onStdout: (stdout) => {
+      if (stdout.startsWith("ready\n")) readied()
+    },
+    onClose: () => readied()
   })
-  child.stderr.on("data", (chunk) => (stderr += chunk))
-  const result = new Promise<ProcessResult>((resolve) =>
-    child.on("close", (code, signal) => {
-      readied()
-      const line = stdout.trim().split("\n").at(-1)
-      let output: Record<string, unknown> | undefined
-      try {
-        output = line ? JSON.parse(line) : undefined
-      } catch {
-        output = undefined
-      }
-      resolve({ code, signal, output, stderr })
-    })
-  )
-  return { ready, go: () => child.stdin.end("go\n"), result }
+  return { ready, go: () => child.stdin!.end("go\n"), result }
 }

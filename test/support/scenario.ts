@@ -3,7 +3,11 @@
  * the test process over the same database (with the paper broker's book in it) to resume and inspect.
  */
 import * as SqlClient from "@effect/sql/SqlClient"
+import { afterAll } from "@effect/vitest"
 import { type Duration, Effect, Layer, ManagedRuntime, Schedule } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { DatabaseLive, SqliteLive } from "../../adapters/sql/layers.js"
 import * as SqlPaperBook from "../../adapters/sql/SqlPaperBook.js"
 import * as Dec from "../../src/domain/Decimal.js"
@@ -39,6 +43,21 @@ export const openDatabase = (
 }
 
 export type Runtime = ReturnType<typeof openDatabase>
+
+/**
+ * `name.db`, a SQLite file in a fresh temporary folder, opened in this process; after the tests around the
+ * call (the file's, or a describe's) it is closed and the folder removed.
+ */
+export const temporaryDatabase = (name: string) => {
+  const dir = mkdtempSync(join(tmpdir(), `trade-exec-${name}-`))
+  const db = join(dir, `${name}.db`)
+  const runtime = openDatabase(db)
+  afterAll(async () => {
+    await runtime.dispose()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  return { dir, db, runtime }
+}
 
 /**
  * A queued run that buys n names (one order each), sized from explicit params. `resting`: limit orders 50 bps
@@ -103,5 +122,21 @@ export const invariants = (runId: RunId) =>
       replayMatches: replay.matches
     }
   })
+
+/**
+ * What `invariants` reads of a run that ended done with `orders` orders: each once here and once at the
+ * broker, `fills` unique fills summing up to what each order filled, the audit chain and the replay intact.
+ */
+export const completedRun = (orders: number, fills: number) => ({
+  status: "done",
+  orders,
+  distinctOrders: orders,
+  distinctFills: fills,
+  filledEqualsFills: true,
+  brokerOrders: orders,
+  brokerDistinct: orders,
+  auditOk: true,
+  replayMatches: true
+})
 
 export const brokerAccount = Effect.flatMap(ExecutionProvider, (p) => p.account)

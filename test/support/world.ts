@@ -4,9 +4,11 @@
  */
 import { Effect, Layer, Schedule } from "effect"
 import * as Mock from "../../adapters/mock/MockExecutionProvider.js"
+import * as ClientOrderId from "../../src/ClientOrderId.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { RunId, Symbol } from "../../src/domain/Ids.js"
 import type { Quote } from "../../src/domain/Market.js"
+import { type OrderSide, type TradeOrder, tradeOrder } from "../../src/domain/Order.js"
 import type { RunParams } from "../../src/domain/Run.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
 import { AuditLog } from "../../src/ports/AuditLog.js"
@@ -26,6 +28,40 @@ export const item = (symbol: string, weight: Dec.DecimalInput, extra: Partial<Om
   weight: Dec.unsafe(weight),
   ...extra
 })
+
+/**
+ * A market order of the run `run_<run>`, from flat to `quantity`, as stored once it ended FILLED: all of it
+ * filled unless `filled` says how much.
+ */
+export const filledOrder = (
+  run: string,
+  symbol: string,
+  side: OrderSide,
+  quantity: Dec.DecimalInput,
+  reference: Dec.DecimalInput,
+  options: { readonly filled?: Dec.DecimalInput; readonly sector?: string | undefined } = {}
+): TradeOrder => {
+  const at = "2026-11-25T21:00:00.000Z"
+  return tradeOrder({
+    clientOrderId: ClientOrderId.derive({ runId: run, symbol, side, modelVersion: "m" }),
+    symbol: symbol as Symbol,
+    side,
+    quantity: Dec.unsafe(quantity),
+    orderType: "MKT",
+    referencePrice: Dec.unsafe(reference),
+    currentQuantity: Dec.ZERO,
+    targetQuantity: Dec.unsafe(quantity),
+    targetWeight: Dec.unsafe("0.01"),
+    ...(options.sector === undefined ? {} : { sector: options.sector })
+  }, {
+    runId: `run_${run}` as RunId,
+    status: "FILLED",
+    filledQuantity: Dec.unsafe(options.filled ?? quantity),
+    commission: Dec.ZERO,
+    createdAt: at,
+    updatedAt: at
+  })
+}
 
 export interface WorldOptions {
   readonly quotes?: ReadonlyArray<Quote>
