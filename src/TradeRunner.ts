@@ -23,7 +23,7 @@ import type { Fill, TradeOrder } from "./domain/Order.js"
 import type { RiskVerdict } from "./domain/Risk.js"
 import type { OrderCounts, RunSummary, Skip, TradeRun } from "./domain/Run.js"
 import { MAX_LEASE_SECONDS, MIN_LEASE_SECONDS } from "./domain/Run.js"
-import { buildOrders, loadSnapshot } from "./flow/build.js"
+import { buildOrders, checkAccountUnchanged, loadSnapshot } from "./flow/build.js"
 import { cancelRun } from "./flow/cancel.js"
 import { claimNext, claimToExecute, underLease } from "./flow/claim.js"
 import type { Flow, RunProgress } from "./flow/Flow.js"
@@ -184,6 +184,8 @@ export class TradeRunner extends Context.Tag("trade-execution/TradeRunner")<Trad
           let orders = yield* repo.listOrders(run.id)
           if (orders.length === 0 || run.recorded === undefined) {
             ;({ run, orders } = yield* buildOrders(flow, { holder, run, snapshot }))
+          } else if (!dryRun) {
+            yield* checkAccountUnchanged(flow, run, orders)
           }
           yield* yieldToHost
           const judged = yield* judge(flow, { holder, run, snapshot, orders, dryRun })

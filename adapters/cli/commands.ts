@@ -87,8 +87,8 @@ const sayWorking = (outcome: RunOutcome, db: string, venue: VenueFlags) =>
   outcome.run.status !== "running" || outcome.dryRun
     ? Effect.void
     : Console.error(
-      `trade-exec: run ${outcome.run.id} is running: ${outcome.working} order${outcome.working === 1 ? "" : "s"} still ` +
-        `work at the venue. Follow them with: trade-exec execute ${outcome.run.id}${Output.venueArguments(venue)}` +
+      `trade-exec: run ${outcome.run.id} is running: ${outcome.working} order${outcome.working === 1 ? " still works" : "s still work"} ` +
+        `at the venue. Follow them with: trade-exec execute ${outcome.run.id}${Output.venueArguments(venue)}` +
         `${Output.dbArgument(db)} [--wait 15m]; cancel them with: trade-exec cancel ${outcome.run.id}` +
         `${Output.venueArguments(venue)}${Output.dbArgument(db)}`
     )

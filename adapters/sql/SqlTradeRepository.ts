@@ -285,6 +285,17 @@ export const make = Effect.gen(function*() {
     claimRun,
     claimNext,
     accountHolder: query("accountHolder", runningOtherThan("")),
+    tradedSince: (runId, since) =>
+      query(
+        "tradedSince",
+        Effect.map(
+          sql<{ id: RunId }>`SELECT r.id FROM trade_runs r WHERE r.id <> ${runId} AND r.started_at IS NOT NULL
+            AND (r.finished_at IS NULL OR r.finished_at >= ${since})
+            AND EXISTS (SELECT 1 FROM trade_fills f WHERE f.run_id = r.id)
+            ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
+          (rows) => rows[0]?.id
+        )
+      ),
 
     renewLease: (holder, leaseMillis) =>
       atomically("renewLease", Effect.gen(function*() {

@@ -14,7 +14,7 @@ import type { DecisionSnapshot } from "../domain/Snapshot.js"
 import { nowIso } from "../internal/nowIso.js"
 import { yieldToHost } from "../internal/yieldToHost.js"
 import * as OrderBuilder from "../OrderBuilder.js"
-import { SnapshotChanged, SnapshotNotReady } from "../ports/errors.js"
+import { AccountTradedSince, SnapshotChanged, SnapshotNotReady } from "../ports/errors.js"
 import { type LeaseHolder, snapshotDigest } from "../ports/TradeRepository.js"
 import { commit, type Flow, timed } from "./Flow.js"
 
@@ -108,6 +108,22 @@ export const buildOrders = Effect.fn("TradeRunner.buildOrders")(function*(
   }])
   yield* flow.progress({ runId: run.id, phase: "built", orders: orders.length })
   return { run: { ...run, recorded } satisfies TradeRun, orders }
+})
+
+/**
+ * Orders built earlier and not sent yet (a dry run's, executed now) were sized from the account as it was
+ * when they were built. Once another run has traded on the account since, sending them would buy or sell
+ * again what that run already did: refused before anything is sent (the run then fails, nothing sent).
+ */
+export const checkAccountUnchanged = Effect.fn("TradeRunner.checkAccountUnchanged")(function*(
+  flow: Flow,
+  run: TradeRun,
+  orders: ReadonlyArray<TradeOrder>
+) {
+  const builtAt = run.recorded?.builtAt
+  if (builtAt === undefined || orders.some((o) => o.status !== "NEW")) return
+  const traded = yield* flow.repo.tradedSince(run.id, builtAt)
+  if (traded !== undefined) return yield* new AccountTradedSince({ runId: run.id, builtAt, tradedRunId: traded })
 })
 
 /**

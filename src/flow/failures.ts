@@ -1,6 +1,7 @@
 /** The failures that end a run as `failed`, with their message recorded; the others leave it resumable. */
 import type { ClientOrderIdCollision, IllegalTransition, InvalidInput } from "../domain/errors.js"
 import type {
+  AccountTradedSince,
   ExecutionError,
   ExecutionTimeout,
   LeaseLost,
@@ -12,6 +13,7 @@ import type {
 } from "../ports/errors.js"
 
 export type RunFailure =
+  | AccountTradedSince
   | InvalidInput
   | IllegalTransition
   | ClientOrderIdCollision

@@ -162,6 +162,12 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
   readonly claimNext: (request: Omit<ClaimRequest, "start" | "settle">) => Effect.Effect<NextRun | undefined, RepositoryError>
   /** The run that holds the account (the one `running`), if any. */
   readonly accountHolder: Effect.Effect<RunId | undefined, RepositoryError>
+  /**
+   * A run other than `runId` that traded on the account after `since` (an ISO instant): one with fills that
+   * is running or finished at or after it (within the same millisecond, it may have traded after), the last
+   * started. What a run built at `since` did not see.
+   */
+  readonly tradedSince: (runId: RunId, since: string) => Effect.Effect<RunId | undefined, RepositoryError>
   readonly renewLease: (holder: LeaseHolder, leaseMillis: number) => Effect.Effect<void, LeaseLost | RepositoryError>
   /**
    * Gives the lease up; a lease already lost is left to its new owner. `nextCheckAt`: when a run that still
@@ -357,6 +363,16 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
           } satisfies NextRun
         })),
       accountHolder: Effect.sync(() => accountHolder()),
+      tradedSince: (runId, since) =>
+        Effect.sync(() => {
+          const traded = [...store.runs.values()]
+            .filter((r) =>
+              r.id !== runId && r.startedAt !== undefined && (r.finishedAt === undefined || r.finishedAt >= since) &&
+              (store.fills.get(r.id)?.length ?? 0) > 0
+            )
+            .sort((a, b) => (a.startedAt! > b.startedAt! ? -1 : a.startedAt! < b.startedAt! ? 1 : a.id > b.id ? -1 : 1))
+          return traded[0]?.id
+        }),
       renewLease: (holder, leaseMillis) =>
         atomically(Effect.gen(function*() {
           const run = yield* fenced(holder)

@@ -68,6 +68,22 @@ export class AccountBusy extends Schema.TaggedError<AccountBusy>()("AccountBusy"
   }
 }
 
+/**
+ * The run's orders were built from the account as it was then (a dry run's, executed later), and another
+ * run has traded on the account since: sent now, they would buy or sell again what that run already did.
+ * The run fails with nothing sent; a new run builds from the account as it is.
+ */
+export class AccountTradedSince extends Schema.TaggedError<AccountTradedSince>()("AccountTradedSince", {
+  runId: Schema.String,
+  builtAt: Schema.String,
+  tradedRunId: Schema.String
+}) {
+  override get message(): string {
+    return `trade run ${this.runId}'s orders were built at ${this.builtAt} from the account as it was then, and run ` +
+      `${this.tradedRunId} has traded on the account since: nothing of it was sent; build a new run from the account as it is now`
+  }
+}
+
 /** This worker's lease on the run was taken over; it must stop writing. */
 export class LeaseLost extends Schema.TaggedError<LeaseLost>()("LeaseLost", {
   runId: Schema.String,

@@ -58,6 +58,10 @@ describe("a run follows its orders to the end (trade-exec)", () => {
     // Only the run's own row moves (its lease taken and given back, its next check): no order, fill or book row.
     expect(after.filter((_: unknown, i: number) => i !== 2)).toEqual(beforeRows.filter((_: unknown, i: number) => i !== 2))
 
+    const half = await cli(dir, ["execute", runId, "--prices", "half.csv"])
+    expect(half.code, half.stderr).toBe(6)
+    expect(half.stderr).toContain("1 order still works at the venue")
+
     const crossed = await cli(dir, ["execute", runId, "--prices", "crossing.csv", "--json"])
     expect(crossed.code, crossed.stderr).toBe(0)
     const filled = crossed.json()
@@ -201,6 +205,33 @@ describe("one account, one run trading (trade-exec)", () => {
     // Once the first is final, the second goes ahead.
     expect((await cli(dir, ["execute", first, "--prices", "crossing.csv"])).code).toBe(0)
     expect((await cli(dir, [...RUN])).code).toBe(0)
+  })
+
+  it("fails a dry run built while the first worked, once the first has filled: its orders would buy the target again", async () => {
+    const dir = files()
+    const first = (await cli(dir, [...RESTING, "--json"])).json().run.id
+    const dry = await cli(dir, [...RUN, "--dry-run", "--json"])
+    expect(dry.code, dry.stderr).toBe(0)
+    expect((await cli(dir, ["execute", first, "--prices", "crossing.csv"])).code).toBe(0)
+    const held = () => {
+      const conn = new Database(join(dir, "trade-exec.db"), { readonly: true })
+      try {
+        return conn.prepare("SELECT symbol, quantity FROM paper_positions ORDER BY symbol").all()
+      } finally {
+        conn.close()
+      }
+    }
+    expect(held()).toEqual([{ symbol: "AAA", quantity: "30" }, { symbol: "BBB", quantity: "10" }])
+
+    const executed = await cli(dir, ["execute", dry.json().run.id, "--prices", "crossing.csv", "--json"])
+    expect(executed.code).toBe(4)
+    const doc = executed.json()
+    expect(doc.run.status).toBe("failed")
+    expect(doc.run.error).toContain(`run ${first} has traded on the account since`)
+    expect(orders(doc)).toEqual(["AAA CANCELED 0 run_failed", "BBB CANCELED 0 run_failed"])
+    expect(held()).toEqual([{ symbol: "AAA", quantity: "30" }, { symbol: "BBB", quantity: "10" }])
+    expect((await cli(dir, ["audit", "--verify"])).code).toBe(0)
+    expect((await cli(dir, ["replay", dry.json().run.id])).code).toBe(0)
   })
 })
 

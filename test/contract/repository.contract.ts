@@ -234,6 +234,42 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
         expect((yield* Effect.flip(repo.cancelRequestedAt("run_missing" as RunId)))._tag).toBe("RunNotFound")
       }))
 
+    it.effect("names the run that traded on the account after a moment: one with fills, running or finished since", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        // Far past the other tests' runs, whose clocks start at 0, so this run is the last one started.
+        yield* TestClock.setTime(Date.parse("2090-01-01T00:00:00.000Z"))
+        const dryRun = yield* queued()
+        const built = "2090-01-01T00:00:00.000Z"
+        yield* TestClock.adjust("1 second")
+        const { run, holder } = yield* claimed("w1")
+        const o = order(run.id, "AAA", "10")
+        yield* repo.saveOrders(holder, [o], recorded())
+        expect(yield* repo.tradedSince(dryRun.id, built)).not.toBe(run.id) // started since, but no fill yet
+        yield* repo.updateOrders(holder, [{ clientOrderId: o.clientOrderId, from: "NEW", to: "SUBMITTED", filledQuantity: d(0), commission: d(0) }], [])
+        yield* repo.updateOrders(
+          holder,
+          [{ clientOrderId: o.clientOrderId, from: "SUBMITTED", to: "FILLED", filledQuantity: d(10), avgFillPrice: d(12), commission: d("1.0000001") }],
+          [fill(o, unique("exec"), "10", "12")]
+        )
+        expect(yield* repo.tradedSince(dryRun.id, built)).toBe(run.id) // running, with a fill
+        yield* TestClock.adjust("1 second")
+        yield* repo.updateRun(holder, { status: { from: "running", to: "done" } })
+        const finishedAt = (yield* repo.getRun(run.id)).finishedAt!
+        expect(yield* repo.tradedSince(dryRun.id, built)).toBe(run.id) // finished after the moment
+        expect(yield* repo.tradedSince(run.id, built)).not.toBe(run.id) // never the run itself
+        expect(yield* repo.tradedSince(dryRun.id, finishedAt)).toBe(run.id) // in the same millisecond: maybe after
+        const later = new Date(Date.parse(finishedAt) + 1).toISOString()
+        expect(yield* repo.tradedSince(dryRun.id, later)).not.toBe(run.id) // finished before the moment
+
+        // A run that ends without a fill has not traded.
+        yield* TestClock.adjust("1 second")
+        const quiet = yield* claimed("w2")
+        yield* TestClock.adjust("1 second")
+        yield* repo.updateRun(quiet.holder, { status: { from: "running", to: "done" } })
+        expect(yield* repo.tradedSince(dryRun.id, built)).toBe(run.id)
+      }))
+
     it.effect("saves orders with the run's record in one step, exactly, in the order given", () =>
       Effect.gen(function*() {
         const repo = yield* TradeRepository

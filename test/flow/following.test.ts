@@ -284,6 +284,43 @@ describe("one account, one run trading", () => {
     }))
 })
 
+describe("a run built from the account as it was", () => {
+  it.effect("fails with nothing sent once another run traded on the account after its orders were built (a dry run executed later)", () =>
+    Effect.gen(function*() {
+      const { world, venue } = yield* following()
+      const first = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
+      const second = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
+      const sent = yield* world.execute(first.id)
+      // Built while the first still works: sized from an account without the first's fills.
+      yield* world.runner.execute(second.id, { dryRun: true })
+      yield* TestClock.adjust("1 second")
+      yield* venue.fill(idOf(sent.orders, "AAA"), 30, 10)
+      expect((yield* world.runner.execute(first.id)).run.status).toBe("done")
+
+      const outcome = yield* world.runner.execute(second.id)
+      expect(outcome.run.status).toBe("failed")
+      expect(outcome.run.error).toMatch(/^AccountTradedSince: .*run .* has traded on the account since/)
+      expect(outcome.run.error).toContain(first.id)
+      expect((yield* world.repo.service.listOrders(second.id)).map(state)).toEqual(["AAA CANCELED 0 run_failed"])
+      expect((yield* venue.requests).map((r) => r.runId)).toEqual([first.id])
+    }))
+
+  it.effect("sends a dry run's orders when no run traded on the account since they were built", () =>
+    Effect.gen(function*() {
+      const { world, venue } = yield* following()
+      const first = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
+      const sent = yield* world.execute(first.id)
+      yield* venue.fill(idOf(sent.orders, "AAA"), 30, 10)
+      expect((yield* world.runner.execute(first.id)).run.status).toBe("done")
+      yield* TestClock.adjust("1 second")
+      const second = yield* world.queueRun([item("BBB", "0.3")], { portfolioValue: d(1000) })
+      yield* world.runner.execute(second.id, { dryRun: true })
+      yield* TestClock.adjust("1 second")
+      expect((yield* world.runner.execute(second.id)).run.status).toBe("running")
+      expect((yield* venue.requests).map((r) => r.runId)).toEqual([first.id, second.id])
+    }))
+})
+
 describe("TradeRunner.executeNext (workers)", () => {
   it.effect("takes a running run whose check is due, and not before", () =>
     Effect.gen(function*() {
