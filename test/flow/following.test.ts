@@ -355,23 +355,19 @@ describe("TradeRunner.executeNext (workers)", () => {
 })
 
 describe("TradeRunner.reconcile", () => {
-  it.effect("settles the working orders of a failed run, which stays failed", () =>
+  it.effect("settles the working orders of a run failed by a provider error, which stays failed", () =>
     Effect.gen(function*() {
       const { world, venue } = yield* following()
       const run = yield* world.queueRun([item("AAA", "0.3"), item("BBB", "0.2")], { portfolioValue: d(1000) })
       const sent = yield* world.execute(run.id)
-      // The run fails for a reason of its own while its orders work at the venue.
-      const holder = { runId: run.id, owner: "w9" }
-      yield* TestClock.adjust("1 minute")
-      yield* world.repo.service.claimRun(run.id, { owner: "w9", leaseMillis: 30_000, start: true })
-      // Recorded as a runner records a failure: the state and its audit event together (replay checks one
-      // against the other).
-      const error = "ExecutionError: connection lost"
-      yield* world.repo.service.withTransaction(Effect.zipRight(
-        world.repo.service.updateRun(holder, { status: { from: "running", to: "failed" }, error }),
-        world.audit.service.append([{ type: "trade_run.transition", runId: run.id, payload: { from: "running", to: "failed", error } }])
-      ))
-      yield* world.repo.service.releaseLease(holder)
+      // The venue stops answering while the orders work: the next check fails the run.
+      yield* venue.failStatus(true)
+      yield* TestClock.adjust("2 seconds")
+      const failed = yield* world.runner.execute(run.id)
+      expect(failed.run.status).toBe("failed")
+      expect(failed.run.error).toBe("ExecutionError: scripted status failed: connection lost")
+      expect(failed.counts.SUBMITTED).toBe(2)
+      yield* venue.failStatus(false)
 
       yield* venue.fill(idOf(sent.orders, "AAA"), 30, 10)
       yield* venue.expire(idOf(sent.orders, "BBB"))

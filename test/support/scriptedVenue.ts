@@ -21,6 +21,8 @@ export const makeScriptedVenue = (options: { readonly confirmCancels?: boolean }
   Effect.gen(function*() {
     const book = yield* Ref.make(new Map<ClientOrderId, Working>())
     const calls = { submit: 0, status: 0, cancel: 0 }
+    /** While set, status() fails as a venue whose connection is lost does. */
+    let statusFails = false
     const confirmCancels = options.confirmCancels ?? true
 
     const update = (id: ClientOrderId, f: (w: Working) => Working) =>
@@ -44,10 +46,12 @@ export const makeScriptedVenue = (options: { readonly confirmCancels?: boolean }
           return [orders.map((o) => next.get(o.clientOrderId)!.report), next] as const
         }),
       status: (ids) =>
-        Effect.map(Ref.get(book), (all) => {
-          calls.status++
-          return ids.flatMap((id) => (all.has(id) ? [all.get(id)!.report] : []))
-        }),
+        statusFails
+          ? Effect.fail(new ExecutionError({ provider: "scripted", operation: "status", reason: "connection lost" }))
+          : Effect.map(Ref.get(book), (all) => {
+            calls.status++
+            return ids.flatMap((id) => (all.has(id) ? [all.get(id)!.report] : []))
+          }),
       cancel: (id) =>
         Effect.gen(function*() {
           calls.cancel++
@@ -89,5 +93,8 @@ export const makeScriptedVenue = (options: { readonly confirmCancels?: boolean }
     const confirmCancel = (id: ClientOrderId) => update(id, (w) => ({ ...w, report: { ...w.report, status: "CANCELED" } }))
 
     const requests = Effect.map(Ref.get(book), (all) => [...all.values()].map((w) => w.request))
-    return { provider, fill, expire, confirmCancel, requests, calls }
+    /** From now on status() fails (`true`) or answers again (`false`). */
+    const failStatus = (fails: boolean) => Effect.sync(() => { statusFails = fails })
+
+    return { provider, fill, expire, confirmCancel, failStatus, requests, calls }
   })
