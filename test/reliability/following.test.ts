@@ -52,7 +52,7 @@ const resting = async (options: { readonly cancelAfter?: Duration.Duration } = {
 }
 
 describe("SIGKILL while following resting orders, then resume (real processes, SQLite)", () => {
-  it.each([5, 20, 40])("records once the fills a dead process was told of: %i of 40 limits reached", async (crossing) => {
+  it.each([1, 5, 20, 30, 40])("records once the fills a dead process was told of: %i of 40 limits reached", async (crossing) => {
     const runId = await resting()
     const child = await spawnTrade({
       TE_DB: db,
