@@ -232,13 +232,18 @@ describe("trade-exec", () => {
     expect(result.stderr).toContain("run_does_not_exist")
   })
 
-  it("drains queued runs with a worker", async () => {
+  it("drains queued runs with a worker, never sending a run sized from the account before another traded", async () => {
     const dir = origin()
     const first = (await cli(dir, [...RUN, "--dry-run", "--json"])).json().run.id
     const second = (await cli(dir, [...RUN, "--dry-run", "--json"])).json().run.id
     const worker = await cli(dir, ["worker", "--drain", "--json"])
     expect(worker.code, worker.stderr).toBe(0)
-    expect(worker.json().executed.map((s: any) => [s.runId, s.status])).toEqual([[first, "done"], [second, "done"]])
+    // Both were sized from the same account: once the first has bought its targets, the second would buy
+    // them again, so it fails with nothing sent.
+    expect(worker.json().executed.map((s: any) => [s.runId, s.status])).toEqual([[first, "done"], [second, "failed"]])
+    const shown = (await cli(dir, ["show", second, "--json"])).json()
+    expect(shown.run.error).toContain(`run ${first} has traded on the account since`)
+    expect(shown.orders.every((o: any) => o.status === "CANCELED" && o.rejectReason === "run_failed")).toBe(true)
   })
 
   /** A decision of `n` names, each of `weight`, priced 10 to 99. */
