@@ -88,6 +88,19 @@ export const render = (template: string, env: Readonly<Record<string, string | u
   }
 }
 
+/**
+ * Writes the rendered config to `output` and creates the folder it names as `results-destination-folder`
+ * (relative to the config's directory, LEAN's working directory): LEAN logs into that folder from its first
+ * line, and only some versions of LEAN create it themselves.
+ */
+export const write = (output: string, text: string): string => {
+  fs.writeFileSync(output, text, { mode: 0o600 })
+  const folder = /"results-destination-folder"\s*:\s*"((?:[^"\\]|\\.)*)"/.exec(text)?.[1]
+  const results = path.resolve(path.dirname(output), folder === undefined || folder === "" ? "." : (JSON.parse(`"${folder}"`) as string))
+  fs.mkdirSync(results, { recursive: true })
+  return results
+}
+
 const main = (args: ReadonlyArray<string>) => {
   const [output, template = TEMPLATE] = args
   if (output === undefined) {
@@ -103,8 +116,8 @@ const main = (args: ReadonlyArray<string>) => {
     for (const problem of rendered.problems) process.stderr.write(`${problem.name}: ${problem.reason}\n`)
     return 2
   }
-  fs.writeFileSync(output, rendered.text, { mode: 0o600 })
-  process.stdout.write(`wrote ${output}\n`)
+  const results = write(output, rendered.text)
+  process.stdout.write(`wrote ${output} (LEAN's results folder: ${results})\n`)
   return 0
 }
 

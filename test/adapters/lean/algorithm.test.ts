@@ -1,7 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
+import { tmpdir } from "node:os"
 import * as path from "node:path"
-import { placeholders, render, required, TEMPLATE } from "../../../adapters/lean/algorithm/render-config.js"
+import { placeholders, render, required, TEMPLATE, write } from "../../../adapters/lean/algorithm/render-config.js"
 import * as Commands from "../../../adapters/lean/LeanCommands.js"
 import { DEFAULT_RESULTS_DIR } from "../../../adapters/lean/LeanExecutionProvider.js"
 import { SUBMITTED_TAG_FIELD } from "../../../adapters/lean/LeanResults.js"
@@ -95,6 +96,23 @@ describe("the LEAN side of the bridge", () => {
     expect(filled({ TRADE_EXEC_LEAN_ALGORITHM_ID: "te-20261124, te-20261125" }).parameters["trade-exec-algorithm-id"]).toBe("te-20261125")
     const rendered = render(template, { ...Object.fromEntries(required(template).map((name) => [name, "x"])), TRADE_EXEC_LEAN_ALGORITHM_ID: "te-a,../b" })
     expect(rendered).toEqual({ _tag: "Invalid", problems: [{ name: "TRADE_EXEC_LEAN_ALGORITHM_ID", reason: expect.stringContaining(`"../b"`) }] })
+  })
+
+  it("creates LEAN's results folder beside the config it writes, which LEAN logs into from its first line", () => {
+    const dir = fs.mkdtempSync(path.join(tmpdir(), "render-config-"))
+    try {
+      const defaults = render(template, Object.fromEntries(required(template).map((name) => [name, "x"])))
+      if (defaults._tag !== "Rendered") throw new Error("cannot render")
+      expect(write(path.join(dir, "config.json"), defaults.text)).toBe(path.join(dir, "results"))
+      expect(fs.statSync(path.join(dir, "results")).isDirectory()).toBe(true)
+      const elsewhere = render(template, { ...Object.fromEntries(required(template).map((name) => [name, "x"])), LEAN_RESULTS_FOLDER: "out/lean results" })
+      if (elsewhere._tag !== "Rendered") throw new Error("cannot render")
+      expect(write(path.join(dir, "config.json"), elsewhere.text)).toBe(path.join(dir, "out", "lean results"))
+      expect(fs.statSync(path.join(dir, "out", "lean results")).isDirectory()).toBe(true)
+      expect(fs.statSync(path.join(dir, "config.json")).mode & 0o777).toBe(0o600)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("writes results where the provider reads them unless both are told otherwise", () => {
