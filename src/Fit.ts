@@ -1,7 +1,8 @@
 /**
  * Fitting a decision to its risk limits (policy `fit`): the decision's targets are moved onto the limits
  * before its orders are built, and every move is recorded `{ rule, symbol?, from, to }`: a rule of one name
- * once for that name, a scale of many (a sector, the book, the turnover) once with its factor.
+ * once for that name; a sector's scale once for the sector and once for each of its names, with its factor;
+ * a book-wide scale (gross, net, turnover) once with its factor.
  *
  * The rules, in the order they apply:
  * 1. a restricted symbol keeps the position held;
@@ -320,12 +321,29 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
   }
   const bySectorName = sectors.map((_, i) => i).sort((a, b) => (sectors[a]!.name < sectors[b]!.name ? -1 : 1))
 
-  /** Scales the groups given by `room / amount`, recorded once with the factor. */
+  /**
+   * Scales the groups given by `room / amount`, recorded with the factor: a book-wide scale once; a sector's
+   * once for the sector, then for each of its names that moved, from its weight to the weight scaled.
+   */
   const scaleBy = (rule: FitRule, which: ReadonlyArray<Group>, room: F.Fraction, amount: F.Fraction, before: F.Fraction, after: () => F.Fraction, sector?: string) => {
     const factor = factorOf(room, amount)
     for (const g of which) if (g.sum !== 0n) scaleGroup(g, factor)
     const to = ratioOf(after())
-    adjustments.push(sector === undefined ? { rule, from: ratioOf(before), to, factor: F.toDecimal(factor) } : { rule, sector, from: ratioOf(before), to, factor: F.toDecimal(factor) })
+    const factorText = F.toDecimal(factor)
+    if (sector === undefined) {
+      adjustments.push({ rule, from: ratioOf(before), to, factor: factorText })
+      return
+    }
+    adjustments.push({ rule, sector, from: ratioOf(before), to, factor: factorText })
+    for (const g of which) {
+      for (let i = 0; i < g.names.length; i++) {
+        const n = g.names[i]!
+        if (n.base === 0n) continue
+        const scaled = weightOf(n.base * g.num, g.den)
+        adjustments.push({ rule, symbol: n.symbol, sector, from: n.recorded ?? n.weight, to: scaled, factor: factorText })
+        n.recorded = scaled
+      }
+    }
   }
 
   // 4. Sectors above their cap: their free names scaled pro rata onto what the fixed ones leave.

@@ -114,14 +114,21 @@ describe("trade-exec", () => {
     const doc = result.json()
     expect(doc.orders.map((o: any) => `${o.symbol} ${o.side} ${o.quantity} ${o.status}`)).toEqual(["AAA BUY 500 FILLED", "BBB BUY 500 FILLED", "CCC BUY 300 FILLED"])
     expect(doc.fit).toEqual({
-      adjustments: [{ rule: "max_sector_weight", sector: "Tech", from: "0.12", to: "0.1", factor: "0.833333333333333333" }],
+      adjustments: [
+        { rule: "max_sector_weight", sector: "Tech", from: "0.12", to: "0.1", factor: "0.833333333333333333" },
+        { rule: "max_sector_weight", symbol: "AAA", sector: "Tech", from: "0.06", to: "0.05", factor: "0.833333333333333333" },
+        { rule: "max_sector_weight", symbol: "BBB", sector: "Tech", from: "0.06", to: "0.05", factor: "0.833333333333333333" }
+      ],
       unmet: []
     })
     expect(doc.risk).toMatchObject({ passed: true, policy: "fit", violations: [] })
     expect(doc.run.params.riskPolicy).toBe("fit")
 
     const shown = await cli(dir, ["show", doc.run.id])
-    expect(shown.stdout).toContain("fitted: 1 move(s) onto the limits\n  max_sector_weight  Tech  0.12 → 0.1  × 0.833333333333333333")
+    expect(shown.stdout).toContain(
+      "fitted: 3 move(s) onto the limits\n  max_sector_weight  Tech  0.12 → 0.1  × 0.833333333333333333\n" +
+        "  max_sector_weight  AAA (Tech)  0.06 → 0.05  × 0.833333333333333333\n  max_sector_weight  BBB (Tech)  0.06 → 0.05  × 0.833333333333333333"
+    )
     const replay = await cli(dir, ["replay", doc.run.id])
     expect(replay.code, replay.stdout).toBe(0)
     expect(replay.stdout).toContain("fit rebuilt from the record: identical")
@@ -132,6 +139,20 @@ describe("trade-exec", () => {
     const blocked = await cli(dir, [...fit.slice(0, -2), "--json"])
     expect(blocked.code).toBe(3)
     expect(blocked.json().fit).toBeNull()
+  })
+
+  it("scales every trade onto --max-turnover and skips a trade inside --min-trade-weight as within_band", async () => {
+    const dir = workspace({ "items.csv": "symbol,weight\nAAA,0.06\nBBB,0.0005\nCCC,0.02\n", "prices.csv": "symbol,price\nAAA,10\nBBB,10\nCCC,10\n" })
+    const result = await cli(dir, [
+      "run", "--items", "items.csv", "--prices", "prices.csv", "--portfolio-value", "100000",
+      "--risk-policy", "fit", "--max-turnover", "0.06", "--min-trade-weight", "0.001", "--json"
+    ])
+    expect(result.code, result.stderr).toBe(0)
+    const doc = result.json()
+    // 0.08 traded (BBB's 0.0005 is inside the band and takes no share) onto 0.06: every trade × 0.75.
+    expect(doc.fit.adjustments).toEqual([{ rule: "max_turnover", from: "0.08", to: "0.06", factor: "0.75" }])
+    expect(doc.orders.map((o: any) => `${o.symbol} ${o.quantity} ${o.status}`)).toEqual(["AAA 450 FILLED", "CCC 150 FILLED"])
+    expect(doc.skipped).toEqual([{ symbol: "BBB", reason: "within_band", detail: "0.0005 < 0.001 of the portfolio" }])
   })
 
   it("takes the policy, max_turnover and min_trade_weight from the risk file in either spelling, --risk-policy overriding the policy", async () => {

@@ -200,9 +200,18 @@ describe("Fit properties", () => {
               break
             }
             case "max_sector_weight":
-              // A name held back at its position by the turnover cap; or a sector's scale, onto its cap.
-              if (a.symbol !== undefined) {
+              // A name held back at its position by the turnover cap; a name of a scaled sector, by its
+              // sector's factor and toward zero; or a sector's scale, onto its cap.
+              if (a.symbol !== undefined && a.factor === undefined) {
                 expect(c.limits.maxTurnover, canonicalJson(a)).toBeDefined()
+                break
+              }
+              if (a.symbol !== undefined) {
+                const sectorScale = fit.adjustments.find((m) => m.rule === "max_sector_weight" && m.symbol === undefined && m.sector === a.sector)
+                expect(sectorScale?.factor, canonicalJson(a)).toEqual(a.factor)
+                expect(Dec.lte(Dec.abs(to), Dec.abs(from)) && Dec.sign(to) * Dec.sign(from) >= 0, canonicalJson(a)).toBe(true)
+                // The factor is recorded to 18 decimals, the weight scaled by the exact one.
+                expect(Dec.lt(Dec.abs(Dec.sub(to, Dec.mul(from, d(a.factor!)))), d("1e-15")), canonicalJson(a)).toBe(true)
                 break
               }
               expect(Dec.gt(from, c.limits.maxSectorWeight!), canonicalJson(a)).toBe(true)
@@ -238,6 +247,11 @@ describe("Fit properties", () => {
             // (A restricted name already where the decision wants it is held, with nothing to record.)
             const i = plan.items[k]!
             const sector = i.sector ?? plan.securities.get(i.symbol)?.sector
+            if (sector !== undefined && scaledSectors.has(sector) && target?.hold === false && !Dec.isZero(target.weight)) {
+              // A name its sector's scale moved has that move recorded for it.
+              const own = fit.adjustments.some((a) => a.rule === "max_sector_weight" && a.symbol === i.symbol && a.factor !== undefined)
+              expect(own, `${i.symbol} in ${sector}`).toBe(true)
+            }
             if (perName.has(i.symbol) || target?.hold === true || (sector !== undefined && scaledSectors.has(sector))) continue
             expect(target, i.symbol).toBeUndefined()
           }

@@ -94,8 +94,12 @@ describe("Fit, one rule at a time", () => {
       limits
     )
     expect(orders(result)).toEqual(["AAA BUY 500", "BBB BUY 500", "HHH BUY 900"])
-    // Recorded once for the sector, with its factor (0.1 / 0.12); each name lands on 0.05 exactly.
-    expect(moves(result)).toEqual([{ rule: "max_sector_weight", sector: "Tech", from: "0.12", to: "0.1", factor: "0.833333333333333333" }])
+    // Recorded for the sector, with its factor (0.1 / 0.12), and for each of its names: each lands on 0.05 exactly.
+    expect(moves(result)).toEqual([
+      { rule: "max_sector_weight", sector: "Tech", from: "0.12", to: "0.1", factor: "0.833333333333333333" },
+      { rule: "max_sector_weight", symbol: "AAA", sector: "Tech", from: "0.06", to: "0.05", factor: "0.833333333333333333" },
+      { rule: "max_sector_weight", symbol: "BBB", sector: "Tech", from: "0.06", to: "0.05", factor: "0.833333333333333333" }
+    ])
     expect(result.orders.map((o) => `${o.symbol} ${Dec.toString(o.targetWeight)}`)).toEqual(["AAA 0.05", "BBB 0.05", "HHH 0.09"])
     expect(judge(result, limits)).toMatchObject({ passed: true, violations: [] })
   })
@@ -113,7 +117,11 @@ describe("Fit, one rule at a time", () => {
       limits
     )
     expect(orders(result)).toEqual(["AAA BUY 400", "BBB BUY 400"])
-    expect(moves(result)).toEqual([{ rule: "max_sector_weight", sector: "Tech", from: "0.14", to: "0.1", factor: "0.666666666666666666" }])
+    expect(moves(result)).toEqual([
+      { rule: "max_sector_weight", sector: "Tech", from: "0.14", to: "0.1", factor: "0.666666666666666666" },
+      { rule: "max_sector_weight", symbol: "AAA", sector: "Tech", from: "0.06", to: "0.04", factor: "0.666666666666666666" },
+      { rule: "max_sector_weight", symbol: "BBB", sector: "Tech", from: "0.06", to: "0.04", factor: "0.666666666666666666" }
+    ])
     expect(result.orders.map((o) => Dec.toString(o.targetWeight))).toEqual(["0.04", "0.04"])
     expect(judge(result, limits)).toMatchObject({ passed: true, violations: [] })
   })
@@ -324,7 +332,9 @@ describe("A run under the policy fit", () => {
       const fit = report.run.recorded?.fit
       expect(fit?.adjustments.map((a) => `${a.rule} ${a.symbol ?? a.sector} ${Dec.toString(a.from)} → ${Dec.toString(a.to)}`)).toEqual([
         "restricted_symbol XYZ 0.03 → 0.08",
-        "max_sector_weight Tech 0.12 → 0.1"
+        "max_sector_weight Tech 0.12 → 0.1",
+        "max_sector_weight AAA 0.06 → 0.05",
+        "max_sector_weight BBB 0.06 → 0.05"
       ])
       expect(report.risk).toMatchObject({ passed: true, policy: "fit", reasons: ["max_name_weight:XYZ"] })
       const built = world.audit.events.find((e) => e.type === "trade_run.orders_built")
