@@ -98,13 +98,14 @@ const settleRun = (flow: Flow, run: TradeRun) =>
   })
 
 /**
- * The book: the positions the earliest run found on the account when it built its orders, plus every fill
- * recorded since, of every run.
+ * The book: the positions the earliest run was built from, plus every fill recorded since, of every run.
+ * Those positions are the account's: read from it, or given to the run (a paper account opens holding the
+ * positions given, and a later run's must be exactly what it holds).
  */
 const bookPositions = (flow: Flow, runs: ReadonlyArray<TradeRun>) =>
   Effect.gen(function*() {
     const book = new Map<Symbol, Dec.Decimal>()
-    const built = runs.filter((r) => r.recorded !== undefined && r.params.positions === undefined)
+    const built = runs.filter((r) => r.recorded !== undefined)
     const first = built.sort((a, b) => (a.recorded!.builtAt < b.recorded!.builtAt ? -1 : 1))[0]
     for (const p of first?.recorded?.positions ?? []) book.set(p.symbol, p.quantity)
     for (const run of runs) {

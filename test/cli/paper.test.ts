@@ -159,6 +159,10 @@ describe("--positions and the paper account", () => {
     expect(paperPositions(dir)).toEqual(["BBB 30"])
     // Opened with the run's cash, 10,000 − 100 × 50; then + 100 × 50 − 30 × 33
     expect(paperCash(dir)).toBe("9010")
+    // The book the runs imply (the positions given, then the fills) is the paper account's.
+    const reconciled = await cli(dir, ["reconcile", "--json"])
+    expect(reconciled.code, reconciled.stdout).toBe(0)
+    expect(reconciled.json().breaks).toEqual([])
   }, 60_000)
 
   it("must agree with an existing paper account: otherwise refused, naming the first symbol that differs, with nothing written", async () => {
