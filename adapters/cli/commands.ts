@@ -20,7 +20,7 @@ import * as CsvPriceFeed from "../csv/CsvPriceFeed.js"
 import { parseInstant, readItems, readPositions, readPrices, readSecurities } from "../csv/readers.js"
 import * as Lean from "../lean/LeanExecutionProvider.js"
 import { commissionFromName } from "../mock/MockExecutionProvider.js"
-import { DatabaseLive } from "../sql/layers.js"
+import { DatabaseLive, READ_EXISTING } from "../sql/layers.js"
 import { commissionConfig, slippageConfig } from "./environment.js"
 import { choice, described } from "./help.js"
 import { COMMAND_LINE, databaseOption, decimalFlag, durationFlag, namedByFlag, nonNegative, positive, readRiskFile, slippageBpsCheck } from "./input.js"
@@ -228,9 +228,8 @@ const venueFrom = (options: VenueFlags, seed: Dec.Decimal) =>
 const unitInterval = (d: Dec.Decimal) =>
   Dec.isNegative(d) || Dec.gte(d, Dec.ONE) ? "must be at least 0 and less than 1" : undefined
 
-const runCommand = Command.make(
-  "run",
-  {
+/** The flags of `trade-exec run`. */
+const runFlags = {
     items: Options.file("items").pipe(Options.withDescription("the decision, a CSV file: symbol, weight[, score, rank, sector, price]; weight is a fraction of the portfolio (0.05 = 5%), negative for a short, 0 to exit")),
     prices: Options.file("prices").pipe(Options.withDescription("prices, a CSV file: symbol, price[, bid, ask, volume, time]; time in ISO-8601 with Z or an offset")),
     portfolioValue: Options.text("portfolio-value").pipe(Options.withPseudoName("DECIMAL"), Options.withDescription("the portfolio value the targets are sized on, in the account currency; an exact decimal (10000000 or 1e7)")),
@@ -267,124 +266,150 @@ const runCommand = Command.make(
       "deadline after the run starts, e.g. 90s, 15m, 6h: the first check past it cancels what still works (fills kept); default none"
     )),
     ...executionOptions
-  },
+  }
+
+type RunFlags = Command.Command.ParseConfig<typeof runFlags>
+
+/** The run's settings from its flags, each checked and named by its flag; nothing read from a file yet. */
+const runSettings = (flags: RunFlags) =>
+  Effect.gen(function*() {
+    const portfolioValue = yield* decimalFlag("portfolio-value", flags.portfolioValue, positive)
+    const cash = yield* optionalDecimal("cash", flags.cash)
+    const cashBufferRatio = yield* optionalDecimal("cash-buffer", flags.cashBuffer, unitInterval)
+    const lotSize = yield* optionalDecimal("lot-size", flags.lotSize, positive)
+    const limitOffsetBps = yield* optionalDecimal("limit-offset-bps", flags.limitOffsetBps)
+    const minOrderNotional = yield* optionalDecimal("min-order-notional", flags.minOrderNotional, nonNegative)
+    const flagLimits: Record<string, Dec.Decimal | boolean | undefined> = {
+      maxOrderNotional: yield* optionalDecimal("max-order-notional", flags.maxOrderNotional, positive),
+      maxPositionRatio: yield* optionalDecimal("max-position-ratio", flags.maxPositionRatio, positive),
+      maxNameWeight: yield* optionalDecimal("max-name-weight", flags.maxNameWeight, positive),
+      maxSectorWeight: yield* optionalDecimal("max-sector-weight", flags.maxSectorWeight, positive),
+      maxGrossExposure: yield* optionalDecimal("max-gross-exposure", flags.maxGrossExposure, positive),
+      longOnly: flags.longOnly ? true : undefined,
+      maxTurnover: yield* optionalDecimal("max-turnover", flags.maxTurnover, positive),
+      minTradeWeight: yield* optionalDecimal("min-trade-weight", flags.minTradeWeight, unitInterval)
+    }
+    const orderType = flags.orderType
+    if (orderType === "LMT" && limitOffsetBps === undefined) {
+      return yield* new InvalidInput({ source: COMMAND_LINE, field: "--order-type", value: "LMT", reason: "LMT orders need --limit-offset-bps" })
+    }
+    const asOf = yield* Option.match(flags.asOf, {
+      onNone: () => Either.right(undefined),
+      onSome: (text) => Either.mapLeft(parseInstant(text), (reason) => new InvalidInput({ source: COMMAND_LINE, field: "--as-of", value: text, reason }))
+    })
+    const modelVersion = Option.getOrUndefined(flags.modelVersion)
+    if (modelVersion !== undefined && modelVersion.trim() === "") {
+      return yield* new InvalidInput({ source: COMMAND_LINE, field: "--model-version", value: modelVersion, reason: "is empty" })
+    }
+    const cancelAfter = Option.isSome(flags.cancelAfter) ? yield* durationFlag("cancel-after", flags.cancelAfter) : undefined
+    return {
+      venue: yield* venueFrom(flags, portfolioValue),
+      wait: yield* durationFlag("wait", flags.wait),
+      limits: Object.fromEntries(Object.entries(flagLimits).filter(([, v]) => v !== undefined)) as RiskLimits,
+      riskPolicy: Option.getOrUndefined(flags.riskPolicy),
+      params: {
+        portfolioValue,
+        ...(cash === undefined ? {} : { cash }),
+        ...(cashBufferRatio === undefined ? {} : { cashBufferRatio }),
+        ...(lotSize === undefined ? {} : { lotSize }),
+        orderType,
+        ...(limitOffsetBps === undefined ? {} : { limitOffsetBps }),
+        ...(minOrderNotional === undefined ? {} : { minOrderNotional }),
+        liquidateMissing: flags.liquidateMissing,
+        ...(modelVersion === undefined ? {} : { modelVersion: modelVersion.trim() }),
+        timeInForce: flags.timeInForce === "gtc" ? "GTC" : "DAY",
+        ...(cancelAfter === undefined ? {} : { cancelAfter }),
+        ...(asOf === undefined ? {} : { asOf })
+      } satisfies RunParams
+    }
+  })
+
+type RunSettings = Effect.Effect.Success<ReturnType<typeof runSettings>>
+
+/**
+ * The decision, prices and account files read, the risk file's limits under the flags', and the whole build
+ * checked (the paper account's positions, when used, are read later), before anything is written.
+ */
+const runInput = (flags: RunFlags, settings: RunSettings) =>
+  Effect.gen(function*() {
+    const items = yield* readItems(flags.items)
+    if (items.length === 0) {
+      return yield* new InvalidInput({ source: flags.items, field: "symbol", reason: "has no rows: a decision needs at least one item" })
+    }
+    const prices = yield* readPrices(flags.prices)
+    const positions = Option.isSome(flags.positions) ? yield* readPositions(flags.positions.value) : undefined
+    const securities = Option.isSome(flags.securities) ? yield* readSecurities(flags.securities.value) : undefined
+    const riskFile = Option.isSome(flags.risk) ? yield* readRiskFile(flags.risk.value) : undefined
+    const policy = settings.riskPolicy ?? riskFile?.policy
+    const params: RunParams = {
+      ...settings.params,
+      ...(positions === undefined ? {} : { positions }),
+      ...(securities === undefined ? {} : { securities }),
+      risk: { ...riskFile?.limits, ...settings.limits },
+      ...(policy === undefined ? {} : { riskPolicy: policy })
+    }
+    const plan = yield* Either.mapLeft(BuildInput.validate({
+      runId: "check",
+      items,
+      prices,
+      positions: positions ?? [],
+      securities: securities ?? [],
+      ...params,
+      portfolioValue: settings.params.portfolioValue,
+      sources: {
+        items: flags.items,
+        prices: flags.prices,
+        ...(Option.isSome(flags.positions) ? { positions: flags.positions.value } : {}),
+        ...(Option.isSome(flags.securities) ? { securities: flags.securities.value } : {}),
+        params: COMMAND_LINE
+      }
+    }), namedByFlag)
+    return { items, prices, params, plan }
+  })
+
+/**
+ * The decision frozen and its run created, in one transaction, refused before anything is written while
+ * another run trades on the account (a dry run may build meanwhile); a paper account given `--positions`
+ * opens holding them first.
+ */
+const createRun = (flags: RunFlags, venue: Venue, input: Effect.Effect.Success<ReturnType<typeof runInput>>) =>
+  Effect.gen(function*() {
+    if (Option.isSome(flags.positions) && venue.provider === "paper") {
+      yield* openPaperAccount(venue, input.plan.positions, flags.positions.value, flags.db)
+    }
+    const repo = yield* TradeRepository
+    const run = yield* repo.withTransaction(Effect.gen(function*() {
+      const working = flags.dryRun ? undefined : yield* repo.accountHolder
+      if (working !== undefined) return yield* new AccountBusy({ runId: "(new run)", workingRunId: working })
+      const snapshot = yield* repo.createSnapshot({ items: input.items, source: flags.items })
+      return yield* repo.createRun({ snapshotId: snapshot.id, mode: "paper", params: input.params })
+    })).pipe(
+      // A large snapshot is written in steps that give Ctrl-C its turn; the transaction is then undone.
+      Effect.onInterrupt(() => sayInterrupted("before the run was created; nothing was written"))
+    )
+    return run.id
+  })
+
+const runCommand = Command.make(
+  "run",
+  runFlags,
   (flags) =>
     Effect.gen(function*() {
-      const portfolioValue = yield* decimalFlag("portfolio-value", flags.portfolioValue, positive)
-      const cash = yield* optionalDecimal("cash", flags.cash)
-      const cashBufferRatio = yield* optionalDecimal("cash-buffer", flags.cashBuffer, unitInterval)
-      const lotSize = yield* optionalDecimal("lot-size", flags.lotSize, positive)
-      const limitOffsetBps = yield* optionalDecimal("limit-offset-bps", flags.limitOffsetBps)
-      const minOrderNotional = yield* optionalDecimal("min-order-notional", flags.minOrderNotional, nonNegative)
-      const flagLimits: Record<string, Dec.Decimal | boolean | undefined> = {
-        maxOrderNotional: yield* optionalDecimal("max-order-notional", flags.maxOrderNotional, positive),
-        maxPositionRatio: yield* optionalDecimal("max-position-ratio", flags.maxPositionRatio, positive),
-        maxNameWeight: yield* optionalDecimal("max-name-weight", flags.maxNameWeight, positive),
-        maxSectorWeight: yield* optionalDecimal("max-sector-weight", flags.maxSectorWeight, positive),
-        maxGrossExposure: yield* optionalDecimal("max-gross-exposure", flags.maxGrossExposure, positive),
-        longOnly: flags.longOnly ? true : undefined,
-        maxTurnover: yield* optionalDecimal("max-turnover", flags.maxTurnover, positive),
-        minTradeWeight: yield* optionalDecimal("min-trade-weight", flags.minTradeWeight, unitInterval)
-      }
-      const orderType = flags.orderType
-      const riskPolicy = Option.getOrUndefined(flags.riskPolicy)
-      if (orderType === "LMT" && limitOffsetBps === undefined) {
-        return yield* new InvalidInput({ source: COMMAND_LINE, field: "--order-type", value: "LMT", reason: "LMT orders need --limit-offset-bps" })
-      }
-      const asOf = yield* Option.match(flags.asOf, {
-        onNone: () => Either.right(undefined),
-        onSome: (text) => Either.mapLeft(parseInstant(text), (reason) => new InvalidInput({ source: COMMAND_LINE, field: "--as-of", value: text, reason }))
-      })
-      const modelVersion = Option.getOrUndefined(flags.modelVersion)
-      if (modelVersion !== undefined && modelVersion.trim() === "") {
-        return yield* new InvalidInput({ source: COMMAND_LINE, field: "--model-version", value: modelVersion, reason: "is empty" })
-      }
-      const flagged = yield* venueFrom(flags, portfolioValue)
-      const waitFor = yield* durationFlag("wait", flags.wait)
-      const cancelAfter = Option.isSome(flags.cancelAfter) ? yield* durationFlag("cancel-after", flags.cancelAfter) : undefined
-
+      const settings = yield* runSettings(flags)
       // The files read, the plan checked and the run executed in a step of their own: what they hold (at
       // 50,000 names, tens of megabytes) is garbage once the run is done, not kept through its report.
       const executed = yield* Effect.gen(function*() {
-        const items = yield* readItems(flags.items)
-        if (items.length === 0) {
-          return yield* new InvalidInput({ source: flags.items, field: "symbol", reason: "has no rows: a decision needs at least one item" })
-        }
-        const prices = yield* readPrices(flags.prices)
-        const positions = Option.isSome(flags.positions) ? yield* readPositions(flags.positions.value) : undefined
-        const securities = Option.isSome(flags.securities) ? yield* readSecurities(flags.securities.value) : undefined
-        const riskFile = Option.isSome(flags.risk) ? yield* readRiskFile(flags.risk.value) : undefined
-        const limits = {
-          ...riskFile?.limits,
-          ...Object.fromEntries(Object.entries(flagLimits).filter(([, v]) => v !== undefined))
-        } as RiskLimits
-        const policy = riskPolicy ?? riskFile?.policy
-
-        const params: RunParams = {
-          portfolioValue,
-          ...(cash === undefined ? {} : { cash }),
-          ...(cashBufferRatio === undefined ? {} : { cashBufferRatio }),
-          ...(lotSize === undefined ? {} : { lotSize }),
-          orderType,
-          ...(limitOffsetBps === undefined ? {} : { limitOffsetBps }),
-          ...(minOrderNotional === undefined ? {} : { minOrderNotional }),
-          liquidateMissing: flags.liquidateMissing,
-          ...(modelVersion === undefined ? {} : { modelVersion: modelVersion.trim() }),
-          ...(positions === undefined ? {} : { positions }),
-          ...(securities === undefined ? {} : { securities }),
-          risk: limits,
-          ...(policy === undefined ? {} : { riskPolicy: policy }),
-          timeInForce: flags.timeInForce === "gtc" ? "GTC" : "DAY",
-          ...(cancelAfter === undefined ? {} : { cancelAfter }),
-          ...(asOf === undefined ? {} : { asOf })
-        }
-
-        // The whole build, checked before anything is written (the paper account's positions, when used,
-        // are read later; the files and flags are all checked here).
-        const plan = yield* Either.mapLeft(BuildInput.validate({
-          runId: "check",
-          items,
-          prices,
-          positions: positions ?? [],
-          securities: securities ?? [],
-          ...params,
-          portfolioValue,
-          sources: {
-            items: flags.items,
-            prices: flags.prices,
-            ...(Option.isSome(flags.positions) ? { positions: flags.positions.value } : {}),
-            ...(Option.isSome(flags.securities) ? { securities: flags.securities.value } : {}),
-            params: COMMAND_LINE
-          }
-        }), namedByFlag)
-
+        const input = yield* runInput(flags, settings)
         // A new paper account opens with the cash the run is sized from.
-        const venue: Venue = { ...flagged, seedCash: yield* paperSeed(plan.settings.cash) }
-        const createRun = Effect.gen(function*() {
-          if (Option.isSome(flags.positions) && venue.provider === "paper") {
-            yield* openPaperAccount(venue, plan.positions, flags.positions.value, flags.db)
-          }
-          const repo = yield* TradeRepository
-          const run = yield* repo.withTransaction(Effect.gen(function*() {
-            // One account, one run trading: refused before anything is written while another run works.
-            const working = flags.dryRun ? undefined : yield* repo.accountHolder
-            if (working !== undefined) return yield* new AccountBusy({ runId: "(new run)", workingRunId: working })
-            const snapshot = yield* repo.createSnapshot({ items, source: flags.items })
-            return yield* repo.createRun({ snapshotId: snapshot.id, mode: "paper", params })
-          })).pipe(
-            // A large snapshot is written in steps that give Ctrl-C its turn; the transaction is then undone.
-            Effect.onInterrupt(() => sayInterrupted("before the run was created; nothing was written"))
-          )
-          return run.id
-        })
+        const venue: Venue = { ...settings.venue, seedCash: yield* paperSeed(input.plan.settings.cash) }
         return yield* executeOn({
           flags,
           database: DatabaseLive(flags.db),
           venue,
-          feed: PriceFeed.layerMemory(prices),
+          feed: PriceFeed.layerMemory(input.prices),
           pricesFile: Option.some(flags.prices),
-          wait: waitFor,
-          runToExecute: createRun
+          wait: settings.wait,
+          runToExecute: createRun(flags, venue, input)
         })
       })
       yield* printAndEnd(flags, executed)
@@ -394,8 +419,6 @@ const runCommand = Command.make(
   "trade-exec run --items examples/decision_items.csv --prices examples/prices.csv --portfolio-value 10000000 --cash-buffer 0.02 --risk examples/risk.json --as-of 2026-11-25T21:00:00Z"
 )))
 
-/** Commands about runs already there never create a database, and read one they may not write. */
-const READ_EXISTING = { existing: true, readsOnly: true } as const
 
 /** The runner over an existing database it only reads, with no venue: for the commands that look at a run. */
 const lookingAtRuns = <A, E>(db: string, look: (runner: TradeRunner["Type"]) => Effect.Effect<A, E>) =>

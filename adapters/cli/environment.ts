@@ -84,9 +84,22 @@ export const readEnvironment: Effect.Effect<CliEnvironmentValues, ConfigError.Co
   }
 })
 
+/**
+ * What is wrong with a database named to a command, if anything: nothing at all, or SQLite's in-memory
+ * database, which would hold the run only until the command ends.
+ */
+export const databaseProblem = (target: string): string | undefined =>
+  target.trim() === ""
+    ? "is empty: give a SQLite file or a postgres:// URL"
+    : target === ":memory:" || /^file:.*(?::memory:|[?&]mode=memory(&|$))/.test(target)
+    ? `names SQLite's in-memory database, gone with the run in it when the command ends: give a SQLite file or a postgres:// URL`
+    : undefined
+
 /** `TRADE_EXEC_DB`, which `--db` overrides: set, it names a database; set empty, it is refused. */
-export const databaseConfig = variable("TRADE_EXEC_DB", (text) =>
-  text.trim() === "" ? Either.left("is empty: give a SQLite file or a postgres:// URL, or unset it") : Either.right(text))
+export const databaseConfig = variable("TRADE_EXEC_DB", (text) => {
+  const problem = databaseProblem(text)
+  return problem === undefined ? Either.right(text) : Either.left(`${problem}, or unset it`)
+})
 
 /** `TRADE_EXEC_PAPER_COMMISSION`, which `--commission` overrides. */
 export const commissionConfig = variable("TRADE_EXEC_PAPER_COMMISSION", (text) =>

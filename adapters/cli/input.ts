@@ -10,7 +10,7 @@ import { RiskLimits, RiskPolicy } from "../../src/domain/Risk.js"
 import { readText } from "../csv/readers.js"
 import * as ExactJson from "../lean/ExactJson.js"
 import * as Slippage from "../mock/Slippage.js"
-import { databaseConfig } from "./environment.js"
+import { databaseConfig, databaseProblem } from "./environment.js"
 
 export const COMMAND_LINE = "command line"
 
@@ -49,17 +49,16 @@ export const nonNegative = (d: Dec.Decimal) => (Dec.isNegative(d) ? "must not be
 export const slippageBpsCheck = (bps: Dec.Decimal) => Slippage.problem({ _tag: "FixedBps", bps })
 
 /**
- * `--db`, else `TRADE_EXEC_DB`, else `./trade-exec.db`. Empty (`--db ""`, `TRADE_EXEC_DB=`) is refused:
- * SQLite would open a throwaway database that is gone when the command ends, with the run in it.
+ * `--db`, else `TRADE_EXEC_DB`, else `./trade-exec.db`. Empty (`--db ""`, `TRADE_EXEC_DB=`) or `:memory:` is
+ * refused: SQLite would open a throwaway database that is gone when the command ends, with the run in it.
  */
 export const databaseOption = Options.text("db").pipe(
   Options.withPseudoName("FILE_OR_URL"),
   Options.withDescription("SQLite file or postgres:// URL (default ./trade-exec.db, or env TRADE_EXEC_DB)"),
-  Options.mapEffect((target) =>
-    target.trim() === ""
-      ? Effect.fail(ValidationError.invalidValue(HelpDoc.p("--db is empty: give a SQLite file or a postgres:// URL")))
-      : Effect.succeed(target)
-  ),
+  Options.mapEffect((target) => {
+    const problem = databaseProblem(target)
+    return problem === undefined ? Effect.succeed(target) : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--db ${problem}`)))
+  }),
   Options.withFallbackConfig(databaseConfig),
   Options.withDefault("trade-exec.db")
 )

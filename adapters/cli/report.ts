@@ -8,7 +8,7 @@ import { renameSync, rmSync, writeFileSync } from "node:fs"
 import { InvalidInput } from "../../src/domain/errors.js"
 import type { RunId } from "../../src/domain/Ids.js"
 import { nowIso } from "../../src/internal/nowIso.js"
-import { DatabaseLive } from "../sql/layers.js"
+import { DatabaseLive, READ_EXISTING } from "../sql/layers.js"
 import { described } from "./help.js"
 import { COMMAND_LINE } from "./input.js"
 import { VERSION } from "./version.js"
@@ -49,7 +49,7 @@ export const reportCommand = (shared: { readonly runId: Args.Args<string>; reado
         // The page's charts are drawn with Vega and Vega-Lite, a good part of the CLI's code: loaded by this
         // command only, so no other command pays for reading them at start.
         const HtmlReport = yield* Effect.promise(() => import("../report/HtmlReport.js"))
-        const sources = yield* HtmlReport.load(flags.runId as RunId).pipe(Effect.provide(DatabaseLive(flags.db)))
+        const sources = yield* HtmlReport.load(flags.runId as RunId).pipe(Effect.provide(DatabaseLive(flags.db, READ_EXISTING)))
         const html = yield* HtmlReport.render({ ...sources, generatedAt: yield* nowIso, generator: `trade-exec ${VERSION}` })
         yield* writeWhole(flags.html, html)
         yield* Console.log(

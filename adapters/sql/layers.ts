@@ -255,6 +255,9 @@ export interface DatabaseUse {
   readonly readsOnly?: boolean
 }
 
+/** A command that only looks at runs already there: it never creates a database, nor writes one. */
+export const READ_EXISTING: DatabaseUse = { existing: true, readsOnly: true }
+
 /**
  * The storage a `--db` value names, its audit chain keyed with `TRADE_EXEC_AUDIT_KEY` when that is set
  * (read, and refused when malformed, before the database is opened).

@@ -43,6 +43,8 @@ describe.concurrent("trade-exec refuses, before writing anything, naming the fla
     // An empty target is SQLite's throwaway database: the run would be gone when the command ends.
     ["an empty --db", {}, {}, [...RUN, "--db", ""], ["--db", "empty"]],
     ["an empty --db of spaces", {}, {}, [...RUN, "--db", "  "], ["--db", "empty"]],
+    ["an in-memory --db", {}, {}, [...RUN, "--db", ":memory:"], ["--db", "in-memory database"]],
+    ["an in-memory TRADE_EXEC_DB", {}, { TRADE_EXEC_DB: "file::memory:?cache=shared" }, [...RUN], ["TRADE_EXEC_DB", "in-memory database"]],
     ["an empty TRADE_EXEC_DB", {}, { TRADE_EXEC_DB: "" }, RUN, ["TRADE_EXEC_DB", "empty"]],
     ["an unparsable TRADE_EXEC_PAPER_CASH", {}, { TRADE_EXEC_PAPER_CASH: "abc" }, RUN, ["TRADE_EXEC_PAPER_CASH", "abc"]],
     ["a TRADE_EXEC_PAPER_CASH with a thousands separator", {}, { TRADE_EXEC_PAPER_CASH: "1,000" }, RUN, ["TRADE_EXEC_PAPER_CASH", "1,000"]],
@@ -165,9 +167,9 @@ describe("trade-exec leaves a database that is not its own as it is", () => {
     expect(readdirSync(dir).sort()).toEqual(files)
   })
 
-  it.each([["execute"], ["show"], ["audit"], ["replay"]])("%s of an unknown run on a missing database file creates no file (exit 2)", async (command) => {
+  it.each([["execute", []], ["show", []], ["audit", []], ["replay", []], ["report", ["--html", "run.html"]]] as const)("%s of an unknown run on a missing database file creates no file (exit 2)", async (command, rest) => {
     const dir = origin()
-    const result = await cli(dir, [command, "run_does_not_exist", "--db", "runs.db"])
+    const result = await cli(dir, [command, "run_does_not_exist", ...rest, "--db", "runs.db"])
     expect(result.code, result.stderr).toBe(2)
     expect(result.stderr).toContain("runs.db does not exist")
     expect(existsSync(join(dir, "runs.db"))).toBe(false)
