@@ -174,14 +174,24 @@ const executeOn = <E, R, LOut, LE, LIn, FR>(options: {
   readonly pricesFile: Option.Option<string>
   readonly wait: Duration.Duration
   readonly runToExecute: Effect.Effect<RunId, E, R>
+  /**
+   * The run was created by this command: refused at its start because another run started on the account
+   * meanwhile (two `run`s at once), it is canceled with nothing sent rather than left queued for a worker.
+   */
+  readonly createdHere?: boolean
 }) =>
   Effect.gen(function*() {
     const { flags } = options
     yield* auditWritable
     const runId = yield* options.runToExecute
-    return yield* executeAndReport(runId, flags.dryRun, flags.db, options.pricesFile, options.wait, flags).pipe(
-      Effect.provide(runnerLayer(options.venue, options.feed))
-    )
+    const executed = executeAndReport(runId, flags.dryRun, flags.db, options.pricesFile, options.wait, flags)
+    return yield* (options.createdHere !== true ? executed : executed.pipe(
+      Effect.catchTag("AccountBusy", (busy) =>
+        Effect.flatMap(TradeRunner, (runner) => runner.cancel(runId)).pipe(
+          Effect.zipRight(Console.error(`trade-exec: run ${runId}, created as run ${busy.workingRunId} started, is canceled with nothing sent`)),
+          Effect.zipRight(Effect.fail(new AccountBusy({ runId: "(new run)", workingRunId: busy.workingRunId })))
+        ))
+    )).pipe(Effect.provide(runnerLayer(options.venue, options.feed)))
   }).pipe(Effect.provide(options.database))
 
 /**
@@ -409,7 +419,8 @@ const runCommand = Command.make(
           feed: PriceFeed.layerMemory(input.prices),
           pricesFile: Option.some(flags.prices),
           wait: settings.wait,
-          runToExecute: createRun(flags, venue, input)
+          runToExecute: createRun(flags, venue, input),
+          createdHere: true
         })
       })
       yield* printAndEnd(flags, executed)

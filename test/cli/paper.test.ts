@@ -205,6 +205,10 @@ describePg("4 trade-exec run at once on one PostgreSQL database", () => {
       expect([0, 2], r.stderr).toContain(r.code)
       if (r.code === 2) expect(r.stderr).toContain("is trading on the account")
     }
+    // A run refused at its start (it was created as another started) is canceled, not left queued for a
+    // worker to send later.
+    const runs = (await cli(dir, ["runs", "--json", "--db", url])).json().runs
+    expect(runs.filter((r: any) => r.status !== "done").map((r: any) => `${r.id} ${r.status}`)).toEqual([])
 
     const book = await Effect.runPromise(Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
