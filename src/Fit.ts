@@ -336,10 +336,13 @@ export const fitPlan = (plan: BuildInput.BuildPlan, limits: RiskLimits): Fitted 
     }
     adjustments.push({ rule, sector, from: ratioOf(before), to, factor: factorText })
     for (const g of which) {
+      // A name's weight is `base × num / (den × invested)`: what all its names share, multiplied once.
+      const scaleUp = F.digitsUp(g.num)
+      const over = g.den * ev
       for (let i = 0; i < g.names.length; i++) {
         const n = g.names[i]!
         if (n.base === 0n) continue
-        const scaled = weightOf(n.base * g.num, g.den)
+        const scaled = F.scaledToDecimal(n.base, scaleUp, over)
         adjustments.push({ rule, symbol: n.symbol, sector, from: n.recorded ?? n.weight, to: scaled, factor: factorText })
         n.recorded = scaled
       }

@@ -81,9 +81,21 @@ const MILLION = 1_000_000n
  * `0.06 × 0.1 / 0.12` is `0.05`), otherwise truncated there, toward zero, so that a weight written down
  * never exceeds the one computed.
  */
-export const toDecimal = (a: Fraction): Dec.Decimal => {
-  if (a.den === 1n) return Dec.make(a.num, 0)
-  let q = (a.num * TEN_TO_DIGITS) / a.den
+export const toDecimal = (a: Fraction): Dec.Decimal =>
+  a.den === 1n ? Dec.make(a.num, 0) : ofDigits((a.num * TEN_TO_DIGITS) / a.den)
+
+/**
+ * `(num × k) / den` as `toDecimal` writes it, for many `num` over one `k / den`: `scaleUp` is `k × 10^DIGITS`,
+ * made once with `digitsUp`.
+ */
+export const scaledToDecimal = (num: bigint, scaleUp: bigint, den: bigint): Dec.Decimal => ofDigits((num * scaleUp) / den)
+
+/** `k × 10^DIGITS`, the `scaleUp` of `scaledToDecimal`. */
+export const digitsUp = (k: bigint): bigint => k * TEN_TO_DIGITS
+
+/** A quotient at `DIGITS` fractional digits as a decimal, its trailing zeros off. */
+const ofDigits = (digits: bigint): Dec.Decimal => {
+  let q = digits
   if (q === 0n) return Dec.ZERO
   // Most fitted weights do not end within the digits: one test, and they are written as they are.
   if (q % 10n !== 0n) return Dec.make(q, DIGITS)
