@@ -257,13 +257,19 @@ describe("TradeRunner.cancel", () => {
     }))
 })
 
+/** Two runs buying one target on one account, the first sent and working at the venue, the second queued. */
+const twoRunsOfOneTarget = Effect.gen(function*() {
+  const { world, venue } = yield* following()
+  const first = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
+  const second = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
+  const sent = yield* world.execute(first.id)
+  return { world, venue, first, second, sent }
+})
+
 describe("one account, one run trading", () => {
   it.effect("refuses to start a second run while the first still has working orders, and starts it once the first is final", () =>
     Effect.gen(function*() {
-      const { world, venue } = yield* following()
-      const first = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
-      const second = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
-      const sent = yield* world.execute(first.id)
+      const { world, venue, first, second, sent } = yield* twoRunsOfOneTarget
       const refused = yield* Effect.flip(world.runner.execute(second.id))
       expect(refused).toMatchObject({ _tag: "AccountBusy", runId: second.id, workingRunId: first.id })
       expect((yield* world.repo.service.getRun(second.id)).status).toBe("queued")
@@ -287,10 +293,7 @@ describe("one account, one run trading", () => {
 describe("a run built from the account as it was", () => {
   it.effect("fails with nothing sent once another run traded on the account after its orders were built (a dry run executed later)", () =>
     Effect.gen(function*() {
-      const { world, venue } = yield* following()
-      const first = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
-      const second = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
-      const sent = yield* world.execute(first.id)
+      const { world, venue, first, second, sent } = yield* twoRunsOfOneTarget
       // Built while the first still works: sized from an account without the first's fills.
       yield* world.runner.execute(second.id, { dryRun: true })
       yield* TestClock.adjust("1 second")
