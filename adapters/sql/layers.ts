@@ -7,7 +7,7 @@ import * as Reactivity from "@effect/experimental/Reactivity"
 import * as SqlClient from "@effect/sql/SqlClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Config, Context, Effect, Layer, Redacted } from "effect"
-import { accessSync, constants, existsSync } from "node:fs"
+import { accessSync, closeSync, constants, existsSync, openSync, readSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import type { ConfigError } from "effect/ConfigError"
 import { AuditLog, auditKeyConfig } from "../../src/ports/AuditLog.js"
@@ -121,6 +121,21 @@ const writable = (path: string): boolean => {
   }
 }
 
+/** Whether a SQLite file is in WAL mode: its header's write and read versions (bytes 18 and 19) are 2. */
+const inWalMode = (path: string): boolean => {
+  try {
+    const fd = openSync(path, "r")
+    try {
+      const header = Buffer.alloc(20)
+      return readSync(fd, header, 0, 20, 0) === 20 && header[18] === 2 && header[19] === 2
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return false
+  }
+}
+
 /** A SQLite file name that is not a file of the file system: SQLite's in-memory and temporary databases. */
 const isFile = (filename: string): boolean => filename !== "" && filename !== ":memory:" && !filename.startsWith("file:")
 
@@ -135,11 +150,13 @@ const access = (options: SqliteOptions): Effect.Effect<boolean, RepositoryError>
     }
     if (options.readonly === true) return Effect.succeed(true)
     // Its -wal and -shm files are made beside it: the directory must be writable too.
-    const canWrite = writable(options.filename) && writable(dirname(resolve(options.filename)))
-    if (canWrite) return Effect.succeed(false)
-    return options.readonly === "if-unwritable"
-      ? Effect.succeed(true)
-      : refuse("is read-only (the file or its directory cannot be written); nothing was written")
+    const directoryWritable = writable(dirname(resolve(options.filename)))
+    if (writable(options.filename) && directoryWritable) return Effect.succeed(false)
+    if (options.readonly !== "if-unwritable") return refuse("is read-only (the file or its directory cannot be written); nothing was written")
+    // Even to read a WAL file, SQLite needs its -shm file beside it, which it cannot make here.
+    return !directoryWritable && inWalMode(options.filename) && !existsSync(`${options.filename}-shm`)
+      ? refuse("is in WAL mode and its directory cannot be written: SQLite needs to make its -shm file beside it even to read it; make the directory writable, or copy the file into one that is")
+      : Effect.succeed(true)
   })
 
 /** The tables of an existing SQLite file, read without changing it (no WAL switch, no -wal or -shm). */

@@ -212,6 +212,20 @@ describe("trade-exec on a database it cannot write or must wait for", () => {
     }
   })
 
+  it("says why it cannot read a database whose directory cannot be written (exit 2): SQLite makes its -shm file beside it", async () => {
+    const dir = origin()
+    expect((await cli(dir, [...RUN, "--dry-run"])).code).toBe(0)
+    // A directory others may still enter and read (0555); root can only be kept out by making it immutable.
+    const restore = process.getuid?.() === 0 ? readOnly(dir) : (chmodSync(dir, 0o555), () => chmodSync(dir, 0o755))
+    try {
+      const result = await cli(dir, ["runs"])
+      expect(result.code, result.stderr).toBe(2)
+      expect(result.stderr).toContain("trade-exec.db is in WAL mode and its directory cannot be written")
+    } finally {
+      restore()
+    }
+  })
+
   it("names the lock when another process keeps the database locked past the busy timeout (exit 5), and the run goes on later", async () => {
     const dir = origin()
     const dry = await cli(dir, [...RUN, "--dry-run", "--json"])
