@@ -240,43 +240,43 @@ const unitInterval = (d: Dec.Decimal) =>
 
 /** The flags of `trade-exec run`. */
 const runFlags = {
-    items: Options.file("items").pipe(Options.withDescription("the decision, a CSV file: symbol, weight[, score, rank, sector, price]; weight is a fraction of the portfolio (0.05 = 5%), negative for a short, 0 to exit")),
-    prices: Options.file("prices").pipe(Options.withDescription("prices, a CSV file: symbol, price[, bid, ask, volume, time]; time in ISO-8601 with Z or an offset")),
-    portfolioValue: Options.text("portfolio-value").pipe(Options.withPseudoName("DECIMAL"), Options.withDescription("the portfolio value the targets are sized on, in the account currency; an exact decimal (10000000 or 1e7)")),
-    positions: optionalFile("positions", "positions, a CSV file: symbol, quantity[, avg_cost], signed (negative = short); a new paper account opens holding them, an existing one must hold exactly them; default: the paper account's"),
-    securities: optionalFile("securities", "securities, a CSV file: symbol[, sector, lot_size, tick_size, min_quantity]; default: none (every lot --lot-size)"),
-    cash: decimalOption("cash", "cash available, in the account currency; default: the paper account's, else the portfolio value less the positions' value"),
-    cashBuffer: decimalOption("cash-buffer", "the fraction of the portfolio value kept in cash, at least 0 and below 1 (0.02 = 2%); default 0"),
-    lotSize: decimalOption("lot-size", "the lot size, in shares, of symbols the securities file gives none; default 1"),
-    orderType: choice("order-type", ["MKT", "LMT"]).pipe(Options.withDefault("MKT" as const), Options.withDescription("the orders' type: MKT (market) or LMT (limit, priced by --limit-offset-bps)")),
-    limitOffsetBps: decimalOption("limit-offset-bps", "for LMT orders: the limit this many basis points from the reference price (a buy's above, a sell's below), rounded to the tick; no default"),
-    minOrderNotional: decimalOption("min-order-notional", "skip orders whose notional is below this, in the account currency (skip reason below_min_notional); default none"),
-    liquidateMissing: Options.boolean("liquidate-missing").pipe(Options.withDescription("close positions in symbols the decision does not mention; default off (they are left alone)")),
-    modelVersion: optionalText("model-version", "VERSION", "the model's version, part of every client order id (a new version never reuses an old order's id); default \"default\""),
-    risk: optionalFile("risk", "risk limits, a JSON file: limits in snake_case or camelCase and \"policy\" (block_run, drop_orders or fit); the flags below override it; default: no limit, block_run"),
-    maxOrderNotional: decimalOption("max-order-notional", "risk: the largest notional of one order, in the account currency; default no limit"),
-    maxPositionRatio: decimalOption("max-position-ratio", "risk: the largest position value of one name after the run over the portfolio value (0.05 = 5%); default no limit"),
-    maxNameWeight: decimalOption("max-name-weight", "risk: the largest decided |weight| of one name (0.1 = 10%), a guard against a research error; default no limit"),
-    maxSectorWeight: decimalOption("max-sector-weight", "risk: the largest gross value of one sector after the run over the portfolio value (0.3 = 30%); default no limit"),
-    maxGrossExposure: decimalOption("max-gross-exposure", "risk: the largest gross exposure (sum of |position value|) after the run over the portfolio value (1 = 100%); default no limit"),
-    longOnly: Options.boolean("long-only").pipe(Options.withDescription("risk: no position may be short after the run; default off")),
-    maxTurnover: decimalOption("max-turnover", "risk: the largest turnover, the orders' value over the portfolio value, two-sided (selling one 10% position to buy another is 0.2; it may exceed 1); default no limit"),
-    minTradeWeight: decimalOption("min-trade-weight", "the no-trade band: a trade smaller than this fraction of the portfolio value is not sent (skip reason within_band), at least 0 and below 1; default none"),
-    riskPolicy: choice("risk-policy", ["block_run", "drop_orders", "fit"]).pipe(Options.optional, Options.withDescription(
-      "how the limits apply: block_run (a violation blocks the run), drop_orders (violating orders are dropped) or fit (the targets are first moved onto the limits, every move recorded); overrides the risk file's; default block_run"
-    )),
-    asOf: Options.text("as-of").pipe(Options.withPseudoName("TIME"), Options.optional, Options.withDescription(
-      "the moment the run is judged at, ISO-8601 with Z or an offset (price staleness is measured back from it); recorded in the run; default: now"
-    )),
-    timeInForce: choice("time-in-force", ["day", "gtc"]).pipe(
-      Options.withDefault("day" as const),
-      Options.withDescription("how long the venue keeps the orders working: day (until the session closes; default) or gtc")
-    ),
-    cancelAfter: Options.text("cancel-after").pipe(Options.withPseudoName("DURATION"), Options.optional, Options.withDescription(
-      "deadline after the run starts, e.g. 90s, 15m, 6h: the first check past it cancels what still works (fills kept); default none"
-    )),
-    ...executionOptions
-  }
+  items: Options.file("items").pipe(Options.withDescription("the decision, a CSV file: symbol, weight[, score, rank, sector, price]; weight is a fraction of the portfolio (0.05 = 5%), negative for a short, 0 to exit")),
+  prices: Options.file("prices").pipe(Options.withDescription("prices, a CSV file: symbol, price[, bid, ask, volume, time]; time in ISO-8601 with Z or an offset")),
+  portfolioValue: Options.text("portfolio-value").pipe(Options.withPseudoName("DECIMAL"), Options.withDescription("the portfolio value the targets are sized on, in the account currency; an exact decimal (10000000 or 1e7)")),
+  positions: optionalFile("positions", "positions, a CSV file: symbol, quantity[, avg_cost], signed (negative = short); a new paper account opens holding them, an existing one must hold exactly them; default: the paper account's"),
+  securities: optionalFile("securities", "securities, a CSV file: symbol[, sector, lot_size, tick_size, min_quantity]; default: none (every lot --lot-size)"),
+  cash: decimalOption("cash", "cash available, in the account currency; default: the paper account's, else the portfolio value less the positions' value"),
+  cashBuffer: decimalOption("cash-buffer", "the fraction of the portfolio value kept in cash, at least 0 and below 1 (0.02 = 2%); default 0"),
+  lotSize: decimalOption("lot-size", "the lot size, in shares, of symbols the securities file gives none; default 1"),
+  orderType: choice("order-type", ["MKT", "LMT"]).pipe(Options.withDefault("MKT" as const), Options.withDescription("the orders' type: MKT (market) or LMT (limit, priced by --limit-offset-bps)")),
+  limitOffsetBps: decimalOption("limit-offset-bps", "for LMT orders: the limit this many basis points from the reference price (a buy's above, a sell's below), rounded to the tick; no default"),
+  minOrderNotional: decimalOption("min-order-notional", "skip orders whose notional is below this, in the account currency (skip reason below_min_notional); default none"),
+  liquidateMissing: Options.boolean("liquidate-missing").pipe(Options.withDescription("close positions in symbols the decision does not mention; default off (they are left alone)")),
+  modelVersion: optionalText("model-version", "VERSION", "the model's version, part of every client order id (a new version never reuses an old order's id); default \"default\""),
+  risk: optionalFile("risk", "risk limits, a JSON file: limits in snake_case or camelCase and \"policy\" (block_run, drop_orders or fit); the flags below override it; default: no limit, block_run"),
+  maxOrderNotional: decimalOption("max-order-notional", "risk: the largest notional of one order, in the account currency; default no limit"),
+  maxPositionRatio: decimalOption("max-position-ratio", "risk: the largest position value of one name after the run over the portfolio value (0.05 = 5%); default no limit"),
+  maxNameWeight: decimalOption("max-name-weight", "risk: the largest decided |weight| of one name (0.1 = 10%), a guard against a research error; default no limit"),
+  maxSectorWeight: decimalOption("max-sector-weight", "risk: the largest gross value of one sector after the run over the portfolio value (0.3 = 30%); default no limit"),
+  maxGrossExposure: decimalOption("max-gross-exposure", "risk: the largest gross exposure (sum of |position value|) after the run over the portfolio value (1 = 100%); default no limit"),
+  longOnly: Options.boolean("long-only").pipe(Options.withDescription("risk: no position may be short after the run; default off")),
+  maxTurnover: decimalOption("max-turnover", "risk: the largest turnover, the orders' value over the portfolio value, two-sided (selling one 10% position to buy another is 0.2; it may exceed 1); default no limit"),
+  minTradeWeight: decimalOption("min-trade-weight", "the no-trade band: a trade smaller than this fraction of the portfolio value is not sent (skip reason within_band), at least 0 and below 1; default none"),
+  riskPolicy: choice("risk-policy", ["block_run", "drop_orders", "fit"]).pipe(Options.optional, Options.withDescription(
+    "how the limits apply: block_run (a violation blocks the run), drop_orders (violating orders are dropped) or fit (the targets are first moved onto the limits, every move recorded); overrides the risk file's; default block_run"
+  )),
+  asOf: Options.text("as-of").pipe(Options.withPseudoName("TIME"), Options.optional, Options.withDescription(
+    "the moment the run is judged at, ISO-8601 with Z or an offset (price staleness is measured back from it); recorded in the run; default: now"
+  )),
+  timeInForce: choice("time-in-force", ["day", "gtc"]).pipe(
+    Options.withDefault("day" as const),
+    Options.withDescription("how long the venue keeps the orders working: day (until the session closes; default) or gtc")
+  ),
+  cancelAfter: Options.text("cancel-after").pipe(Options.withPseudoName("DURATION"), Options.optional, Options.withDescription(
+    "deadline after the run starts, e.g. 90s, 15m, 6h: the first check past it cancels what still works (fills kept); default none"
+  )),
+  ...executionOptions
+}
 
 type RunFlags = Command.Command.ParseConfig<typeof runFlags>
 
