@@ -11,6 +11,15 @@ import { yieldToHost } from "../../src/internal/yieldToHost.js"
 /** The elements of an array made one by one as they are written: `f` of each item. */
 export class Each<A> {
   constructor(readonly items: ReadonlyArray<A>, readonly f: (item: A) => unknown) {}
+
+  /**
+   * Its array, for `JSON.stringify`: an `Each` inside an element (made whole with the run of elements it
+   * is in, where the elements of the outer `Each` are written together) is written as its elements. So
+   * elements are not searched for one before they are written, a second walk over every order's document.
+   */
+  toJSON(): ReadonlyArray<unknown> {
+    return this.items.map((item) => materialize(this.f(item)))
+  }
 }
 
 export const each = <A>(items: ReadonlyArray<A>, f: (item: A) => unknown): Each<A> => new Each(items, f)
@@ -57,7 +66,6 @@ function* jsonLines(value: unknown, indent: string, head: string, tail: string):
     const { items, f } = value
     if (items.length === 0) return yield `${head}[]${tail}`
     yield `${head}[`
-    const inner = indent + GAP
     // A run of elements at a time, written by one `JSON.stringify` of their array (its brackets cut off and
     // its lines indented where they sit): per element, the calls cost more than the writing.
     for (let from = 0; from < items.length; from += RUN) {
@@ -65,13 +73,6 @@ function* jsonLines(value: unknown, indent: string, head: string, tail: string):
       const elements = new Array<unknown>(to - from)
       for (let i = from; i < to; i++) elements[i - from] = f(items[i]!)
       const comma = to < items.length ? "," : ""
-      if (elements.some(holdsEach)) {
-        for (let i = 0; i < elements.length; i++) {
-          const element = omitted(elements[i]) ? null : elements[i]
-          yield* jsonLines(element, inner, inner, i < elements.length - 1 ? "," : comma)
-        }
-        continue
-      }
       // `[\n  a,\n  b\n]`: the elements' lines, each already two spaces in.
       const text = JSON.stringify(elements, null, 2)
       const body = text.slice(2, text.length - 2)
