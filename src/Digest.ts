@@ -104,10 +104,8 @@ class Writer {
 
   bytes(b: Uint8Array): void {
     this.need(b.length)
-    const { buf } = this
-    let pos = this.pos
-    for (let i = 0; i < b.length; i++) buf[pos++] = b[i]!
-    this.pos = pos
+    this.buf.set(b, this.pos)
+    this.pos += b.length
   }
 
   /** Text whose JSON is the text itself (ASCII, nothing escaped), or that is already JSON. */
@@ -228,6 +226,21 @@ class Writer {
     this.byte(QUOTE)
   }
 
+  /** Frames: the canonical JSON of `value` written, and its text. */
+  json(value: unknown): string {
+    const start = this.pos
+    this.ascii = true
+    this.value(value)
+    return this.buf.toString(this.ascii ? "latin1" : "utf8", start, this.pos)
+  }
+
+  /** Frames: the digest of what is written, which is then dropped. */
+  digest(key?: string): string {
+    const framed = this.buf.subarray(0, this.pos)
+    this.pos = 0
+    return key === undefined ? hash("sha256", framed, "hex") : hmacSha256Hex(key, framed)
+  }
+
   value(value: unknown): void {
     switch (typeof value) {
       case "string":
@@ -322,26 +335,26 @@ export const hmacSha256Hex = (key: string, text: string | Uint8Array): string =>
   createHmac("sha256", key).update(text).digest("hex")
 
 /**
- * The canonical JSON of `value`, and the sha-256 of that text framed by `before` and `after` (with a key,
- * its HMAC-SHA-256): the audit chain hashes each event's JSON around its payload, and one writing serves
- * both (the framed text is never made as a string).
+ * A writer of frames, each digested as a whole: text around the canonical JSON of a value. The audit chain
+ * hashes each event's JSON around its payload, ten thousand events a run; here the parts of a frame are
+ * written as bytes into one buffer, neither the frame nor its parts made a string, and one writer serves a
+ * whole chain.
  */
-export const framedDigest = (
-  before: string,
-  value: unknown,
-  after: string,
-  key?: string
-): readonly [json: string, digest: string] =>
-  withWriter(undefined, (w) => {
-    w.utf8(before)
-    const start = w.pos
-    w.ascii = true
-    w.value(value)
-    const json = w.buf.toString(w.ascii ? "latin1" : "utf8", start, w.pos)
-    w.utf8(after)
-    const framed = w.buf.subarray(0, w.pos)
-    return [json, key === undefined ? hash("sha256", framed, "hex") : hmacSha256Hex(key, framed)] as const
-  })
+export interface Frames {
+  /** Bytes written as they are: text that is already JSON (punctuation, keys), as UTF-8. */
+  readonly bytes: (bytes: Uint8Array) => void
+  /** A string as `JSON.stringify` writes it. */
+  readonly string: (text: string) => void
+  /** A number as `JSON.stringify` writes it. */
+  readonly number: (n: number) => void
+  /** The canonical JSON of `value`, written into the frame and returned as text. */
+  readonly json: (value: unknown) => string
+  /** The sha-256 (with a key, the HMAC-SHA-256) of the frame written so far, as hex; the next frame starts. */
+  readonly digest: (key?: string) => string
+}
+
+/** Runs `f` with a writer of frames. */
+export const withFrames = <A>(f: (frames: Frames) => A): A => withWriter(undefined, f)
 
 /**
  * sha-256 of the canonical JSON, hashed as it is written and never held whole: at 50,000 snapshot items

@@ -14,7 +14,7 @@
  * from the end, and the head with them, is only seen against a head kept elsewhere (`expectHead`).
  */
 import { Config, ConfigError, Context, Effect, Either, Layer, Option, Redacted, Schema } from "effect"
-import { canonicalJson, framedDigest, hmacSha256Hex, sha256Hex } from "../Digest.js"
+import { canonicalJson, hmacSha256Hex, sha256Hex, withFrames } from "../Digest.js"
 import { Instant, optional } from "../domain/schema.js"
 import { nowIso } from "../internal/nowIso.js"
 import { AuditKeyMismatch, RepositoryError } from "./errors.js"
@@ -199,10 +199,14 @@ export interface ChainedRow {
   readonly hash: string
 }
 
+const utf8 = (text: string): Uint8Array => Buffer.from(text, "utf8")
+const PREV_HASH = utf8(`,"prevHash":`)
+const SEQ = utf8(`"seq":`)
+
 /**
- * Chains new events after `head` (the last stored seq and hash), with the key when there is one. The hash is taken over the event's
- * canonical JSON, written out directly (keys in sorted order: at, payload, prevHash, runId, seq, type) so
- * each payload is serialized once; it equals `hashOf` of the stored event.
+ * Chains new events after `head` (the last stored seq and hash), with the key when there is one. The hash
+ * is taken over the event's canonical JSON, written out directly (keys in sorted order: at, payload,
+ * prevHash, runId, seq, type) so each payload is serialized once; it equals `hashOf` of the stored event.
  */
 export const chainRows = (
   head: { readonly seq: number; readonly hash: string },
@@ -211,36 +215,38 @@ export const chainRows = (
   key?: string
 ): Array<ChainedRow> => {
   const out: Array<ChainedRow> = []
-  const atText = `{"at":${JSON.stringify(at)},"payload":`
-  // A batch is mostly one run and one type: their JSON is written once, not per event.
+  const atPart = utf8(`{"at":${JSON.stringify(at)},"payload":`)
+  // A batch is mostly one run and one type: their JSON is encoded once, not per event.
   let runId: string | undefined
-  let runIdText = ""
+  let runIdPart: Uint8Array | undefined
   let type: string | undefined
-  let typeText = ""
+  let typePart: Uint8Array | undefined
   let { hash: prevHash, seq } = head
-  for (const input of inputs) {
-    seq += 1
-    if (input.runId !== runId || runIdText === "") {
-      runId = input.runId
-      runIdText = runId === undefined ? "," : `,"runId":${JSON.stringify(runId)},`
+  return withFrames((frames) => {
+    for (const input of inputs) {
+      seq += 1
+      if (runIdPart === undefined || input.runId !== runId) {
+        runId = input.runId
+        runIdPart = utf8(runId === undefined ? "," : `,"runId":${JSON.stringify(runId)},`)
+      }
+      if (typePart === undefined || input.type !== type) {
+        type = input.type
+        typePart = utf8(`,"type":${JSON.stringify(type)}}`)
+      }
+      frames.bytes(atPart)
+      const payloadText = frames.json(input.payload ?? null)
+      frames.bytes(PREV_HASH)
+      frames.string(prevHash)
+      frames.bytes(runIdPart)
+      frames.bytes(SEQ)
+      frames.number(seq)
+      frames.bytes(typePart)
+      const hash = frames.digest(key)
+      out.push({ seq, at, type: input.type, runId: input.runId, payloadText, prevHash, hash })
+      prevHash = hash
     }
-    if (input.type !== type) {
-      type = input.type
-      typeText = `,"type":${JSON.stringify(type)}}`
-    }
-    // Hashes this chain made are hex, whose JSON is the text between quotes; a head read from storage
-    // is written as JSON would write whatever it holds.
-    const prevHashText = seq === head.seq + 1 ? JSON.stringify(prevHash) : `"${prevHash}"`
-    const [payloadText, hash] = framedDigest(
-      atText,
-      input.payload ?? null,
-      `,"prevHash":${prevHashText}${runIdText}"seq":${seq}${typeText}`,
-      key
-    )
-    out.push({ seq, at, type: input.type, runId: input.runId, payloadText, prevHash, hash })
-    prevHash = hash
-  }
-  return out
+    return out
+  })
 }
 
 /** The stored event of a chained row. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal } from "effect"
 import canonicalize from "canonicalize"
 import * as fc from "fast-check"
-import { canonicalJson, digestOf, framedDigest, sha256Hex } from "../../src/Digest.js"
+import { canonicalJson, digestOf, hmacSha256Hex, sha256Hex, withFrames } from "../../src/Digest.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { Symbol } from "../../src/domain/Ids.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
@@ -47,9 +47,23 @@ describe("canonical JSON", () => {
       }),
       { numRuns: 5000 }
     )
+    // Frames, as the audit chain writes them: two in a row, the second keyed, each digested on its own.
+    const text = fc.string({ unit: "binary" })
+    const number = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }))
     fc.assert(
-      fc.property(fc.string({ unit: "binary" }), withDecimals.value, fc.string({ unit: "binary" }), (before, value, after) => {
-        expect(framedDigest(before, value, after)).toEqual([reference(value), sha256Hex(`${before}${reference(value)}${after}`)])
+      fc.property(text, withDecimals.value, text, number, text, (before, value, name, n, after) => {
+        const written = withFrames((frames) =>
+          [0, 1].map((i) => {
+            frames.bytes(Buffer.from(before, "utf8"))
+            const json = frames.json(value)
+            frames.string(name)
+            frames.number(n)
+            frames.bytes(Buffer.from(after, "utf8"))
+            return [json, frames.digest(i === 0 ? undefined : "a key")]
+          })
+        )
+        const framed = `${before}${reference(value)}${JSON.stringify(name)}${JSON.stringify(n)}${after}`
+        expect(written).toEqual([[reference(value), sha256Hex(framed)], [reference(value), hmacSha256Hex("a key", framed)]])
       }),
       { numRuns: 1000 }
     )
