@@ -54,11 +54,20 @@ export interface MockConfig {
 
 const WAIT: FillDecision = { _tag: "Execute", fills: [], remainder: "working" }
 
-/** Names one look at the market: the same quote seen twice is the same observation. */
+/** A decimal as an element of an observation: its text between quotes (nothing in it is escaped), or null. */
+const observed = (d: Dec.Decimal | undefined): string => (d === undefined ? "null" : `"${Dec.toString(d)}"`)
+
+/**
+ * Names one look at the market: the same quote seen twice is the same observation. The JSON array of the
+ * quote's price, bid, ask, volume (as text) and time, written out directly: a paper book keeps it with each
+ * order that traded (`last_traded_on`), so its text must stay what `JSON.stringify` made of that array.
+ */
 const observationOf = (quote: Quote | undefined, reference: Dec.Decimal): string =>
   quote === undefined
     ? `price ${Dec.toString(reference)}`
-    : JSON.stringify([quote.price, quote.bid, quote.ask, quote.volume].map((d) => d === undefined ? null : Dec.toString(d)).concat(quote.time ?? null))
+    : `[${observed(quote.price)},${observed(quote.bid)},${observed(quote.ask)},${observed(quote.volume)},${
+      quote.time === undefined ? "null" : JSON.stringify(quote.time)
+    }]`
 
 export const make = (config: MockConfig = {}, book?: VenueBook): Effect.Effect<Venue, InvalidInput, PriceFeed> =>
   Effect.gen(function*() {

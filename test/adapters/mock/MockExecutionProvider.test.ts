@@ -180,6 +180,20 @@ describe("MockExecutionProvider (paper broker)", () => {
         expect(third.fills.map((f) => f.executionId)).toEqual([1, 2, 3].map((n) => `${o.clientOrderId}-F${n}`))
       }))
 
+    it.effect("name the quote an order last traded on by the JSON of its price, bid, ask, volume and time, as books written before hold it", () =>
+      Effect.gen(function*() {
+        const traded = (q: Quote) =>
+          Effect.gen(function*() {
+            const venue = yield* paper({}, [q])
+            const o = order("BUY", 10)
+            yield* venue.provider.submit([o])
+            return (yield* venue.orders).get(o.clientOrderId)!.lastTradedOn
+          })
+        const full = quote("AAA", "100.50", { bid: d("100.4"), ask: d("100.6"), volume: d(12000), time: "2026-01-05T15:00:00Z" })
+        expect(yield* traded(full)).toBe(JSON.stringify(["100.5", "100.4", "100.6", "12000", "2026-01-05T15:00:00Z"]))
+        expect(yield* traded(quote("AAA", 100))).toBe(JSON.stringify(["100", null, null, null, null]))
+      }))
+
     it.effect("charge an order's commission minimum once across its fills", () =>
       Effect.gen(function*() {
         const capped = {
