@@ -28,7 +28,7 @@ const PG_BATCH_ROWS = 5000
  * On SQLite the host's event loop gets a turn after every this many rows of one write (16 statements,
  * tens of milliseconds): its driver is synchronous, and saving the 48,229 orders of a 50,000-name run
  * in their one transaction otherwise held the thread for a second (Ctrl-C waited for it). A turn costs
- * 1–2 ms; PostgreSQL's statements wait on I/O, which gives the host its turns anyway.
+ * what the host does in it; PostgreSQL's statements wait on I/O, which gives the host its turns anyway.
  */
 const SQLITE_ROWS_BETWEEN_TURNS = 4096
 
