@@ -290,8 +290,12 @@ export const make = Effect.gen(function*() {
         "tradedSince",
         Effect.map(
           sql<{ id: RunId }>`SELECT r.id FROM trade_runs r WHERE r.id <> ${runId} AND r.started_at IS NOT NULL
-            AND (r.finished_at IS NULL OR r.finished_at >= ${since})
-            AND EXISTS (SELECT 1 FROM trade_fills f WHERE f.run_id = r.id)
+            AND (
+              ((r.finished_at IS NULL OR r.finished_at >= ${since})
+                AND EXISTS (SELECT 1 FROM trade_fills f WHERE f.run_id = r.id))
+              OR (r.status = 'failed' AND EXISTS (SELECT 1 FROM trade_orders o
+                WHERE o.run_id = r.id AND o.updated_at >= ${since} AND o.filled_quantity <> 0))
+            )
             ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
           (rows) => rows[0]?.id
         )

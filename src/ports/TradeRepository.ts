@@ -163,9 +163,10 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
   /** The run that holds the account (the one `running`), if any. */
   readonly accountHolder: Effect.Effect<RunId | undefined, RepositoryError>
   /**
-   * A run other than `runId` that traded on the account after `since` (an ISO instant): one with fills that
-   * is running or finished at or after it (within the same millisecond, it may have traded after), the last
-   * started. What a run built at `since` did not see.
+   * A run other than `runId` that traded on the account after `since` (an ISO instant), the last started:
+   * one with fills that is running or finished at or after it (within the same millisecond, it may have
+   * traded after); or a failed run whose orders took a fill recorded at or after it (`reconcile` records
+   * the late fills of a failed run's orders, long after it ended). What a run built at `since` did not see.
    */
   readonly tradedSince: (runId: RunId, since: string) => Effect.Effect<RunId | undefined, RepositoryError>
   readonly renewLease: (holder: LeaseHolder, leaseMillis: number) => Effect.Effect<void, LeaseLost | RepositoryError>
@@ -365,10 +366,14 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
       accountHolder: Effect.sync(() => accountHolder()),
       tradedSince: (runId, since) =>
         Effect.sync(() => {
+          const lateFill = (r: { readonly id: RunId; readonly status: RunStatus }) =>
+            r.status === "failed" &&
+            [...(store.orders.get(r.id)?.values() ?? [])].some((o) => o.updatedAt >= since && !Dec.isZero(o.filledQuantity))
           const traded = [...store.runs.values()]
             .filter((r) =>
-              r.id !== runId && r.startedAt !== undefined && (r.finishedAt === undefined || r.finishedAt >= since) &&
-              (store.fills.get(r.id)?.length ?? 0) > 0
+              r.id !== runId && r.startedAt !== undefined &&
+              (((r.finishedAt === undefined || r.finishedAt >= since) && (store.fills.get(r.id)?.length ?? 0) > 0) ||
+                lateFill(r))
             )
             .sort((a, b) => (a.startedAt! > b.startedAt! ? -1 : a.startedAt! < b.startedAt! ? 1 : a.id > b.id ? -1 : 1))
           return traded[0]?.id

@@ -270,6 +270,36 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
         expect(yield* repo.tradedSince(dryRun.id, built)).toBe(run.id)
       }))
 
+    it.effect("names a failed run whose order took a fill recorded after the moment, as reconcile records a late one", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        // Past the runs of the test before, so that this failed run is the last one started.
+        yield* TestClock.setTime(Date.parse("2091-01-01T00:00:00.000Z"))
+        const { run, holder } = yield* claimed("w1")
+        const o = order(run.id, "AAA", "10")
+        yield* repo.saveOrders(holder, [o], recorded())
+        yield* repo.updateOrders(holder, [{ clientOrderId: o.clientOrderId, from: "NEW", to: "SUBMITTED", filledQuantity: d(0), commission: d(0) }], [])
+        yield* repo.updateRun(holder, { status: { from: "running", to: "failed" }, error: "the venue stopped answering" })
+
+        yield* TestClock.adjust("1 minute")
+        const dryRun = yield* queued()
+        const built = "2091-01-01T00:01:00.000Z"
+        expect(yield* repo.tradedSince(dryRun.id, built)).toBeUndefined() // ended before the moment, nothing filled
+
+        // Reconcile holds the failed run and records the fill the venue made of its working order.
+        yield* TestClock.adjust("1 minute")
+        const settled = yield* repo.claimRun(run.id, { owner: "reconcile", start: false, settle: true, ...lease })
+        expect(settled._tag).toBe("Claimed")
+        yield* repo.updateOrders(
+          { runId: run.id, owner: "reconcile" },
+          [{ clientOrderId: o.clientOrderId, from: "SUBMITTED", to: "FILLED", filledQuantity: d(10), avgFillPrice: d(12), commission: d(1) }],
+          [fill(o, unique("exec"), "10", "12")]
+        )
+        expect((yield* repo.getRun(run.id)).status).toBe("failed")
+        expect(yield* repo.tradedSince(dryRun.id, built)).toBe(run.id)
+        expect(yield* repo.tradedSince(dryRun.id, "2091-01-01T00:03:00.000Z")).toBeUndefined() // recorded before that
+      }))
+
     it.effect("saves orders with the run's record in one step, exactly, in the order given", () =>
       Effect.gen(function*() {
         const repo = yield* TradeRepository

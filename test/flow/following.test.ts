@@ -308,6 +308,32 @@ describe("a run built from the account as it was", () => {
       expect((yield* venue.requests).map((r) => r.runId)).toEqual([first.id])
     }))
 
+  it.effect("fails with nothing sent once reconcile recorded a late fill of a failed run after its orders were built", () =>
+    Effect.gen(function*() {
+      const { world, venue } = yield* following()
+      const failing = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
+      const sent = yield* world.execute(failing.id)
+      // The venue stops answering while the order works: the next check fails the run, its order still working.
+      yield* venue.failStatus(true)
+      yield* TestClock.adjust("2 seconds")
+      expect((yield* world.runner.execute(failing.id)).run.status).toBe("failed")
+      yield* venue.failStatus(false)
+
+      // Built after the failed run ended, from an account without the fill the venue is about to make.
+      yield* TestClock.adjust("1 second")
+      const dryRun = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
+      yield* world.runner.execute(dryRun.id, { dryRun: true })
+      yield* TestClock.adjust("1 second")
+      yield* venue.fill(idOf(sent.orders, "AAA"), 30, 10)
+      expect((yield* world.runner.reconcile(failing.id)).runs).toEqual([{ runId: failing.id, status: "failed", changed: 1, working: 0 }])
+
+      const outcome = yield* world.runner.execute(dryRun.id)
+      expect(outcome.run.status).toBe("failed")
+      expect(outcome.run.error).toMatch(/^AccountTradedSince: .*run .* has traded on the account since/)
+      expect(outcome.run.error).toContain(failing.id)
+      expect((yield* venue.requests).map((r) => r.runId)).toEqual([failing.id])
+    }))
+
   it.effect("sends a dry run's orders when no run traded on the account since they were built", () =>
     Effect.gen(function*() {
       const { world, venue } = yield* following()
