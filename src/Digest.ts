@@ -357,6 +357,23 @@ export interface Frames {
 export const withFrames = <A>(f: (frames: Frames) => A): A => withWriter(undefined, f)
 
 /**
+ * The canonical JSON of `value`, and the sha-256 of that text framed by `before` and `after` (with a key,
+ * its HMAC-SHA-256): one frame of `withFrames`.
+ */
+export const framedDigest = (
+  before: string,
+  value: unknown,
+  after: string,
+  key?: string
+): readonly [json: string, digest: string] =>
+  withFrames((frames) => {
+    frames.bytes(Buffer.from(before, "utf8"))
+    const json = frames.json(value)
+    frames.bytes(Buffer.from(after, "utf8"))
+    return [json, frames.digest(key)] as const
+  })
+
+/**
  * sha-256 of the canonical JSON, hashed as it is written and never held whole: at 50,000 snapshot items
  * the text is 5 MB.
  */

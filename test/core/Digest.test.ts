@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { BigDecimal } from "effect"
 import canonicalize from "canonicalize"
 import * as fc from "fast-check"
-import { canonicalJson, digestOf, hmacSha256Hex, sha256Hex, withFrames } from "../../src/Digest.js"
+import { canonicalJson, digestOf, framedDigest, hmacSha256Hex, sha256Hex, withFrames } from "../../src/Digest.js"
 import * as Dec from "../../src/domain/Decimal.js"
 import type { Symbol } from "../../src/domain/Ids.js"
 import type { SnapshotItem } from "../../src/domain/Snapshot.js"
@@ -46,6 +46,12 @@ describe("canonical JSON", () => {
         expect(canonicalJson(value)).toBe(reference(value))
       }),
       { numRuns: 5000 }
+    )
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), withDecimals.value, fc.string({ unit: "binary" }), (before, value, after) => {
+        expect(framedDigest(before, value, after)).toEqual([reference(value), sha256Hex(`${before}${reference(value)}${after}`)])
+      }),
+      { numRuns: 1000 }
     )
     // Frames, as the audit chain writes them: two in a row, the second keyed, each digested on its own.
     const text = fc.string({ unit: "binary" })
