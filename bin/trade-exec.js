@@ -16,13 +16,18 @@ import { fileURLToPath } from "node:url"
 import { setFlagsFromString } from "node:v8"
 import { Script } from "node:vm"
 
-// The old generation may grow to twice what survived its last full collection, not V8's up to four times:
-// a 50,000-name run peaked at 420-505 MB resident, most of it garbage V8 had not yet collected (~100 MB
-// was live), and peaks at 310-330 MB so, in the same time. At 5,000 names it costs one more full
-// collection, ~15 ms. V8 reads the factor each time it sets a limit, so setting it here, before any work,
-// is as good as `node --heap-growing-percent=100`; it is set before the bundle is compiled, as it was when
-// the code cache was made, whose check covers V8's flags.
-setFlagsFromString("--heap-growing-percent=100")
+// The old generation grows by a fixed factor of two over what survived its last full collection, where V8
+// picks a factor of up to four for a heap without a size limit: a 50,000-name run peaked at 420-505 MB
+// resident, most of it garbage V8 had not yet collected (~100 MB was live), and peaks at 310-330 MB so, in
+// the same time. At 5,000 names it costs one more full collection, ~15 ms. V8 reads the factor each time it
+// sets a limit, so setting it here, before any work, is as good as `node --heap-growing-percent=100`; it is
+// set before the bundle is compiled, as it was when the code cache was made, whose check covers V8's flags.
+// A process given heap settings of its own (`--max-old-space-size`, which also bounds V8's factor, below
+// 1 GB to 1.3-2; or a factor) keeps them, and V8's choice of a smaller factor stands there too.
+const HEAP_SETTINGS = /--(max-old-space-size|max-heap-size|heap-growing-percent)\b/
+if (![...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((arg) => HEAP_SETTINGS.test(arg.replaceAll("_", "-")))) {
+  setFlagsFromString("--heap-growing-percent=100")
+}
 
 const bundle = fileURLToPath(new URL("../dist/trade-exec.cjs", import.meta.url))
 const cacheFile = `${bundle}.cache`

@@ -342,18 +342,21 @@ export const hmacSha256Hex = (key: string, text: string | Uint8Array): string =>
  */
 export interface Frames {
   /** Bytes written as they are: text that is already JSON (punctuation, keys), as UTF-8. */
-  readonly bytes: (bytes: Uint8Array) => void
+  bytes(bytes: Uint8Array): void
   /** A string as `JSON.stringify` writes it. */
-  readonly string: (text: string) => void
+  string(text: string): void
   /** A number as `JSON.stringify` writes it. */
-  readonly number: (n: number) => void
+  number(n: number): void
   /** The canonical JSON of `value`, written into the frame and returned as text. */
-  readonly json: (value: unknown) => string
+  json(value: unknown): string
   /** The sha-256 (with a key, the HMAC-SHA-256) of the frame written so far, as hex; the next frame starts. */
-  readonly digest: (key?: string) => string
+  digest(key?: string): string
 }
 
-/** Runs `f` with a writer of frames. */
+/**
+ * Runs `f` with a writer of frames. Its members are methods of the writer (call them on it, not detached),
+ * and a frame whose writing threw is not dropped: let the error end `f`.
+ */
 export const withFrames = <A>(f: (frames: Frames) => A): A => withWriter(undefined, f)
 
 /**

@@ -11,7 +11,7 @@ import { Effect, Scheduler } from "effect"
  * file just read) the first hop runs in the same pass's check phase, before any poll; the second, queued
  * from that check phase, only in the next pass, after its timers and its poll. A timer of 0 ms would serve
  * the same phases, but Node holds every timer at least a millisecond: two of them a turn were ~2 ms of a
- * run's idle time each, dozens of turns in a run.
+ * run's idle time each, a dozen turns in a 5,000-name run and more in a larger one.
  */
 const immediate = Scheduler.make((task) => setImmediate(task))
 

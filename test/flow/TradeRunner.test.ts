@@ -234,7 +234,7 @@ describe("TradeRunner.execute", () => {
       const report = yield* world.execute(run.id).pipe(Effect.ensuring(Effect.sync(() => clearImmediate(handle))))
       expect(report.run.status).toBe("done")
       expect(report.orders.map((o) => o.status)).toEqual(symbols.map(() => "FILLED"))
-      // Four turns of two timer hops each (after the build, between the four batches): at least one loop pass each.
+      // Four turns of two hops each (after the build, between the four batches): at least one loop pass each.
       expect(turns).toBeGreaterThanOrEqual(5)
     }))
 
