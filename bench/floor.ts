@@ -32,7 +32,7 @@ export const floor = async (file: string, data: Universe, orders: number): Promi
       reference_price, current_quantity, target_quantity, target_weight, sector, status, filled_quantity, avg_fill_price, commission,
       reject_reason, created_at, updated_at) VALUES (?, ?, ?, ?, 'BUY', ?, 'MKT', NULL, ?, '0', ?, ?, ?, 'NEW', '0', NULL, '0', NULL, ?, ?)`),
     orderUpdate: db.prepare("UPDATE trade_orders SET status = ?, filled_quantity = ?, avg_fill_price = ?, updated_at = ? WHERE run_id = ? AND client_order_id = ?"),
-    fill: db.prepare("INSERT INTO trade_fills (execution_id, run_id, client_order_id, symbol, side, quantity, price, commission, time) VALUES (?, ?, ?, ?, 'BUY', ?, ?, '0', ?)"),
+    fill: db.prepare("INSERT INTO trade_fills (execution_id, run_id, client_order_id, symbol, side, quantity, price, commission, time, recorded_at) VALUES (?, ?, ?, ?, 'BUY', ?, ?, '0', ?, ?)"),
     event: db.prepare("INSERT INTO audit_events (seq, at, type, run_id, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
   }
   const start = performance.now()
@@ -56,7 +56,7 @@ export const floor = async (file: string, data: Universe, orders: number): Promi
     for (const [to, filled] of [["SUBMITTED", "0"], ["FILLED", "100"]] as const) {
       picked.forEach((item, i) => {
         const id = `${item.symbol}-B-floor`
-        if (to === "FILLED") statements.fill.run(`${id}-F1`, "run_floor", id, item.symbol, "100", Dec.toString(data.quotes[i]!.price), now)
+        if (to === "FILLED") statements.fill.run(`${id}-F1`, "run_floor", id, item.symbol, "100", Dec.toString(data.quotes[i]!.price), now, now)
         statements.orderUpdate.run(to, filled, to === "FILLED" ? Dec.toString(data.quotes[i]!.price) : null, now, "run_floor", id)
         event("trade_order.transition", `{"clientOrderId":"${id}","symbol":"${item.symbol}","from":"${to === "FILLED" ? "SUBMITTED" : "NEW"}","to":"${to}"}`)
       })
@@ -131,8 +131,8 @@ export const floorPg = async (url: string, data: Universe, orders: number): Prom
   for (const [to, filled] of [["SUBMITTED", "0"], ["FILLED", "100"]] as const) {
     if (to === "FILLED") {
       await db.query(
-        `INSERT INTO trade_fills (execution_id, run_id, client_order_id, symbol, side, quantity, price, commission, time)
-         SELECT v.id || '-F1', 'run_floor', v.id, v.symbol, 'BUY', 100, v.price, 0, $4 FROM unnest($1::text[], $2::text[], $3::numeric[]) AS v(id, symbol, price)`,
+        `INSERT INTO trade_fills (execution_id, run_id, client_order_id, symbol, side, quantity, price, commission, time, recorded_at)
+         SELECT v.id || '-F1', 'run_floor', v.id, v.symbol, 'BUY', 100, v.price, 0, $4, $4 FROM unnest($1::text[], $2::text[], $3::numeric[]) AS v(id, symbol, price)`,
         [ids, picked.map((item) => item.symbol), prices, now]
       )
     }

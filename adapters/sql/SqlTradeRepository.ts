@@ -293,8 +293,8 @@ export const make = Effect.gen(function*() {
             AND (
               ((r.finished_at IS NULL OR r.finished_at >= ${since})
                 AND EXISTS (SELECT 1 FROM trade_fills f WHERE f.run_id = r.id))
-              OR (r.status = 'failed' AND EXISTS (SELECT 1 FROM trade_orders o
-                WHERE o.run_id = r.id AND o.updated_at >= ${since} AND o.filled_quantity <> 0))
+              OR (r.status = 'failed' AND EXISTS (SELECT 1 FROM trade_fills f
+                WHERE f.run_id = r.id AND f.recorded_at >= ${since}))
             )
             ORDER BY r.started_at DESC, r.id DESC LIMIT 1`,
           (rows) => rows[0]?.id
@@ -404,7 +404,7 @@ export const make = Effect.gen(function*() {
             "trade_fills",
             Rows.FILL_COLUMNS,
             fills,
-            (out, f) => Rows.fillValues(out, holder.runId, f),
+            (out, f) => Rows.fillValues(out, holder.runId, f, now),
             "ON CONFLICT (execution_id) DO NOTHING"
           )
         }

@@ -205,6 +205,16 @@ const auditKey = Effect.gen(function*() {
   yield* sql`ALTER TABLE audit_head ADD COLUMN key_check TEXT`
 })
 
+/**
+ * When each fill was recorded (its `time` is when the venue made it): a fill `reconcile` records for a run
+ * that failed with orders working comes long after the run ended, and a dry run built in between was sized
+ * without it. Empty for fills recorded before this.
+ */
+const fillRecordedAt = Effect.gen(function*() {
+  const sql = yield* SqlClient.SqlClient
+  yield* sql`ALTER TABLE trade_fills ADD COLUMN recorded_at TEXT`
+})
+
 export const migrations = {
   "1_initial": initial,
   "2_indexes": indexes,
@@ -213,7 +223,8 @@ export const migrations = {
   "5_order_fillfactor": orderFillfactor,
   "6_run_following": runFollowing,
   "7_paper_working_orders": paperWorkingOrders,
-  "8_audit_key": auditKey
+  "8_audit_key": auditKey,
+  "9_fill_recorded_at": fillRecordedAt
 } as const
 
 export const MIGRATIONS_TABLE = "trade_execution_migrations"

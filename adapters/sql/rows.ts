@@ -429,11 +429,12 @@ export const FILL_COLUMNS: ReadonlyArray<Column> = [
   ["quantity", "numeric"],
   ["price", "numeric"],
   ["commission", "numeric"],
-  ["time", "text"]
+  ["time", "text"],
+  ["recorded_at", "text"]
 ]
 
-/** Appends a fill's values to `out`, in `FILL_COLUMNS` order. */
-export const fillValues = (out: Array<unknown>, runId: RunId, fill: Fill): void => {
+/** Appends a fill's values to `out`, in `FILL_COLUMNS` order; `recordedAt` is when it is recorded. */
+export const fillValues = (out: Array<unknown>, runId: RunId, fill: Fill, recordedAt: string): void => {
   out.push(
     fill.executionId,
     runId,
@@ -443,7 +444,8 @@ export const fillValues = (out: Array<unknown>, runId: RunId, fill: Fill): void 
     Dec.toString(fill.quantity),
     Dec.toString(fill.price),
     Dec.toString(fill.commission),
-    fill.time
+    fill.time,
+    recordedAt
   )
 }
 

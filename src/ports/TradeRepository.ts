@@ -165,8 +165,8 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
   /**
    * A run other than `runId` that traded on the account after `since` (an ISO instant), the last started:
    * one with fills that is running or finished at or after it (within the same millisecond, it may have
-   * traded after); or a failed run whose orders took a fill recorded at or after it (`reconcile` records
-   * the late fills of a failed run's orders, long after it ended). What a run built at `since` did not see.
+   * traded after); or a failed run with a fill recorded at or after it (`reconcile` records the late fills
+   * of a failed run's working orders, long after the run ended). What a run built at `since` did not see.
    */
   readonly tradedSince: (runId: RunId, since: string) => Effect.Effect<RunId | undefined, RepositoryError>
   readonly renewLease: (holder: LeaseHolder, leaseMillis: number) => Effect.Effect<void, LeaseLost | RepositoryError>
@@ -220,6 +220,8 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
       runs: new Map<RunId, TradeRun>(),
       orders: new Map<RunId, Map<ClientOrderId, TradeOrder>>(),
       fills: new Map<RunId, Array<Fill>>(),
+      /** When a run's last fill was recorded. */
+      lastFillAt: new Map<RunId, string>(),
       executionIds: new Set<ExecutionId>()
     }
     const lock = yield* Effect.makeSemaphore(1)
@@ -367,8 +369,7 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
       tradedSince: (runId, since) =>
         Effect.sync(() => {
           const lateFill = (r: { readonly id: RunId; readonly status: RunStatus }) =>
-            r.status === "failed" &&
-            [...(store.orders.get(r.id)?.values() ?? [])].some((o) => o.updatedAt >= since && !Dec.isZero(o.filledQuantity))
+            r.status === "failed" && (store.lastFillAt.get(r.id) ?? "") >= since
           const traded = [...store.runs.values()]
             .filter((r) =>
               r.id !== runId && r.startedAt !== undefined &&
@@ -433,9 +434,13 @@ export class TradeRepository extends Context.Tag("trade-execution/TradeRepositor
               const list = store.fills.get(holder.runId) ?? []
               store.fills.set(holder.runId, list)
               list.push(fill)
+              const lastFillAt = store.lastFillAt.get(holder.runId)
+              store.lastFillAt.set(holder.runId, now)
               return [undefined, () => {
                 store.executionIds.delete(fill.executionId)
                 list.splice(list.indexOf(fill), 1)
+                if (lastFillAt === undefined) store.lastFillAt.delete(holder.runId)
+                else store.lastFillAt.set(holder.runId, lastFillAt)
               }] as const
             })
           }

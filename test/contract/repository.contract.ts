@@ -270,30 +270,45 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
         expect(yield* repo.tradedSince(dryRun.id, built)).toBe(run.id)
       }))
 
-    it.effect("names a failed run whose order took a fill recorded after the moment, as reconcile records a late one", () =>
+    it.effect("names a failed run with a fill recorded after the moment, as reconcile records a late one, and not for a change without one", () =>
       Effect.gen(function*() {
         const repo = yield* TradeRepository
         // Past the runs of the test before, so that this failed run is the last one started.
         yield* TestClock.setTime(Date.parse("2091-01-01T00:00:00.000Z"))
         const { run, holder } = yield* claimed("w1")
-        const o = order(run.id, "AAA", "10")
-        yield* repo.saveOrders(holder, [o], recorded())
-        yield* repo.updateOrders(holder, [{ clientOrderId: o.clientOrderId, from: "NEW", to: "SUBMITTED", filledQuantity: d(0), commission: d(0) }], [])
+        const part = order(run.id, "AAA", "10")
+        const rest = order(run.id, "BBB", "10")
+        yield* repo.saveOrders(holder, [part, rest], recorded())
+        yield* repo.updateOrders(holder, [part, rest].map((o) => ({ clientOrderId: o.clientOrderId, from: "NEW" as const, to: "SUBMITTED" as const, filledQuantity: d(0), commission: d(0) })), [])
+        yield* repo.updateOrders(
+          holder,
+          [{ clientOrderId: part.clientOrderId, from: "SUBMITTED", to: "PARTIAL", filledQuantity: d(5), avgFillPrice: d(12), commission: d(1) }],
+          [fill(part, unique("exec"), "5", "12")]
+        )
         yield* repo.updateRun(holder, { status: { from: "running", to: "failed" }, error: "the venue stopped answering" })
 
         yield* TestClock.adjust("1 minute")
         const dryRun = yield* queued()
         const built = "2091-01-01T00:01:00.000Z"
-        expect(yield* repo.tradedSince(dryRun.id, built)).toBeUndefined() // ended before the moment, nothing filled
+        expect(yield* repo.tradedSince(dryRun.id, built)).toBeUndefined() // ended, and filled, before the moment
 
-        // Reconcile holds the failed run and records the fill the venue made of its working order.
+        // Reconcile holds the failed run and records what the venue did with its working orders since.
         yield* TestClock.adjust("1 minute")
         const settled = yield* repo.claimRun(run.id, { owner: "reconcile", start: false, settle: true, ...lease })
         expect(settled._tag).toBe("Claimed")
+        const reconciler = { runId: run.id, owner: "reconcile" }
+        // The partly filled order expired: a change with no fill, and its fill was seen.
         yield* repo.updateOrders(
-          { runId: run.id, owner: "reconcile" },
-          [{ clientOrderId: o.clientOrderId, from: "SUBMITTED", to: "FILLED", filledQuantity: d(10), avgFillPrice: d(12), commission: d(1) }],
-          [fill(o, unique("exec"), "10", "12")]
+          reconciler,
+          [{ clientOrderId: part.clientOrderId, from: "PARTIAL", to: "CANCELED", filledQuantity: d(5), avgFillPrice: d(12), commission: d(1), rejectReason: "expired" }],
+          []
+        )
+        expect(yield* repo.tradedSince(dryRun.id, built)).toBeUndefined()
+        // The other one filled at the venue: a late fill, recorded now.
+        yield* repo.updateOrders(
+          reconciler,
+          [{ clientOrderId: rest.clientOrderId, from: "SUBMITTED", to: "FILLED", filledQuantity: d(10), avgFillPrice: d(12), commission: d(1) }],
+          [fill(rest, unique("exec"), "10", "12")]
         )
         expect((yield* repo.getRun(run.id)).status).toBe("failed")
         expect(yield* repo.tradedSince(dryRun.id, built)).toBe(run.id)
