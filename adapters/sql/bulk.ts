@@ -99,8 +99,12 @@ export const make = (sql: SqlClient.SqlClient) => {
       for (const value of trailing) flat.push(value)
       return { values: flat, shared, key }
     }
+    const kept: Array<number> = []
+    for (let c = 0; c < columns; c++) if (!shared[c]) kept.push(c)
     const values: Array<unknown> = []
-    for (let i = 0; i < flat.length; i++) if (!shared[i % columns]) values.push(flat[i])
+    for (let row = 0; row < flat.length; row += columns) {
+      for (let k = 0; k < kept.length; k++) values.push(flat[row + kept[k]!])
+    }
     for (const value of trailing) values.push(value)
     values.push(named)
     return { values, shared, key }
