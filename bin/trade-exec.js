@@ -30,7 +30,18 @@ if (![...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((arg) => HEAP_SE
 }
 
 const bundle = fileURLToPath(new URL("../dist/trade-exec.cjs", import.meta.url))
-const cacheFile = `${bundle}.cache`
+// V8 refuses a cache made under other flags, and a command that finds its cache refused writes its own,
+// holding only the functions that command ran. A process started with options of its own (`NODE_OPTIONS`,
+// `node --cpu-prof ...`) keeps a cache of its own, named by a hash of those options, so that it never
+// replaces the one the build made, with the whole run's code, for plain commands.
+const nodeOptions = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ").trim()
+const optionsHash = () => {
+  // FNV-1a: a name, not a check (V8 checks the flags itself).
+  let h = 0x811c9dc5
+  for (let i = 0; i < nodeOptions.length; i++) h = Math.imul(h ^ nodeOptions.charCodeAt(i), 0x01000193)
+  return (h >>> 0).toString(16).padStart(8, "0")
+}
+const cacheFile = nodeOptions === "" ? `${bundle}.cache` : `${bundle}.${optionsHash()}.cache`
 const ID_LENGTH = 64
 
 // The bundle is ASCII (scripts/bundle-cli.mjs): read as Latin-1, it is a string of one byte a character,

@@ -102,8 +102,11 @@ const writeCache = () => {
       "--db", join(scratch, "cache.db")
     ], {
       stdio: ["ignore", "ignore", "inherit"],
-      // The demo's settings, not those of whoever builds.
-      env: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("TRADE_EXEC_")))
+      // The demo's settings, not those of whoever builds; and no NODE_OPTIONS, so that it is the plain
+      // commands' cache (bin/trade-exec.js keeps another for each set of options).
+      env: Object.fromEntries(
+        Object.entries(process.env).filter(([name]) => !name.startsWith("TRADE_EXEC_") && name !== "NODE_OPTIONS")
+      )
     })
   } finally {
     rmSync(scratch, { recursive: true, force: true })

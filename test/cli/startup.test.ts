@@ -31,10 +31,15 @@ const installed = () => {
     dir,
     bundle: join(dir, "dist", "trade-exec.cjs"),
     cache: join(dir, "dist", "trade-exec.cjs.cache"),
-    run: (args: ReadonlyArray<string>) =>
+    run: (args: ReadonlyArray<string>, nodeOptions?: string) =>
       new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = execFile(process.execPath, [join(dir, "bin", "trade-exec.js"), ...args], { cwd: dir }, (_error, stdout, stderr) =>
-          resolve({ code: child.exitCode, stdout, stderr }))
+        const { NODE_OPTIONS: _, ...env } = process.env
+        const child = execFile(
+          process.execPath,
+          [join(dir, "bin", "trade-exec.js"), ...args],
+          { cwd: dir, env: nodeOptions === undefined ? env : { ...env, NODE_OPTIONS: nodeOptions } },
+          (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr })
+        )
       })
   }
 }
@@ -88,6 +93,24 @@ describe("the CLI's code cache", () => {
     // Written whole under a temporary name, then renamed: nothing else is left beside it.
     expect(readdirSync(join(cli.dir, "dist")).sort()).toEqual(["trade-exec.cjs", "trade-exec.cjs.cache"])
     rmSync(cli.dir, { recursive: true, force: true })
+  })
+
+  it("of a process started with options of its own is its own: the plain commands' cache is left as it is", async () => {
+    const cli = installed()
+    const plain = readFileSync(cli.cache)
+    // V8 refuses the plain cache under another flag; the command writes one for its options, beside it.
+    expect((await cli.run(["--version"], "--max-old-space-size=300")).code).toBe(0)
+    const own = readdirSync(join(cli.dir, "dist")).filter((f) => f.endsWith(".cache") && f !== "trade-exec.cjs.cache")
+    expect(own).toHaveLength(1)
+    expect(cacheIdOf(join(cli.dir, "dist", own[0]!))).toBe(buildIdOf(cli.bundle))
+    expect(readFileSync(cli.cache).equals(plain)).toBe(true)
+    // A plain command finds its cache as the build made it, and leaves it so.
+    expect((await cli.run(["--version"])).code).toBe(0)
+    expect(readFileSync(cli.cache).equals(plain)).toBe(true)
+    // The same options again use their own cache, which stays as it was.
+    const ownCache = readFileSync(join(cli.dir, "dist", own[0]!))
+    expect((await cli.run(["--version"], "--max-old-space-size=300")).code).toBe(0)
+    expect(readFileSync(join(cli.dir, "dist", own[0]!)).equals(ownCache)).toBe(true)
   })
 
   it("that fits is used, and left as it is", async () => {
