@@ -16,6 +16,9 @@ import { fileURLToPath } from "node:url"
 import { setFlagsFromString } from "node:v8"
 import { Script } from "node:vm"
 
+// The Node options this process was started with, from its command line and NODE_OPTIONS.
+const nodeOptions = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ").trim()
+
 // The old generation grows by a fixed factor of two over what survived its last full collection, where V8
 // picks a factor of up to four for a heap without a size limit: a 50,000-name run peaked at 420-505 MB
 // resident, most of it garbage V8 had not yet collected (~100 MB was live), and peaks at 310-330 MB so, in
@@ -24,8 +27,7 @@ import { Script } from "node:vm"
 // set before the bundle is compiled, as it was when the code cache was made, whose check covers V8's flags.
 // A process given heap settings of its own (`--max-old-space-size`, which also bounds V8's factor, below
 // 1 GB to 1.3-2; or a factor) keeps them, and V8's choice of a smaller factor stands there too.
-const HEAP_SETTINGS = /--(max-old-space-size|max-heap-size|heap-growing-percent)\b/
-if (![...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((arg) => HEAP_SETTINGS.test(arg.replaceAll("_", "-")))) {
+if (!/--(max-old-space-size|max-heap-size|heap-growing-percent)\b/.test(nodeOptions.replaceAll("_", "-"))) {
   setFlagsFromString("--heap-growing-percent=100")
 }
 
@@ -34,7 +36,6 @@ const bundle = fileURLToPath(new URL("../dist/trade-exec.cjs", import.meta.url))
 // holding only the functions that command ran. A process started with options of its own (`NODE_OPTIONS`,
 // `node --cpu-prof ...`) keeps a cache of its own, named by a hash of those options, so that it never
 // replaces the one the build made, with the whole run's code, for plain commands.
-const nodeOptions = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].join(" ").trim()
 const optionsHash = () => {
   // FNV-1a: a name, not a check (V8 checks the flags itself).
   let h = 0x811c9dc5
