@@ -1,8 +1,10 @@
 /**
- * The floor: the rows a full run leaves — snapshot and items, the run, its orders, their fills, two
- * status updates per order, and the audit events — written straight through better-sqlite3 prepared
- * statements in one transaction, into the same (migrated) schema. No Effect, no validation, no hashing:
- * the least this machine needs to put those rows on disk.
+ * The floor: the rows a full run leaves — snapshot and items, the run and its documents, its orders with
+ * two status updates each, their fills, the audit events and the chain's head — written straight through
+ * better-sqlite3 prepared statements in one transaction, into the same (migrated) schema. The rows are a
+ * finished run's own, read back from its file (`runRows`), so the floor stores the same bytes the run
+ * does: the run's ids, decimals, documents and event payloads, not stand-ins of another size. No Effect,
+ * no validation, no hashing: the least this machine needs to put those rows on disk.
  */
 import Database from "better-sqlite3"
 import { Effect, ManagedRuntime } from "effect"
@@ -11,7 +13,42 @@ import { PgLive, SqliteLive } from "../adapters/sql/layers.js"
 import * as Dec from "../src/domain/Decimal.js"
 import type { Universe } from "./universe.js"
 
-export const floor = async (file: string, data: Universe, orders: number): Promise<number> => {
+/** One table's rows as a finished run left them: its column names, and each row's values in that order. */
+export interface TableRows {
+  readonly columns: ReadonlyArray<string>
+  readonly rows: ReadonlyArray<ReadonlyArray<unknown>>
+}
+
+/** The tables a run writes, in the order the floor writes them (a table's references before it). */
+const RUN_TABLES = [
+  "decision_snapshots",
+  "snapshot_items",
+  "trade_runs",
+  "trade_run_documents",
+  "trade_orders",
+  "trade_fills",
+  "audit_events",
+  "audit_head"
+] as const
+type RunTable = typeof RUN_TABLES[number]
+
+export type RunRows = Readonly<Record<RunTable, TableRows>>
+
+/** What a run's file holds of it: every row of the tables a run writes (the file holds that one run). */
+export const runRows = (file: string): RunRows => {
+  const db = new Database(file, { readonly: true })
+  try {
+    const read = (table: RunTable): TableRows => {
+      const statement = db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).raw(true)
+      return { columns: statement.columns().map((c) => c.name), rows: statement.all() as Array<Array<unknown>> }
+    }
+    return Object.fromEntries(RUN_TABLES.map((table) => [table, read(table)])) as RunRows
+  } finally {
+    db.close()
+  }
+}
+
+export const floor = async (file: string, source: RunRows): Promise<number> => {
   const schema = ManagedRuntime.make(SqliteLive({ filename: file }))
   await schema.runPromise(Effect.void)
   await schema.dispose()
@@ -20,50 +57,73 @@ export const floor = async (file: string, data: Universe, orders: number): Promi
   // The same settings as SqliteLive's: WAL, synchronous NORMAL.
   db.pragma("journal_mode = WAL")
   db.pragma("synchronous = NORMAL")
-  const now = "2026-11-25T21:00:00.000Z"
-  const hash = "f".repeat(64)
-  const statements = {
-    snapshot: db.prepare("INSERT INTO decision_snapshots (id, status, digest, frozen_at, source, created_at) VALUES (?, 'success', ?, ?, NULL, ?)"),
-    item: db.prepare("INSERT INTO snapshot_items (snapshot_id, position, symbol, weight, score, rank, sector, price) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)"),
-    run: db.prepare("INSERT INTO trade_runs (id, snapshot_id, status, mode, attempts, created_at, updated_at) VALUES (?, ?, 'queued', 'paper', 0, ?, ?)"),
-    documents: db.prepare("INSERT INTO trade_run_documents (run_id, params) VALUES (?, '{}')"),
-    runUpdate: db.prepare("UPDATE trade_runs SET status = ?, updated_at = ? WHERE id = ?"),
-    order: db.prepare(`INSERT INTO trade_orders (run_id, client_order_id, position, symbol, side, quantity, order_type, limit_price,
-      reference_price, current_quantity, target_quantity, target_weight, sector, status, filled_quantity, avg_fill_price, commission,
-      reject_reason, created_at, updated_at) VALUES (?, ?, ?, ?, 'BUY', ?, 'MKT', NULL, ?, '0', ?, ?, ?, 'NEW', '0', NULL, '0', NULL, ?, ?)`),
-    orderUpdate: db.prepare("UPDATE trade_orders SET status = ?, filled_quantity = ?, avg_fill_price = ?, updated_at = ? WHERE run_id = ? AND client_order_id = ?"),
-    fill: db.prepare("INSERT INTO trade_fills (execution_id, run_id, client_order_id, symbol, side, quantity, price, commission, time, recorded_at) VALUES (?, ?, ?, ?, 'BUY', ?, ?, '0', ?, ?)"),
-    event: db.prepare("INSERT INTO audit_events (seq, at, type, run_id, payload, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)")
+  const insert = (table: RunTable) => {
+    const { columns } = source[table]
+    return db.prepare(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`)
   }
+  const column = (table: RunTable, name: string) => {
+    const i = source[table].columns.indexOf(name)
+    if (i === -1) throw new Error(`the run's ${table} has no column ${name}`)
+    return i
+  }
+  const orders = source.trade_orders
+  const at = {
+    status: column("trade_orders", "status"),
+    filled: column("trade_orders", "filled_quantity"),
+    price: column("trade_orders", "avg_fill_price"),
+    commission: column("trade_orders", "commission"),
+    reason: column("trade_orders", "reject_reason"),
+    run: column("trade_orders", "run_id"),
+    id: column("trade_orders", "client_order_id"),
+    updated: column("trade_orders", "updated_at")
+  }
+  const runAt = { id: column("trade_runs", "id"), status: column("trade_runs", "status"), updated: column("trade_runs", "updated_at") }
+  const statements = {
+    snapshot: insert("decision_snapshots"),
+    item: insert("snapshot_items"),
+    run: insert("trade_runs"),
+    documents: insert("trade_run_documents"),
+    runUpdate: db.prepare("UPDATE trade_runs SET status = ?, updated_at = ? WHERE id = ?"),
+    order: insert("trade_orders"),
+    submitted: db.prepare("UPDATE trade_orders SET status = 'SUBMITTED', updated_at = ? WHERE run_id = ? AND client_order_id = ?"),
+    outcome: db.prepare(`UPDATE trade_orders SET status = ?, filled_quantity = ?, avg_fill_price = ?, commission = ?, reject_reason = ?,
+      updated_at = ? WHERE run_id = ? AND client_order_id = ?`),
+    fill: insert("trade_fills"),
+    event: insert("audit_events"),
+    head: db.prepare(`UPDATE audit_head SET ${source.audit_head.columns.map((c) => `${c} = ?`).join(", ")} WHERE id = 1`)
+  }
+  // Orders are saved NEW, with nothing filled: their outcome comes with the second update.
+  const asNew = orders.rows.map((row) => {
+    const copy = [...row]
+    copy[at.status] = "NEW"
+    copy[at.filled] = "0"
+    copy[at.price] = null
+    copy[at.commission] = "0"
+    copy[at.reason] = null
+    return copy
+  })
+  const runs = source.trade_runs.rows.map((row) => {
+    const copy = [...row]
+    copy[runAt.status] = "queued"
+    return copy
+  })
+
   const start = performance.now()
   db.transaction(() => {
-    statements.snapshot.run("snap_floor", hash, now, now)
-    data.items.forEach((item, i) =>
-      statements.item.run("snap_floor", i, item.symbol, Dec.toString(item.weight), item.score === undefined ? null : Dec.toString(item.score), item.rank ?? null, item.sector ?? null))
-    statements.run.run("run_floor", "snap_floor", now, now)
-    statements.documents.run("run_floor")
-    let seq = 0
-    const event = (type: string, payload: string) => statements.event.run(++seq, now, type, "run_floor", payload, hash, hash)
-    event("trade_run.transition", '{"from":"queued","to":"running"}')
-    statements.runUpdate.run("running", now, "run_floor")
-    const picked = data.items.slice(0, orders)
-    picked.forEach((item, i) => {
-      const quote = data.quotes[i]!
-      statements.order.run("run_floor", `${item.symbol}-B-floor`, i, item.symbol, "100", Dec.toString(quote.price), "100", Dec.toString(item.weight), item.sector ?? null, now, now)
-    })
-    event("trade_run.orders_built", `{"orders":${orders}}`)
-    event("trade_run.risk", '{"passed":true}')
-    for (const [to, filled] of [["SUBMITTED", "0"], ["FILLED", "100"]] as const) {
-      picked.forEach((item, i) => {
-        const id = `${item.symbol}-B-floor`
-        if (to === "FILLED") statements.fill.run(`${id}-F1`, "run_floor", id, item.symbol, "100", Dec.toString(data.quotes[i]!.price), now, now)
-        statements.orderUpdate.run(to, filled, to === "FILLED" ? Dec.toString(data.quotes[i]!.price) : null, now, "run_floor", id)
-        event("trade_order.transition", `{"clientOrderId":"${id}","symbol":"${item.symbol}","from":"${to === "FILLED" ? "SUBMITTED" : "NEW"}","to":"${to}"}`)
-      })
+    for (const row of source.decision_snapshots.rows) statements.snapshot.run(row)
+    for (const row of source.snapshot_items.rows) statements.item.run(row)
+    for (const row of runs) statements.run.run(row)
+    for (const row of source.trade_run_documents.rows) statements.documents.run(row)
+    for (const row of runs) statements.runUpdate.run("running", row[runAt.updated], row[runAt.id])
+    for (const row of asNew) statements.order.run(row)
+    for (const row of orders.rows) statements.submitted.run(row[at.updated], row[at.run], row[at.id])
+    for (const row of source.trade_fills.rows) statements.fill.run(row)
+    for (const row of orders.rows) {
+      statements.outcome.run(row[at.status], row[at.filled], row[at.price], row[at.commission], row[at.reason], row[at.updated], row[at.run], row[at.id])
     }
-    statements.runUpdate.run("done", now, "run_floor")
-    event("trade_run.transition", '{"from":"running","to":"done"}')
-    event("trade_run.execute", '{"dryRun":false}')
+    for (const row of source.audit_events.rows) statements.event.run(row)
+    for (const row of source.trade_runs.rows) statements.runUpdate.run(row[runAt.status], row[runAt.updated], row[runAt.id])
+    for (const row of source.audit_head.rows) statements.head.run(row)
   })()
   const ms = performance.now() - start
   db.close()

@@ -15,8 +15,9 @@
  *               order transitions, audit events (opening and migrating the file is not timed)
  *   rerun       execute of the finished run, which must write nothing (checked)
  *   dry_run     build, persist and risk-check, submit nothing
- *   floor       the same rows written straight through better-sqlite3 prepared statements in one
- *               transaction: what this machine can do at best
+ *   floor       the rows a run left (a run made for it, outside the timing: its ids, decimals, documents and
+ *               audit events) written again straight through better-sqlite3 prepared statements in one
+ *               transaction, each order saved NEW and updated twice: what this machine can do at best
  *   run_pg      the full run on PostgreSQL, when a server answers
  *   floor_pg    the floor's rows written through `pg` in one transaction (a multi-row statement a table and a
  *               step, rows as arrays through `unnest`): what the PostgreSQL server can do at best
@@ -41,7 +42,7 @@ import { PriceFeed } from "../src/ports/PriceFeed.js"
 import { TradeRepository } from "../src/ports/TradeRepository.js"
 import * as RiskEngine from "../src/RiskEngine.js"
 import { TradeRunner } from "../src/TradeRunner.js"
-import { floor, floorPg } from "./floor.js"
+import { floor, floorPg, runRows } from "./floor.js"
 import { AS_OF, csvFiles, universe, type Universe } from "./universe.js"
 
 const argument = (name: string) => {
@@ -262,7 +263,21 @@ if (selected.has("dry_run")) {
   })
 }
 
-if (selected.has("floor")) results.floor = await measure(async () => floor(freshFile(), data, orders))
+if (selected.has("floor")) {
+  // The floor writes a finished run's own rows: those of a run made for it here, outside the timing.
+  const file = freshFile()
+  const { runtime } = await fullRun(() => SqliteLive({ filename: file }))
+  await runtime.dispose()
+  const source = runRows(file)
+  if (source.trade_orders.rows.length !== orders) throw new Error(`the floor's run has ${source.trade_orders.rows.length} orders, not ${orders}`)
+  let last = ""
+  results.floor = await measure(async () => floor(last = freshFile(), source))
+  // What the floor left must be the run's rows, value for value.
+  const left = runRows(last)
+  for (const table of Object.keys(source) as Array<keyof typeof source>) {
+    if (JSON.stringify(left[table]) !== JSON.stringify(source[table])) throw new Error(`the floor's ${table} differs from the run's`)
+  }
+}
 
 const pgReachable = (selected.has("run_pg") || selected.has("floor_pg")) &&
   await ManagedRuntime.make(PgLive({ url: pgUrl })).runPromise(Effect.void).then(() => true, () => false)
