@@ -10,8 +10,6 @@ import Database from "better-sqlite3"
 import { Effect, ManagedRuntime } from "effect"
 import { createRequire } from "node:module"
 import { PgLive, SqliteLive } from "../adapters/sql/layers.js"
-import * as Dec from "../src/domain/Decimal.js"
-import type { Universe } from "./universe.js"
 
 /** One table's rows as a finished run left them: its column names, and each row's values in that order. */
 export interface TableRows {
@@ -139,10 +137,10 @@ interface PgConnection {
 
 /**
  * The same rows as `floor`, written through `pg` in one transaction into a migrated schema (`url`'s
- * search_path): one multi-row statement a table and a step, each row set passed as arrays through `unnest`,
- * as the PostgreSQL repository itself writes them.
+ * search_path): one statement a table and a step, each column's values passed as one text array and cast
+ * to the column's type through `unnest`, as the PostgreSQL repository itself writes its rows.
  */
-export const floorPg = async (url: string, data: Universe, orders: number): Promise<number> => {
+export const floorPg = async (url: string, source: RunRows): Promise<number> => {
   const schema = ManagedRuntime.make(PgLive({ url }))
   await schema.runPromise(Effect.void)
   await schema.dispose()
@@ -150,69 +148,75 @@ export const floorPg = async (url: string, data: Universe, orders: number): Prom
   const pg = createRequire(import.meta.url)("pg") as { Client: new (config: { connectionString: string }) => PgConnection }
   const db = new pg.Client({ connectionString: url })
   await db.connect()
-  const now = "2026-11-25T21:00:00.000Z"
-  const hash = "f".repeat(64)
-  const picked = data.items.slice(0, orders)
-  const ids = picked.map((item) => `${item.symbol}-B-floor`)
-  const prices = picked.map((_, i) => Dec.toString(data.quotes[i]!.price))
-  const events: Array<[string, string]> = []
-  const event = (type: string, payload: string) => events.push([type, payload])
+  const types = new Map<string, string>()
+  const { rows: described } = await db.query(
+    "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema()"
+  ) as { rows: Array<{ table_name: string; column_name: string; data_type: string }> }
+  for (const c of described) types.set(`${c.table_name}.${c.column_name}`, c.data_type)
+  const typeOf = (table: string, column: string) => {
+    const type = types.get(`${table}.${column}`)
+    if (type === undefined) throw new Error(`the schema has no column ${table}.${column}`)
+    return type
+  }
+  /** `columns` of `rows` as one text array each, the statement's parameters from `$first` on. */
+  const arrays = (columns: ReadonlyArray<number>, rows: ReadonlyArray<ReadonlyArray<unknown>>) =>
+    columns.map((c) => rows.map((row) => (row[c] === null || row[c] === undefined ? null : String(row[c]))))
+  /** `unnest($1::text[], …) AS v(a, …)` with each column cast to its type in `SELECT`. */
+  const unnested = (table: RunTable, names: ReadonlyArray<string>) =>
+    `SELECT ${names.map((n) => `v.${n}::${typeOf(table, n)}`).join(", ")}
+     FROM unnest(${names.map((_, i) => `$${i + 1}::text[]`).join(", ")}) AS v(${names.join(", ")})`
+  const insertAll = (table: RunTable, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
+    const { columns } = source[table]
+    return db.query(`INSERT INTO ${table} (${columns.join(", ")}) ${unnested(table, columns)}`, arrays(columns.map((_, i) => i), rows))
+  }
+  /** `UPDATE table SET set… FROM (rows) WHERE key… match`: the rows' values of `set` and `key` columns. */
+  const updateAll = (table: RunTable, set: ReadonlyArray<string>, key: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
+    const { columns } = source[table]
+    const names = [...set, ...key]
+    return db.query(
+      `UPDATE ${table} t SET ${set.map((n) => `${n} = u.${n}`).join(", ")} FROM (${unnested(table, names)}) AS u(${names.join(", ")})
+       WHERE ${key.map((n) => `t.${n} = u.${n}`).join(" AND ")}`,
+      arrays(names.map((n) => columns.indexOf(n)), rows)
+    )
+  }
+  const orders = source.trade_orders
+  const col = (name: string) => orders.columns.indexOf(name)
+  const asNew = orders.rows.map((row) => {
+    const copy = [...row]
+    copy[col("status")] = "NEW"
+    copy[col("filled_quantity")] = "0"
+    copy[col("avg_fill_price")] = null
+    copy[col("commission")] = "0"
+    copy[col("reject_reason")] = null
+    return copy
+  })
+  const submitted = asNew.map((row) => {
+    const copy = [...row]
+    copy[col("status")] = "SUBMITTED"
+    return copy
+  })
+  const runStatus = source.trade_runs.columns.indexOf("status")
+  const runAs = (status: string) => source.trade_runs.rows.map((row) => row.map((v, i) => (i === runStatus ? status : v)))
 
   const start = performance.now()
   await db.query("BEGIN")
-  await db.query("INSERT INTO decision_snapshots (id, status, digest, frozen_at, source, created_at) VALUES ('snap_floor', 'success', $1, $2, NULL, $2)", [hash, now])
-  await db.query(
-    `INSERT INTO snapshot_items (snapshot_id, position, symbol, weight, score, rank, sector, price)
-     SELECT 'snap_floor', * , NULL FROM unnest($1::int[], $2::text[], $3::numeric[], $4::numeric[], $5::int[], $6::text[])`,
-    [
-      data.items.map((_, i) => i),
-      data.items.map((item) => item.symbol),
-      data.items.map((item) => Dec.toString(item.weight)),
-      data.items.map((item) => (item.score === undefined ? null : Dec.toString(item.score))),
-      data.items.map((item) => item.rank ?? null),
-      data.items.map((item) => item.sector ?? null)
-    ]
+  await insertAll("decision_snapshots", source.decision_snapshots.rows)
+  await insertAll("snapshot_items", source.snapshot_items.rows)
+  await insertAll("trade_runs", runAs("queued"))
+  await insertAll("trade_run_documents", source.trade_run_documents.rows)
+  await updateAll("trade_runs", ["status", "updated_at"], ["id"], runAs("running"))
+  await insertAll("trade_orders", asNew)
+  await updateAll("trade_orders", ["status", "updated_at"], ["run_id", "client_order_id"], submitted)
+  await insertAll("trade_fills", source.trade_fills.rows)
+  await updateAll(
+    "trade_orders",
+    ["status", "filled_quantity", "avg_fill_price", "commission", "reject_reason", "updated_at"],
+    ["run_id", "client_order_id"],
+    orders.rows
   )
-  await db.query("INSERT INTO trade_runs (id, snapshot_id, status, mode, attempts, created_at, updated_at) VALUES ('run_floor', 'snap_floor', 'queued', 'paper', 0, $1, $1)", [now])
-  await db.query("INSERT INTO trade_run_documents (run_id, params) VALUES ('run_floor', '{}')")
-  event("trade_run.transition", '{"from":"queued","to":"running"}')
-  await db.query("UPDATE trade_runs SET status = 'running', updated_at = $1 WHERE id = 'run_floor'", [now])
-  await db.query(
-    `INSERT INTO trade_orders (run_id, client_order_id, position, symbol, side, quantity, order_type, limit_price, reference_price,
-       current_quantity, target_quantity, target_weight, sector, status, filled_quantity, avg_fill_price, commission, reject_reason,
-       created_at, updated_at)
-     SELECT 'run_floor', v.id, v.position, v.symbol, 'BUY', 100, 'MKT', NULL, v.price, 0, 100, v.weight, v.sector, 'NEW', 0, NULL, 0,
-       NULL, $6, $6
-     FROM unnest($1::text[], $2::int[], $3::text[], $4::numeric[], $5::numeric[], $7::text[]) AS v(id, position, symbol, price, weight, sector)`,
-    [ids, picked.map((_, i) => i), picked.map((item) => item.symbol), prices, picked.map((item) => Dec.toString(item.weight)), now, picked.map((item) => item.sector ?? null)]
-  )
-  event("trade_run.orders_built", `{"orders":${orders}}`)
-  event("trade_run.risk", '{"passed":true}')
-  for (const [to, filled] of [["SUBMITTED", "0"], ["FILLED", "100"]] as const) {
-    if (to === "FILLED") {
-      await db.query(
-        `INSERT INTO trade_fills (execution_id, run_id, client_order_id, symbol, side, quantity, price, commission, time, recorded_at)
-         SELECT v.id || '-F1', 'run_floor', v.id, v.symbol, 'BUY', 100, v.price, 0, $4, $4 FROM unnest($1::text[], $2::text[], $3::numeric[]) AS v(id, symbol, price)`,
-        [ids, picked.map((item) => item.symbol), prices, now]
-      )
-    }
-    await db.query(
-      `UPDATE trade_orders o SET status = $2, filled_quantity = $3, avg_fill_price = v.price, updated_at = $4
-       FROM unnest($1::text[], $5::numeric[]) AS v(id, price) WHERE o.run_id = 'run_floor' AND o.client_order_id = v.id`,
-      [ids, to, filled, now, to === "FILLED" ? prices : ids.map(() => null)]
-    )
-    ids.forEach((id, i) =>
-      event("trade_order.transition", `{"clientOrderId":"${id}","symbol":"${picked[i]!.symbol}","from":"${to === "FILLED" ? "SUBMITTED" : "NEW"}","to":"${to}"}`)
-    )
-  }
-  await db.query("UPDATE trade_runs SET status = 'done', updated_at = $1 WHERE id = 'run_floor'", [now])
-  event("trade_run.transition", '{"from":"running","to":"done"}')
-  event("trade_run.execute", '{"dryRun":false}')
-  await db.query(
-    `INSERT INTO audit_events (seq, at, type, run_id, payload, prev_hash, hash)
-     SELECT v.seq, $3, v.type, 'run_floor', v.payload, $4, $4 FROM unnest($1::int[], $2::text[], $5::text[]) AS v(seq, type, payload)`,
-    [events.map((_, i) => i + 1), events.map(([type]) => type), now, hash, events.map(([, payload]) => payload)]
-  )
+  await insertAll("audit_events", source.audit_events.rows)
+  await updateAll("trade_runs", ["status", "updated_at"], ["id"], source.trade_runs.rows)
+  await updateAll("audit_head", source.audit_head.columns.filter((c) => c !== "id"), ["id"], source.audit_head.rows)
   await db.query("COMMIT")
   const ms = performance.now() - start
   await db.end()

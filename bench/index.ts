@@ -19,8 +19,8 @@
  *               audit events) written again straight through better-sqlite3 prepared statements in one
  *               transaction, each order saved NEW and updated twice: what this machine can do at best
  *   run_pg      the full run on PostgreSQL, when a server answers
- *   floor_pg    the floor's rows written through `pg` in one transaction (a multi-row statement a table and a
- *               step, rows as arrays through `unnest`): what the PostgreSQL server can do at best
+ *   floor_pg    the floor's rows written through `pg` in one transaction (a statement a table and a step, a
+ *               column's values as one array through `unnest`): what the PostgreSQL server can do at best
  *
  * `--cases` runs only the cases named (rerun comes with run_sqlite), e.g. to see what one case alone
  * takes of memory: the peak RSS is the process's, over every case it ran.
@@ -42,7 +42,7 @@ import { PriceFeed } from "../src/ports/PriceFeed.js"
 import { TradeRepository } from "../src/ports/TradeRepository.js"
 import * as RiskEngine from "../src/RiskEngine.js"
 import { TradeRunner } from "../src/TradeRunner.js"
-import { floor, floorPg, runRows } from "./floor.js"
+import { floor, floorPg, runRows, type RunRows } from "./floor.js"
 import { AS_OF, csvFiles, universe, type Universe } from "./universe.js"
 
 const argument = (name: string) => {
@@ -263,19 +263,27 @@ if (selected.has("dry_run")) {
   })
 }
 
+/** The rows the floors write: those of a run made for them here, outside the timing. */
+let source: RunRows | undefined
+const runSource = async () => {
+  if (source === undefined) {
+    const file = freshFile()
+    const { runtime } = await fullRun(() => SqliteLive({ filename: file }))
+    await runtime.dispose()
+    source = runRows(file)
+    if (source.trade_orders.rows.length !== orders) throw new Error(`the floor's run has ${source.trade_orders.rows.length} orders, not ${orders}`)
+  }
+  return source
+}
+
 if (selected.has("floor")) {
-  // The floor writes a finished run's own rows: those of a run made for it here, outside the timing.
-  const file = freshFile()
-  const { runtime } = await fullRun(() => SqliteLive({ filename: file }))
-  await runtime.dispose()
-  const source = runRows(file)
-  if (source.trade_orders.rows.length !== orders) throw new Error(`the floor's run has ${source.trade_orders.rows.length} orders, not ${orders}`)
+  const rows = await runSource()
   let last = ""
-  results.floor = await measure(async () => floor(last = freshFile(), source))
+  results.floor = await measure(async () => floor(last = freshFile(), rows))
   // What the floor left must be the run's rows, value for value.
   const left = runRows(last)
-  for (const table of Object.keys(source) as Array<keyof typeof source>) {
-    if (JSON.stringify(left[table]) !== JSON.stringify(source[table])) throw new Error(`the floor's ${table} differs from the run's`)
+  for (const table of Object.keys(rows) as Array<keyof RunRows>) {
+    if (JSON.stringify(left[table]) !== JSON.stringify(rows[table])) throw new Error(`the floor's ${table} differs from the run's`)
   }
 }
 
@@ -303,7 +311,10 @@ if (pgReachable && selected.has("run_pg")) {
     })
   )
 }
-if (pgReachable && selected.has("floor_pg")) results.floor_pg = await measure(() => inFreshSchema((url) => floorPg(url, data, orders)))
+if (pgReachable && selected.has("floor_pg")) {
+  const rows = await runSource()
+  results.floor_pg = await measure(() => inFreshSchema((url) => floorPg(url, rows)))
+}
 
 rmSync(dir, { recursive: true, force: true })
 
