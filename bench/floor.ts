@@ -32,10 +32,23 @@ type RunTable = typeof RUN_TABLES[number]
 
 export type RunRows = Readonly<Record<RunTable, TableRows>>
 
-/** What a run's file holds of it: every row of the tables a run writes (the file holds that one run). */
+/** Written by the migrations, before either side's timing. */
+const MIGRATIONS_TABLE = "trade_execution_migrations"
+
+/**
+ * What a run's file holds of it: every row of the tables a run writes (the file holds that one run). A row
+ * in any other table (a paper book's, with a broker that keeps one) would be work the floor leaves out, and
+ * is refused.
+ */
 export const runRows = (file: string): RunRows => {
   const db = new Database(file, { readonly: true })
   try {
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as Array<string>
+    for (const table of tables) {
+      if (table === MIGRATIONS_TABLE || (RUN_TABLES as ReadonlyArray<string>).includes(table)) continue
+      const { n } = db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }
+      if (n > 0) throw new Error(`the run left ${n} rows in ${table}, which the floors do not write`)
+    }
     const read = (table: RunTable): TableRows => {
       const statement = db.prepare(`SELECT * FROM ${table} ORDER BY rowid`).raw(true)
       return { columns: statement.columns().map((c) => c.name), rows: statement.all() as Array<Array<unknown>> }
@@ -46,6 +59,60 @@ export const runRows = (file: string): RunRows => {
   }
 }
 
+/**
+ * The first difference between the rows a floor left and the run's, as text (`undefined` when they are the
+ * same), the rows of each table compared in any order and their values as text: a floor may store a row's
+ * integer as PostgreSQL's number or SQLite's, and list its rows in its own order.
+ */
+export const rowsDiffer = (run: RunRows, left: RunRows): string | undefined => {
+  const asText = (rows: TableRows, columns: ReadonlyArray<string>) =>
+    rows.rows.map((row) => JSON.stringify(columns.map((c) => row[rows.columns.indexOf(c)]).map((v) => (v === null ? null : String(v))))).sort()
+  for (const table of RUN_TABLES) {
+    const { columns } = run[table]
+    const expected = asText(run[table], columns)
+    const actual = asText(left[table], columns)
+    if (actual.length !== expected.length) return `${table}: ${actual.length} rows, the run's ${expected.length}`
+    const at = expected.findIndex((row, i) => row !== actual[i])
+    if (at !== -1) return `${table}: ${actual[at]} where the run has ${expected[at]}`
+  }
+  return undefined
+}
+
+/** Where `name` sits in a table's rows. */
+const columnOf = (rows: TableRows, name: string): number => {
+  const i = rows.columns.indexOf(name)
+  if (i === -1) throw new Error(`the run's rows have no column ${name}`)
+  return i
+}
+
+/** `rows` with some of their values replaced. */
+const withValues = (rows: TableRows, values: Readonly<Record<string, unknown>>): ReadonlyArray<ReadonlyArray<unknown>> => {
+  const replaced = Object.entries(values).map(([name, value]) => [columnOf(rows, name), value] as const)
+  return rows.rows.map((row) => {
+    const copy = [...row]
+    for (const [i, value] of replaced) copy[i] = value
+    return copy
+  })
+}
+
+/**
+ * The rows of the steps before the run's last: the run as it was created and while it ran, its orders as
+ * they were saved (`NEW`, nothing filled) and as they were sent.
+ */
+const stepsOf = (source: RunRows) => {
+  const saved = { status: "NEW", filled_quantity: "0", avg_fill_price: null, commission: "0", reject_reason: null }
+  return {
+    queued: withValues(source.trade_runs, { status: "queued" }),
+    running: withValues(source.trade_runs, { status: "running" }),
+    saved: withValues(source.trade_orders, saved),
+    sent: withValues(source.trade_orders, { ...saved, status: "SUBMITTED" })
+  }
+}
+
+/** What the run sets when an order ends, and what it sets when the run ends. */
+const ORDER_OUTCOME = ["status", "filled_quantity", "avg_fill_price", "commission", "reject_reason", "updated_at"]
+const RUN_STATUS = ["status", "updated_at"]
+
 export const floor = async (file: string, source: RunRows): Promise<number> => {
   const schema = ManagedRuntime.make(SqliteLive({ filename: file }))
   await schema.runPromise(Effect.void)
@@ -55,73 +122,37 @@ export const floor = async (file: string, source: RunRows): Promise<number> => {
   // The same settings as SqliteLive's: WAL, synchronous NORMAL.
   db.pragma("journal_mode = WAL")
   db.pragma("synchronous = NORMAL")
-  const insert = (table: RunTable) => {
+  const insert = (table: RunTable, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
     const { columns } = source[table]
-    return db.prepare(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`)
+    return [db.prepare(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`), rows] as const
   }
-  const column = (table: RunTable, name: string) => {
-    const i = source[table].columns.indexOf(name)
-    if (i === -1) throw new Error(`the run's ${table} has no column ${name}`)
-    return i
+  const update = (table: RunTable, set: ReadonlyArray<string>, key: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
+    const at = [...set, ...key].map((c) => columnOf(source[table], c))
+    return [
+      db.prepare(`UPDATE ${table} SET ${set.map((c) => `${c} = ?`).join(", ")} WHERE ${key.map((c) => `${c} = ?`).join(" AND ")}`),
+      rows.map((row) => at.map((i) => row[i]))
+    ] as const
   }
-  const orders = source.trade_orders
-  const at = {
-    status: column("trade_orders", "status"),
-    filled: column("trade_orders", "filled_quantity"),
-    price: column("trade_orders", "avg_fill_price"),
-    commission: column("trade_orders", "commission"),
-    reason: column("trade_orders", "reject_reason"),
-    run: column("trade_orders", "run_id"),
-    id: column("trade_orders", "client_order_id"),
-    updated: column("trade_orders", "updated_at")
-  }
-  const runAt = { id: column("trade_runs", "id"), status: column("trade_runs", "status"), updated: column("trade_runs", "updated_at") }
-  const statements = {
-    snapshot: insert("decision_snapshots"),
-    item: insert("snapshot_items"),
-    run: insert("trade_runs"),
-    documents: insert("trade_run_documents"),
-    runUpdate: db.prepare("UPDATE trade_runs SET status = ?, updated_at = ? WHERE id = ?"),
-    order: insert("trade_orders"),
-    submitted: db.prepare("UPDATE trade_orders SET status = 'SUBMITTED', updated_at = ? WHERE run_id = ? AND client_order_id = ?"),
-    outcome: db.prepare(`UPDATE trade_orders SET status = ?, filled_quantity = ?, avg_fill_price = ?, commission = ?, reject_reason = ?,
-      updated_at = ? WHERE run_id = ? AND client_order_id = ?`),
-    fill: insert("trade_fills"),
-    event: insert("audit_events"),
-    head: db.prepare(`UPDATE audit_head SET ${source.audit_head.columns.map((c) => `${c} = ?`).join(", ")} WHERE id = 1`)
-  }
-  // Orders are saved NEW, with nothing filled: their outcome comes with the second update.
-  const asNew = orders.rows.map((row) => {
-    const copy = [...row]
-    copy[at.status] = "NEW"
-    copy[at.filled] = "0"
-    copy[at.price] = null
-    copy[at.commission] = "0"
-    copy[at.reason] = null
-    return copy
-  })
-  const runs = source.trade_runs.rows.map((row) => {
-    const copy = [...row]
-    copy[runAt.status] = "queued"
-    return copy
-  })
+  // Made before the timing: what is timed is the statements and their rows.
+  const steps = stepsOf(source)
+  const statements = [
+    insert("decision_snapshots", source.decision_snapshots.rows),
+    insert("snapshot_items", source.snapshot_items.rows),
+    insert("trade_runs", steps.queued),
+    insert("trade_run_documents", source.trade_run_documents.rows),
+    update("trade_runs", RUN_STATUS, ["id"], steps.running),
+    insert("trade_orders", steps.saved),
+    update("trade_orders", ["status", "updated_at"], ["run_id", "client_order_id"], steps.sent),
+    insert("trade_fills", source.trade_fills.rows),
+    update("trade_orders", ORDER_OUTCOME, ["run_id", "client_order_id"], source.trade_orders.rows),
+    insert("audit_events", source.audit_events.rows),
+    update("trade_runs", RUN_STATUS, ["id"], source.trade_runs.rows),
+    update("audit_head", source.audit_head.columns.filter((c) => c !== "id"), ["id"], source.audit_head.rows)
+  ]
 
   const start = performance.now()
   db.transaction(() => {
-    for (const row of source.decision_snapshots.rows) statements.snapshot.run(row)
-    for (const row of source.snapshot_items.rows) statements.item.run(row)
-    for (const row of runs) statements.run.run(row)
-    for (const row of source.trade_run_documents.rows) statements.documents.run(row)
-    for (const row of runs) statements.runUpdate.run("running", row[runAt.updated], row[runAt.id])
-    for (const row of asNew) statements.order.run(row)
-    for (const row of orders.rows) statements.submitted.run(row[at.updated], row[at.run], row[at.id])
-    for (const row of source.trade_fills.rows) statements.fill.run(row)
-    for (const row of orders.rows) {
-      statements.outcome.run(row[at.status], row[at.filled], row[at.price], row[at.commission], row[at.reason], row[at.updated], row[at.run], row[at.id])
-    }
-    for (const row of source.audit_events.rows) statements.event.run(row)
-    for (const row of source.trade_runs.rows) statements.runUpdate.run(row[runAt.status], row[runAt.updated], row[runAt.id])
-    for (const row of source.audit_head.rows) statements.head.run(row)
+    for (const [statement, rows] of statements) for (const row of rows) statement.run(...row)
   })()
   const ms = performance.now() - start
   db.close()
@@ -131,16 +162,21 @@ export const floor = async (file: string, source: RunRows): Promise<number> => {
 /** What the floor needs of `pg`'s client (pg ships no types and the project has no `@types/pg`). */
 interface PgConnection {
   connect(): Promise<void>
-  query(text: string, values?: ReadonlyArray<unknown>): Promise<unknown>
+  query(text: string, values?: ReadonlyArray<unknown>): Promise<{ readonly rows: Array<Record<string, unknown>> }>
   end(): Promise<void>
 }
 
 /**
  * The same rows as `floor`, written through `pg` in one transaction into a migrated schema (`url`'s
- * search_path): one statement a table and a step, each column's values passed as one text array and cast
- * to the column's type through `unnest`, as the PostgreSQL repository itself writes its rows.
+ * search_path): one statement a table and a step, each column's values passed as one text array through
+ * `unnest` and cast to the column's type, as the PostgreSQL repository itself writes its rows. With
+ * `readBack`, what the schema then holds is read back (after the timing) for the caller to compare.
  */
-export const floorPg = async (url: string, source: RunRows): Promise<number> => {
+export const floorPg = async (
+  url: string,
+  source: RunRows,
+  readBack?: (left: RunRows) => void
+): Promise<number> => {
   const schema = ManagedRuntime.make(PgLive({ url }))
   await schema.runPromise(Effect.void)
   await schema.dispose()
@@ -151,74 +187,65 @@ export const floorPg = async (url: string, source: RunRows): Promise<number> => 
   const types = new Map<string, string>()
   const { rows: described } = await db.query(
     "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema()"
-  ) as { rows: Array<{ table_name: string; column_name: string; data_type: string }> }
-  for (const c of described) types.set(`${c.table_name}.${c.column_name}`, c.data_type)
+  )
+  for (const c of described) types.set(`${String(c.table_name)}.${String(c.column_name)}`, String(c.data_type))
   const typeOf = (table: string, column: string) => {
     const type = types.get(`${table}.${column}`)
     if (type === undefined) throw new Error(`the schema has no column ${table}.${column}`)
     return type
   }
-  /** `columns` of `rows` as one text array each, the statement's parameters from `$first` on. */
-  const arrays = (columns: ReadonlyArray<number>, rows: ReadonlyArray<ReadonlyArray<unknown>>) =>
-    columns.map((c) => rows.map((row) => (row[c] === null || row[c] === undefined ? null : String(row[c]))))
-  /** `unnest($1::text[], …) AS v(a, …)` with each column cast to its type in `SELECT`. */
+  /** The rows' values of `names` as one array of text a column: the parameters of `unnested(table, names)`. */
+  const arrays = (table: RunTable, names: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<unknown>>) =>
+    names.map((name) => {
+      const c = columnOf(source[table], name)
+      return rows.map((row) => (row[c] === null || row[c] === undefined ? null : String(row[c])))
+    })
   const unnested = (table: RunTable, names: ReadonlyArray<string>) =>
     `SELECT ${names.map((n) => `v.${n}::${typeOf(table, n)}`).join(", ")}
      FROM unnest(${names.map((_, i) => `$${i + 1}::text[]`).join(", ")}) AS v(${names.join(", ")})`
-  const insertAll = (table: RunTable, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
+  const insert = (table: RunTable, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
     const { columns } = source[table]
-    return db.query(`INSERT INTO ${table} (${columns.join(", ")}) ${unnested(table, columns)}`, arrays(columns.map((_, i) => i), rows))
+    return [`INSERT INTO ${table} (${columns.join(", ")}) ${unnested(table, columns)}`, arrays(table, columns, rows)] as const
   }
-  /** `UPDATE table SET set… FROM (rows) WHERE key… match`: the rows' values of `set` and `key` columns. */
-  const updateAll = (table: RunTable, set: ReadonlyArray<string>, key: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
-    const { columns } = source[table]
+  const update = (table: RunTable, set: ReadonlyArray<string>, key: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
     const names = [...set, ...key]
-    return db.query(
+    return [
       `UPDATE ${table} t SET ${set.map((n) => `${n} = u.${n}`).join(", ")} FROM (${unnested(table, names)}) AS u(${names.join(", ")})
        WHERE ${key.map((n) => `t.${n} = u.${n}`).join(" AND ")}`,
-      arrays(names.map((n) => columns.indexOf(n)), rows)
-    )
+      arrays(table, names, rows)
+    ] as const
   }
-  const orders = source.trade_orders
-  const col = (name: string) => orders.columns.indexOf(name)
-  const asNew = orders.rows.map((row) => {
-    const copy = [...row]
-    copy[col("status")] = "NEW"
-    copy[col("filled_quantity")] = "0"
-    copy[col("avg_fill_price")] = null
-    copy[col("commission")] = "0"
-    copy[col("reject_reason")] = null
-    return copy
-  })
-  const submitted = asNew.map((row) => {
-    const copy = [...row]
-    copy[col("status")] = "SUBMITTED"
-    return copy
-  })
-  const runStatus = source.trade_runs.columns.indexOf("status")
-  const runAs = (status: string) => source.trade_runs.rows.map((row) => row.map((v, i) => (i === runStatus ? status : v)))
+  // Made before the timing, as the SQLite floor's are: what is timed is the statements and their rows.
+  const steps = stepsOf(source)
+  const statements = [
+    insert("decision_snapshots", source.decision_snapshots.rows),
+    insert("snapshot_items", source.snapshot_items.rows),
+    insert("trade_runs", steps.queued),
+    insert("trade_run_documents", source.trade_run_documents.rows),
+    update("trade_runs", RUN_STATUS, ["id"], steps.running),
+    insert("trade_orders", steps.saved),
+    update("trade_orders", ["status", "updated_at"], ["run_id", "client_order_id"], steps.sent),
+    insert("trade_fills", source.trade_fills.rows),
+    update("trade_orders", ORDER_OUTCOME, ["run_id", "client_order_id"], source.trade_orders.rows),
+    insert("audit_events", source.audit_events.rows),
+    update("trade_runs", RUN_STATUS, ["id"], source.trade_runs.rows),
+    update("audit_head", source.audit_head.columns.filter((c) => c !== "id"), ["id"], source.audit_head.rows)
+  ]
 
   const start = performance.now()
   await db.query("BEGIN")
-  await insertAll("decision_snapshots", source.decision_snapshots.rows)
-  await insertAll("snapshot_items", source.snapshot_items.rows)
-  await insertAll("trade_runs", runAs("queued"))
-  await insertAll("trade_run_documents", source.trade_run_documents.rows)
-  await updateAll("trade_runs", ["status", "updated_at"], ["id"], runAs("running"))
-  await insertAll("trade_orders", asNew)
-  await updateAll("trade_orders", ["status", "updated_at"], ["run_id", "client_order_id"], submitted)
-  await insertAll("trade_fills", source.trade_fills.rows)
-  await updateAll(
-    "trade_orders",
-    ["status", "filled_quantity", "avg_fill_price", "commission", "reject_reason", "updated_at"],
-    ["run_id", "client_order_id"],
-    orders.rows
-  )
-  await insertAll("audit_events", source.audit_events.rows)
-  await updateAll("trade_runs", ["status", "updated_at"], ["id"], source.trade_runs.rows)
-  await updateAll("audit_head", source.audit_head.columns.filter((c) => c !== "id"), ["id"], source.audit_head.rows)
+  for (const [text, values] of statements) await db.query(text, values)
   await db.query("COMMIT")
   const ms = performance.now() - start
+  if (readBack !== undefined) {
+    const left: Partial<Record<RunTable, TableRows>> = {}
+    for (const table of RUN_TABLES) {
+      const { columns } = source[table]
+      const { rows } = await db.query(`SELECT ${columns.join(", ")} FROM ${table}`)
+      left[table] = { columns, rows: rows.map((row) => columns.map((c) => row[c])) }
+    }
+    readBack(left as RunRows)
+  }
   await db.end()
   return ms
 }

@@ -23,7 +23,8 @@
  *               column's values as one array through `unnest`): what the PostgreSQL server can do at best
  *
  * `--cases` runs only the cases named (rerun comes with run_sqlite), e.g. to see what one case alone
- * takes of memory: the peak RSS is the process's, over every case it ran.
+ * takes of memory: the peak RSS is the process's, over every case it ran (the floors' with the run made
+ * for them, and its rows, which they keep).
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Either, Layer, ManagedRuntime, Schedule } from "effect"
@@ -42,7 +43,7 @@ import { PriceFeed } from "../src/ports/PriceFeed.js"
 import { TradeRepository } from "../src/ports/TradeRepository.js"
 import * as RiskEngine from "../src/RiskEngine.js"
 import { TradeRunner } from "../src/TradeRunner.js"
-import { floor, floorPg, runRows, type RunRows } from "./floor.js"
+import { floor, floorPg, rowsDiffer, runRows, type RunRows } from "./floor.js"
 import { AS_OF, csvFiles, universe, type Universe } from "./universe.js"
 
 const argument = (name: string) => {
@@ -281,10 +282,8 @@ if (selected.has("floor")) {
   let last = ""
   results.floor = await measure(async () => floor(last = freshFile(), rows))
   // What the floor left must be the run's rows, value for value.
-  const left = runRows(last)
-  for (const table of Object.keys(rows) as Array<keyof RunRows>) {
-    if (JSON.stringify(left[table]) !== JSON.stringify(rows[table])) throw new Error(`the floor's ${table} differs from the run's`)
-  }
+  const differs = rowsDiffer(rows, runRows(last))
+  if (differs !== undefined) throw new Error(`the floor's rows are not the run's: ${differs}`)
 }
 
 const pgReachable = (selected.has("run_pg") || selected.has("floor_pg")) &&
@@ -313,7 +312,9 @@ if (pgReachable && selected.has("run_pg")) {
 }
 if (pgReachable && selected.has("floor_pg")) {
   const rows = await runSource()
-  results.floor_pg = await measure(() => inFreshSchema((url) => floorPg(url, rows)))
+  let differs: string | undefined
+  results.floor_pg = await measure(() => inFreshSchema((url) => floorPg(url, rows, (left) => differs ??= rowsDiffer(rows, left))))
+  if (differs !== undefined) throw new Error(`floor_pg's rows are not the run's: ${differs}`)
 }
 
 rmSync(dir, { recursive: true, force: true })
