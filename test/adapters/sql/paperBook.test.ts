@@ -13,8 +13,10 @@ import { DatabaseLive } from "../../../adapters/sql/layers.js"
 import * as SqlPaperBook from "../../../adapters/sql/SqlPaperBook.js"
 import * as Dec from "../../../src/domain/Decimal.js"
 import type { SubmitOrder } from "../../../src/domain/Execution.js"
-import type { ClientOrderId, RunId, Symbol } from "../../../src/domain/Ids.js"
+import type { ClientOrderId, ExecutionId, RunId, Symbol } from "../../../src/domain/Ids.js"
+import type { Fill } from "../../../src/domain/Order.js"
 import { ExecutionProvider } from "../../../src/ports/ExecutionProvider.js"
+import type { VenueOrder } from "../../../src/ports/Venue.js"
 import { PriceFeed } from "../../../src/ports/PriceFeed.js"
 import { providerContract, workingOrderContract } from "../../contract/provider.contract.js"
 import { paperUnderTest } from "../../support/paperVenue.js"
@@ -124,6 +126,45 @@ describe("the paper book on a SQLite file", () => {
       .pipe(Effect.provide(DatabaseLive(db))))
     const { account, opened } = await Effect.runPromise(SqlPaperBook.open().pipe(Effect.provide(DatabaseLive(db))))
     expect([opened, Dec.toString(account.cash), account.positions.map((p) => Dec.toString(p.quantity))]).toEqual([false, cash, [cash]])
+  })
+  it("keeps every member of an order's request and fills, as another connection reads them back", async () => {
+    const db = join(dir, "members.db")
+    const request: SubmitOrder = {
+      runId: "run_members" as RunId,
+      clientOrderId: "AAA-B-members" as ClientOrderId,
+      symbol: "AAA" as Symbol,
+      side: "BUY",
+      quantity: Dec.unsafe("40"),
+      orderType: "LMT",
+      limitPrice: Dec.unsafe("49.75"),
+      timeInForce: "GTC",
+      referencePrice: Dec.unsafe("50.00"),
+      snapshotPrice: Dec.unsafe("0.000125")
+    }
+    const fill: Fill = {
+      executionId: "AAA-B-members-F1" as ExecutionId,
+      clientOrderId: request.clientOrderId,
+      symbol: request.symbol,
+      side: "BUY",
+      quantity: Dec.unsafe("15"),
+      price: Dec.unsafe("49.5"),
+      commission: Dec.unsafe("1.25"),
+      time: "2026-11-25T21:00:00.000Z"
+    }
+    const order: VenueOrder = { request, status: "PARTIAL", fills: [fill], lastTradedOn: "AAA 2026-11-25T21:00:00.000Z" }
+    await Effect.runPromise(
+      Effect.flatMap(SqlPaperBook.make({ cash: Dec.unsafe(10_000) }), (book) => book.update("submit", [request.clientOrderId], () => [order]))
+        .pipe(Effect.provide(DatabaseLive(db)))
+    )
+    const read = await Effect.runPromise(
+      Effect.flatMap(SqlPaperBook.make(), (book) => book.find([request.clientOrderId])).pipe(Effect.provide(DatabaseLive(db)))
+    )
+    // Decimals by their value: "50.00" is stored as its canonical "50".
+    const members = (value: object) =>
+      Object.entries(value).map(([name, member]) => `${name} ${Dec.isDecimal(member) ? Dec.toString(member) : String(member)}`).sort()
+    const back = read.get(request.clientOrderId)
+    expect(back && [members(back.request), back.fills.map(members), back.status, back.lastTradedOn])
+      .toEqual([members(request), [members(fill)], "PARTIAL", order.lastTradedOn])
   })
   it("fills a resting order once when 4 processes ask status() about it at the same moment", () => raceStatus(join(dir, "race.db")), 120_000)
   it("books every fill of 4 processes submitting at the same moment", () => raceSubmit(join(dir, "submit.db")), 120_000)
