@@ -113,6 +113,32 @@ const stepsOf = (source: RunRows) => {
 const ORDER_OUTCOME = ["status", "filled_quantity", "avg_fill_price", "commission", "reject_reason", "updated_at"]
 const RUN_STATUS = ["status", "updated_at"]
 
+/**
+ * The floor's statements in the order the run makes its writes, each made by a dialect's `insert` (rows
+ * into a table) or `update` (the `set` columns of the rows found by their `key` columns).
+ */
+const inRunOrder = <S>(
+  source: RunRows,
+  insert: (table: RunTable, rows: ReadonlyArray<ReadonlyArray<unknown>>) => S,
+  update: (table: RunTable, set: ReadonlyArray<string>, key: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<unknown>>) => S
+): Array<S> => {
+  const steps = stepsOf(source)
+  return [
+    insert("decision_snapshots", source.decision_snapshots.rows),
+    insert("snapshot_items", source.snapshot_items.rows),
+    insert("trade_runs", steps.queued),
+    insert("trade_run_documents", source.trade_run_documents.rows),
+    update("trade_runs", RUN_STATUS, ["id"], steps.running),
+    insert("trade_orders", steps.saved),
+    update("trade_orders", ["status", "updated_at"], ["run_id", "client_order_id"], steps.sent),
+    insert("trade_fills", source.trade_fills.rows),
+    update("trade_orders", ORDER_OUTCOME, ["run_id", "client_order_id"], source.trade_orders.rows),
+    insert("audit_events", source.audit_events.rows),
+    update("trade_runs", RUN_STATUS, ["id"], source.trade_runs.rows),
+    update("audit_head", source.audit_head.columns.filter((c) => c !== "id"), ["id"], source.audit_head.rows)
+  ]
+}
+
 export const floor = async (file: string, source: RunRows): Promise<number> => {
   const schema = ManagedRuntime.make(SqliteLive({ filename: file }))
   await schema.runPromise(Effect.void)
@@ -134,21 +160,7 @@ export const floor = async (file: string, source: RunRows): Promise<number> => {
     ] as const
   }
   // Made before the timing: what is timed is the statements and their rows.
-  const steps = stepsOf(source)
-  const statements = [
-    insert("decision_snapshots", source.decision_snapshots.rows),
-    insert("snapshot_items", source.snapshot_items.rows),
-    insert("trade_runs", steps.queued),
-    insert("trade_run_documents", source.trade_run_documents.rows),
-    update("trade_runs", RUN_STATUS, ["id"], steps.running),
-    insert("trade_orders", steps.saved),
-    update("trade_orders", ["status", "updated_at"], ["run_id", "client_order_id"], steps.sent),
-    insert("trade_fills", source.trade_fills.rows),
-    update("trade_orders", ORDER_OUTCOME, ["run_id", "client_order_id"], source.trade_orders.rows),
-    insert("audit_events", source.audit_events.rows),
-    update("trade_runs", RUN_STATUS, ["id"], source.trade_runs.rows),
-    update("audit_head", source.audit_head.columns.filter((c) => c !== "id"), ["id"], source.audit_head.rows)
-  ]
+  const statements = inRunOrder(source, insert, update)
 
   const start = performance.now()
   db.transaction(() => {
@@ -203,11 +215,12 @@ export const floorPg = async (
   const unnested = (table: RunTable, names: ReadonlyArray<string>) =>
     `SELECT ${names.map((n) => `v.${n}::${typeOf(table, n)}`).join(", ")}
      FROM unnest(${names.map((_, i) => `$${i + 1}::text[]`).join(", ")}) AS v(${names.join(", ")})`
-  const insert = (table: RunTable, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
+  type Statement = readonly [text: string, values: ReadonlyArray<ReadonlyArray<string | null>>]
+  const insert = (table: RunTable, rows: ReadonlyArray<ReadonlyArray<unknown>>): Statement => {
     const { columns } = source[table]
     return [`INSERT INTO ${table} (${columns.join(", ")}) ${unnested(table, columns)}`, arrays(table, columns, rows)] as const
   }
-  const update = (table: RunTable, set: ReadonlyArray<string>, key: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<unknown>>) => {
+  const update = (table: RunTable, set: ReadonlyArray<string>, key: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<unknown>>): Statement => {
     const names = [...set, ...key]
     return [
       `UPDATE ${table} t SET ${set.map((n) => `${n} = u.${n}`).join(", ")} FROM (${unnested(table, names)}) AS u(${names.join(", ")})
@@ -216,21 +229,7 @@ export const floorPg = async (
     ] as const
   }
   // Made before the timing, as the SQLite floor's are: what is timed is the statements and their rows.
-  const steps = stepsOf(source)
-  const statements = [
-    insert("decision_snapshots", source.decision_snapshots.rows),
-    insert("snapshot_items", source.snapshot_items.rows),
-    insert("trade_runs", steps.queued),
-    insert("trade_run_documents", source.trade_run_documents.rows),
-    update("trade_runs", RUN_STATUS, ["id"], steps.running),
-    insert("trade_orders", steps.saved),
-    update("trade_orders", ["status", "updated_at"], ["run_id", "client_order_id"], steps.sent),
-    insert("trade_fills", source.trade_fills.rows),
-    update("trade_orders", ORDER_OUTCOME, ["run_id", "client_order_id"], source.trade_orders.rows),
-    insert("audit_events", source.audit_events.rows),
-    update("trade_runs", RUN_STATUS, ["id"], source.trade_runs.rows),
-    update("audit_head", source.audit_head.columns.filter((c) => c !== "id"), ["id"], source.audit_head.rows)
-  ]
+  const statements = inRunOrder(source, insert, update)
 
   const start = performance.now()
   await db.query("BEGIN")
