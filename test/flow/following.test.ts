@@ -1,8 +1,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Duration, Effect, Fiber, TestClock } from "effect"
 import * as Dec from "../../src/domain/Decimal.js"
-import type { ClientOrderId, Symbol } from "../../src/domain/Ids.js"
+import type { ClientOrderId, RunId, Symbol } from "../../src/domain/Ids.js"
 import type { TradeOrder } from "../../src/domain/Order.js"
+import type { RunOutcome } from "../../src/TradeRunner.js"
 import { makeScriptedVenue } from "../support/scriptedVenue.js"
 import { item, makeWorld, quote } from "../support/world.js"
 
@@ -258,6 +259,17 @@ describe("TradeRunner.cancel", () => {
 })
 
 /** Two runs buying one target on one account, the first sent and working at the venue, the second queued. */
+/**
+ * A dry run refused when sent because `traded` has traded on the account since its orders were built: it
+ * failed naming that run, and the venue was only ever asked for that run's orders.
+ */
+const expectRefusedAfterTradingBy = (outcome: RunOutcome, traded: RunId, requests: ReadonlyArray<{ readonly runId: string }>) => {
+  expect(outcome.run.status).toBe("failed")
+  expect(outcome.run.error).toMatch(/^AccountTradedSince: .*run .* has traded on the account since/)
+  expect(outcome.run.error).toContain(traded)
+  expect(requests.map((r) => r.runId)).toEqual([traded])
+}
+
 const twoRunsOfOneTarget = Effect.gen(function*() {
   const { world, venue } = yield* following()
   const first = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
@@ -301,11 +313,8 @@ describe("a run built from the account as it was", () => {
       expect((yield* world.runner.execute(first.id)).run.status).toBe("done")
 
       const outcome = yield* world.runner.execute(second.id)
-      expect(outcome.run.status).toBe("failed")
-      expect(outcome.run.error).toMatch(/^AccountTradedSince: .*run .* has traded on the account since/)
-      expect(outcome.run.error).toContain(first.id)
+      expectRefusedAfterTradingBy(outcome, first.id, yield* venue.requests)
       expect((yield* world.repo.service.listOrders(second.id)).map(state)).toEqual(["AAA CANCELED 0 run_failed"])
-      expect((yield* venue.requests).map((r) => r.runId)).toEqual([first.id])
     }))
 
   it.effect("fails with nothing sent once reconcile recorded a late fill of a failed run after its orders were built", () =>
@@ -328,10 +337,7 @@ describe("a run built from the account as it was", () => {
       expect((yield* world.runner.reconcile(failing.id)).runs).toEqual([{ runId: failing.id, status: "failed", changed: 1, working: 0 }])
 
       const outcome = yield* world.runner.execute(dryRun.id)
-      expect(outcome.run.status).toBe("failed")
-      expect(outcome.run.error).toMatch(/^AccountTradedSince: .*run .* has traded on the account since/)
-      expect(outcome.run.error).toContain(failing.id)
-      expect((yield* venue.requests).map((r) => r.runId)).toEqual([failing.id])
+      expectRefusedAfterTradingBy(outcome, failing.id, yield* venue.requests)
     }))
 
   it.effect("sends a dry run's orders when no run traded on the account since they were built", () =>
