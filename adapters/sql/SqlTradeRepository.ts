@@ -47,6 +47,8 @@ export const make = Effect.gen(function*() {
   const pg = isPostgres(sql)
   const transaction = transactionOf(sql)
   const bulk = Bulk.make(sql)
+  const orderColumns = sql.literal(Rows.ORDER_READ_COLUMNS.join(", "))
+  const fillColumns = sql.literal(Rows.FILL_READ_COLUMNS.join(", "))
 
   /** One transaction; any SqlError inside it (or of the commit) becomes a RepositoryError naming the operation. */
   const atomically = <A, E, R>(operation: string, effect: Effect.Effect<A, E, R>) => refail(operation)(transaction(effect))
@@ -348,11 +350,11 @@ export const make = Effect.gen(function*() {
           const orders: Array<TradeOrder> = []
           let after = -1
           for (;;) {
-            const page = yield* sql<Rows.OrderRow>`SELECT * FROM trade_orders
-              WHERE run_id = ${runId} AND position > ${after} ORDER BY position LIMIT ${LIST_PAGE}`
-            for (const row of page) orders.push(Rows.orderFromRow(row))
+            const page = yield* sql`SELECT ${orderColumns} FROM trade_orders
+              WHERE run_id = ${runId} AND position > ${after} ORDER BY position LIMIT ${LIST_PAGE}`.values
+            for (const values of page) orders.push(Rows.orderFromValues(runId, values))
             if (page.length < LIST_PAGE) return orders
-            after = Number(page[page.length - 1]!.position)
+            after = Rows.orderPosition(page[page.length - 1]!)
             yield* yieldToHost
           }
         })
@@ -363,16 +365,16 @@ export const make = Effect.gen(function*() {
         "listFills",
         Effect.gen(function*() {
           const fills: Array<Fill> = []
-          let page = yield* sql<Rows.FillRow>`SELECT * FROM trade_fills
-            WHERE run_id = ${runId} ORDER BY time, execution_id LIMIT ${LIST_PAGE}`
+          let page = yield* sql`SELECT ${fillColumns} FROM trade_fills
+            WHERE run_id = ${runId} ORDER BY time, execution_id LIMIT ${LIST_PAGE}`.values
           for (;;) {
-            for (const row of page) fills.push(Rows.fillFromRow(row))
+            for (const values of page) fills.push(Rows.fillFromValues(values))
             if (page.length < LIST_PAGE) return fills
-            const last = page[page.length - 1]!
+            const last = Rows.fillKey(page[page.length - 1]!)
             yield* yieldToHost
-            page = yield* sql<Rows.FillRow>`SELECT * FROM trade_fills
-              WHERE run_id = ${runId} AND (time > ${last.time} OR (time = ${last.time} AND execution_id > ${last.execution_id}))
-              ORDER BY time, execution_id LIMIT ${LIST_PAGE}`
+            page = yield* sql`SELECT ${fillColumns} FROM trade_fills
+              WHERE run_id = ${runId} AND (time > ${last.time} OR (time = ${last.time} AND execution_id > ${last.executionId}))
+              ORDER BY time, execution_id LIMIT ${LIST_PAGE}`.values
           }
         })
       ),

@@ -310,29 +310,6 @@ export const runFromRow = (row: RunRow) =>
     } satisfies TradeRun
   })
 
-export type OrderRow = {
-  readonly run_id: string
-  readonly client_order_id: string
-  readonly position: number
-  readonly symbol: string
-  readonly side: string
-  readonly quantity: string
-  readonly order_type: string
-  readonly limit_price: Nullable<string>
-  readonly reference_price: string
-  readonly current_quantity: string
-  readonly target_quantity: string
-  readonly target_weight: string
-  readonly sector: Nullable<string>
-  readonly status: string
-  readonly filled_quantity: string
-  readonly avg_fill_price: Nullable<string>
-  readonly commission: string
-  readonly reject_reason: Nullable<string>
-  readonly created_at: string
-  readonly updated_at: string
-}
-
 export const ORDER_COLUMNS: ReadonlyArray<Column> = [
   ["run_id", "text"],
   ["client_order_id", "text"],
@@ -382,42 +359,45 @@ export const orderValues = (out: Array<unknown>, order: TradeOrder, position: nu
   )
 }
 
-export const orderFromRow = (row: OrderRow): TradeOrder => {
+/**
+ * The columns an order is read back from, in the order `orderFromValues` takes them: its row without the
+ * run, which the query names. A run's orders are read as arrays of values: objects keyed by column took
+ * about twice as long to make (4,124 orders in a fresh process: ~93 against ~51 ms).
+ */
+export const ORDER_READ_COLUMNS = [
+  "client_order_id", "position", "symbol", "side", "quantity", "order_type", "limit_price", "reference_price",
+  "current_quantity", "target_quantity", "target_weight", "sector", "status", "filled_quantity", "avg_fill_price",
+  "commission", "reject_reason", "created_at", "updated_at"
+] as const
+
+/** An order's position in its run, from its values as `ORDER_READ_COLUMNS` lists them. */
+export const orderPosition = (values: ReadonlyArray<unknown>): number => Number(values[1])
+
+/** An order of `runId` from its values, as `ORDER_READ_COLUMNS` lists them. */
+export const orderFromValues = (runId: RunId, v: ReadonlyArray<unknown>): TradeOrder => {
   const order: { -readonly [K in keyof TradeOrder]: TradeOrder[K] } = {
-    clientOrderId: row.client_order_id as ClientOrderId,
-    symbol: row.symbol as Symbol,
-    side: row.side as OrderSide,
-    quantity: decimal(row.quantity),
-    orderType: row.order_type as OrderType,
-    referencePrice: decimal(row.reference_price),
-    currentQuantity: decimal(row.current_quantity),
-    targetQuantity: decimal(row.target_quantity),
-    targetWeight: decimal(row.target_weight),
-    runId: row.run_id as RunId,
-    status: row.status as OrderStatus,
-    filledQuantity: decimal(row.filled_quantity),
-    commission: decimal(row.commission),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at
+    clientOrderId: v[0] as ClientOrderId,
+    symbol: v[2] as Symbol,
+    side: v[3] as OrderSide,
+    quantity: decimal(v[4] as string),
+    orderType: v[5] as OrderType,
+    referencePrice: decimal(v[7] as string),
+    currentQuantity: decimal(v[8] as string),
+    targetQuantity: decimal(v[9] as string),
+    targetWeight: decimal(v[10] as string),
+    runId,
+    status: v[12] as OrderStatus,
+    filledQuantity: decimal(v[13] as string),
+    commission: decimal(v[15] as string),
+    createdAt: v[17] as string,
+    updatedAt: v[18] as string
   }
   // Optional members last, as `tradeOrder` adds them: one shape for every order however it was made.
-  if (row.limit_price !== null) order.limitPrice = decimal(row.limit_price)
-  if (row.sector !== null) order.sector = row.sector
-  if (row.avg_fill_price !== null) order.avgFillPrice = decimal(row.avg_fill_price)
-  if (row.reject_reason !== null) order.rejectReason = row.reject_reason
+  if (v[6] !== null) order.limitPrice = decimal(v[6] as string)
+  if (v[11] !== null) order.sector = v[11] as string
+  if (v[14] !== null) order.avgFillPrice = decimal(v[14] as string)
+  if (v[16] !== null) order.rejectReason = v[16] as string
   return order
-}
-
-export type FillRow = {
-  readonly execution_id: string
-  readonly run_id: string
-  readonly client_order_id: string
-  readonly symbol: string
-  readonly side: string
-  readonly quantity: string
-  readonly price: string
-  readonly commission: string
-  readonly time: string
 }
 
 export const FILL_COLUMNS: ReadonlyArray<Column> = [
@@ -449,15 +429,30 @@ export const fillValues = (out: Array<unknown>, runId: RunId, fill: Fill, record
   )
 }
 
-export const fillFromRow = (row: FillRow): Fill => ({
-  executionId: row.execution_id as ExecutionId,
-  clientOrderId: row.client_order_id as ClientOrderId,
-  symbol: row.symbol as Symbol,
-  side: row.side as OrderSide,
-  quantity: decimal(row.quantity),
-  price: decimal(row.price),
-  commission: decimal(row.commission),
-  time: row.time
+/**
+ * The columns a fill is read back from, in the order `fillFromValues` takes them (arrays of values, as for
+ * orders): its row without the run, which the query names, and without when it was recorded.
+ */
+export const FILL_READ_COLUMNS = [
+  "execution_id", "client_order_id", "symbol", "side", "quantity", "price", "commission", "time"
+] as const
+
+/** What orders a run's fills, and pages them: a fill's time and execution id, from its values. */
+export const fillKey = (values: ReadonlyArray<unknown>): { readonly time: string; readonly executionId: string } => ({
+  time: values[7] as string,
+  executionId: values[0] as string
+})
+
+/** A fill from its values, as `FILL_READ_COLUMNS` lists them. */
+export const fillFromValues = (v: ReadonlyArray<unknown>): Fill => ({
+  executionId: v[0] as ExecutionId,
+  clientOrderId: v[1] as ClientOrderId,
+  symbol: v[2] as Symbol,
+  side: v[3] as OrderSide,
+  quantity: decimal(v[4] as string),
+  price: decimal(v[5] as string),
+  commission: decimal(v[6] as string),
+  time: v[7] as string
 })
 
 export type AuditRow = {

@@ -361,6 +361,35 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
         expect((yield* repo.summarize(run.id)).counts).toMatchObject({ orders: 1, PARTIAL: 1, NEW: 0, fills: 1 })
       }))
 
+    it.effect("reads back a run of more orders and fills than a page: orders by position, fills by time then execution id", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        const { run, holder } = yield* claimed()
+        // Saved from the last symbol down, so that position order is not the symbols' order; more than the
+        // 5,000 rows a statement reads.
+        const orders = Array.from({ length: 5_003 }, (_, i) => order(run.id, `S${String(5_003 - i).padStart(5, "0")}`, "1"))
+        yield* repo.saveOrders(holder, orders, recorded())
+        yield* repo.updateOrders(holder, orders.map((o) => ({ clientOrderId: o.clientOrderId, from: "NEW", to: "SUBMITTED", filledQuantity: d(0), commission: d(0) } as const)), [])
+        // Most fills at one time, so a page ends among fills of the same time; ids of one length and
+        // alphabet, which every collation orders as bytes do.
+        const fills = orders.map((o, i): Fill => ({
+          ...fill(o, `x${run.id.slice(-6)}${String((i * 7_919) % 5_003).padStart(5, "0")}` as ExecutionId, "1", "12"),
+          ...(i % 1_000 === 0 ? { time: "2026-11-25T14:30:01.500Z" } : {})
+        }))
+        yield* repo.updateOrders(
+          holder,
+          orders.map((o) => ({ clientOrderId: o.clientOrderId, from: "SUBMITTED", to: "FILLED", filledQuantity: d(1), avgFillPrice: d(12), commission: d("1.0000001") } as const)),
+          fills
+        )
+        const stored = yield* repo.listOrders(run.id)
+        expect(stored.map((o) => o.clientOrderId)).toEqual(orders.map((o) => o.clientOrderId))
+        expect(stored.every((o) => o.status === "FILLED" && Dec.toString(o.avgFillPrice!) === "12")).toBe(true)
+        const byTimeThenId = [...fills].sort((a, b) =>
+          a.time < b.time ? -1 : a.time > b.time ? 1 : a.executionId < b.executionId ? -1 : a.executionId > b.executionId ? 1 : 0
+        )
+        expect(yield* repo.listFills(run.id)).toEqual(byTimeThenId)
+      }))
+
     it.effect("never stores a fill without its order", () =>
       Effect.gen(function*() {
         const repo = yield* TradeRepository
