@@ -47,6 +47,7 @@ export const make = Effect.gen(function*() {
   const pg = isPostgres(sql)
   const transaction = transactionOf(sql)
   const bulk = Bulk.make(sql)
+  const itemColumns = sql.literal(Rows.ITEM_READ_COLUMNS.join(", "))
   const orderColumns = sql.literal(Rows.ORDER_READ_COLUMNS.join(", "))
   const fillColumns = sql.literal(Rows.FILL_READ_COLUMNS.join(", "))
 
@@ -87,12 +88,12 @@ export const make = Effect.gen(function*() {
       for (let after = -1;;) {
         const page = yield* query(
           "getSnapshot",
-          sql<Rows.ItemRow>`SELECT position, symbol, weight, score, rank, sector, price FROM snapshot_items
-            WHERE snapshot_id = ${id} AND position > ${after} ORDER BY position LIMIT ${ITEM_PAGE}`
+          sql`SELECT ${itemColumns} FROM snapshot_items
+            WHERE snapshot_id = ${id} AND position > ${after} ORDER BY position LIMIT ${ITEM_PAGE}`.values
         )
-        for (const item of page) items.push(Rows.itemFromRow(item))
+        for (const values of page) items.push(Rows.itemFromValues(values))
         if (page.length < ITEM_PAGE) break
-        after = Number(page.at(-1)!.position)
+        after = Rows.itemPosition(page.at(-1)!)
       }
       return Rows.snapshotFromRow(row, items)
     })

@@ -20,8 +20,6 @@ type Nullable<A> = A | null
 const text = (value: Dec.Decimal | undefined): string | null => (value === undefined ? null : Dec.toString(value))
 const decimal = (value: string | number): Dec.Decimal =>
   typeof value === "number" ? Dec.unsafe(String(value)) : Dec.fromStored(value) ?? Dec.unsafe(value)
-const optionalDecimal = (value: Nullable<string | number>): Dec.Decimal | undefined =>
-  value === null ? undefined : decimal(value)
 
 /**
  * A JSON column: canonical JSON of a domain value, which is exactly its Schema encoding (decimals as
@@ -200,16 +198,6 @@ export type SnapshotRow = {
   readonly created_at: string
 }
 
-export type ItemRow = {
-  readonly position: number
-  readonly symbol: string
-  readonly weight: string
-  readonly score: Nullable<string>
-  readonly rank: Nullable<number>
-  readonly sector: Nullable<string>
-  readonly price: Nullable<string>
-}
-
 export const ITEM_COLUMNS: ReadonlyArray<Column> = [
   ["snapshot_id", "text"],
   ["position", "integer"],
@@ -235,17 +223,24 @@ export const itemValues = (out: Array<unknown>, snapshotId: SnapshotId, position
   )
 }
 
-export const itemFromRow = (row: ItemRow): SnapshotItem => {
-  const score = optionalDecimal(row.score)
-  const price = optionalDecimal(row.price)
-  return {
-    symbol: row.symbol as Symbol,
-    weight: decimal(row.weight),
-    ...(score === undefined ? {} : { score }),
-    ...(row.rank === null ? {} : { rank: Number(row.rank) }),
-    ...(row.sector === null ? {} : { sector: row.sector }),
-    ...(price === undefined ? {} : { price })
-  }
+/**
+ * The columns a snapshot item is read back from, in the order `itemFromValues` takes them: as arrays of
+ * values, as a run's orders are (`ORDER_READ_COLUMNS`).
+ */
+export const ITEM_READ_COLUMNS = ["position", "symbol", "weight", "score", "rank", "sector", "price"] as const
+
+/** An item's position in its snapshot, from its values as `ITEM_READ_COLUMNS` lists them. */
+export const itemPosition = (values: ReadonlyArray<unknown>): number => Number(values[0])
+
+/** A snapshot item from its values, as `ITEM_READ_COLUMNS` lists them. */
+export const itemFromValues = (v: ReadonlyArray<unknown>): SnapshotItem => {
+  const item: { -readonly [K in keyof SnapshotItem]: SnapshotItem[K] } = { symbol: v[1] as Symbol, weight: decimal(v[2] as string) }
+  // Optional members in one order, so that every item has one of a few shapes.
+  if (v[3] !== null) item.score = decimal(v[3] as string)
+  if (v[4] !== null) item.rank = Number(v[4])
+  if (v[5] !== null) item.sector = v[5] as string
+  if (v[6] !== null) item.price = decimal(v[6] as string)
+  return item
 }
 
 export const snapshotFromRow = (row: SnapshotRow, items: ReadonlyArray<SnapshotItem>): DecisionSnapshot => ({

@@ -110,6 +110,19 @@ export const repositoryContract = <E>(name: string, adapter: Layer.Layer<TradeRe
         expect(Dec.toString(read.items[0]!.weight)).toBe("0.123456789012345678")
       }))
 
+    it.effect("reads back a snapshot of more items than a page, in its order, with its digest", () =>
+      Effect.gen(function*() {
+        const repo = yield* TradeRepository
+        // From the last symbol down, so that the snapshot's order is not the symbols' order; every other
+        // item with its optional members.
+        const items = Array.from({ length: 5_002 }, (_, i) =>
+          item(`S${String(5_002 - i).padStart(5, "0")}`, "0.0001", i % 2 === 0 ? { score: d(i), rank: i + 1, sector: "Tech", price: d("10.5") } : {}))
+        const created = yield* repo.createSnapshot({ id: unique("snap") as SnapshotId, items })
+        const read = yield* repo.getSnapshot(created.id)
+        expect(read.items).toEqual(items)
+        expect(snapshotDigest(read.items)).toBe(created.digest)
+      }))
+
     it.effect("keeps an unfrozen snapshot unfrozen until it is frozen", () =>
       Effect.gen(function*() {
         const repo = yield* TradeRepository
