@@ -40,13 +40,18 @@ export const choiceProblem = (argv: ReadonlyArray<string>): string | undefined =
  * above every text option's and argument's own description, and offers no way to leave it out. It says
  * nothing the value's name (DECIMAL, DURATION, RUN_ID) and the description do not, so help drops it.
  */
+const GENERIC_TEXT = "A user-defined piece of text"
 const GENERIC_TEXT_HELP = /^[ \t]*A user-defined piece of text(?: that is confidential)?\.\n\n/gm
 
-/** `effect` with its help printed without @effect/cli's generic paragraph for text values. */
+/**
+ * `effect` with its help printed without @effect/cli's generic paragraph for text values. Everything a
+ * command prints passes here, a run's report too (34 MB of JSON at 50,000 names): text without the
+ * paragraph's words is passed on as it is, found by a plain search rather than the multi-line expression.
+ */
 export const withoutGenericHelp = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.flatMap(Effect.console, (console) =>
     Effect.withConsole(effect, {
       ...console,
       log: (...args: ReadonlyArray<unknown>) =>
-        console.log(...args.map((a) => (typeof a === "string" ? a.replace(GENERIC_TEXT_HELP, "") : a)))
+        console.log(...args.map((a) => (typeof a === "string" && a.includes(GENERIC_TEXT) ? a.replace(GENERIC_TEXT_HELP, "") : a)))
     }))
