@@ -57,6 +57,21 @@ const omitted = (value: unknown): boolean =>
   value === undefined || typeof value === "function" || typeof value === "symbol"
 
 /**
+ * The lines of `JSON.stringify(elements, null, 2)` without its brackets, indented as elements of an array
+ * whose own lines are `depth` indents in. The array is written inside `depth` arrays of one element, so
+ * that `JSON.stringify` indents its elements where they sit; the brackets around them are cut off, rather
+ * than every line indented again, a second copy of the whole text.
+ */
+const elementLines = (elements: Array<unknown>, depth: number): string => {
+  let nested: unknown = elements
+  for (let d = 0; d < depth; d++) nested = [nested]
+  const text = JSON.stringify(nested, null, 2)
+  // `[\n` at each depth down to the elements' own, and `\n]` back up, each (2d + 2) characters at depth d.
+  const cut = (depth + 1) * (depth + 2)
+  return text.slice(cut, text.length - cut)
+}
+
+/**
  * The lines of `JSON.stringify(materialize(value), null, 2)`, in order (a string may hold several): `head`
  * before the value, `tail` after it, `indent` the indentation of its lines after the first. What holds no
  * `Each` is written by `JSON.stringify` itself, its lines indented where it sits.
@@ -73,10 +88,7 @@ function* jsonLines(value: unknown, indent: string, head: string, tail: string):
       const elements = new Array<unknown>(to - from)
       for (let i = from; i < to; i++) elements[i - from] = f(items[i]!)
       const comma = to < items.length ? "," : ""
-      // `[\n  a,\n  b\n]`: the elements' lines, each already two spaces in.
-      const text = JSON.stringify(elements, null, 2)
-      const body = text.slice(2, text.length - 2)
-      yield `${indent === "" ? body : indent + body.replaceAll("\n", `\n${indent}`)}${comma}`
+      yield `${elementLines(elements, indent.length / GAP.length)}${comma}`
     }
     return yield `${indent}]${tail}`
   }

@@ -25,8 +25,8 @@ describe("a JSON document written line by line", () => {
     expect(whole).toContain(`"orders": [\n    {\n      "id": "o0",`)
   })
 
-  it("writes a document without anything made one by one as JSON.stringify does", () => {
-    for (const document of [{ a: 1, b: [1, 2, { c: "d" }] }, [], {}, "text", 12, null, [each([], (x) => x)]]) {
+  it("writes a document, or an array made one by one, as JSON.stringify does", () => {
+    for (const document of [{ a: 1, b: [1, 2, { c: "d" }] }, [], {}, "text", 12, null, [each([], (x) => x)], each([1, { a: [2, {}] }], (x) => x)]) {
       expect(written(document)).toBe(JSON.stringify(materialize(document), null, 2))
     }
   })
