@@ -40,8 +40,9 @@ export const choiceProblem = (argv: ReadonlyArray<string>): string | undefined =
  * above every text option's and argument's own description, and offers no way to leave it out. It says
  * nothing the value's name (DECIMAL, DURATION, RUN_ID) and the description do not, so help drops it.
  */
-const GENERIC_TEXT = "A user-defined piece of text"
 const GENERIC_TEXT_HELP = /^[ \t]*A user-defined piece of text(?: that is confidential)?\.\n\n/gm
+/** The words both forms of the paragraph begin with. */
+const GENERIC_TEXT = "A user-defined piece of text"
 
 /**
  * `effect` with its help printed without @effect/cli's generic paragraph for text values. Everything a
