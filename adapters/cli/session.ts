@@ -17,7 +17,8 @@ import { InvalidInput } from "../../src/domain/errors.js"
 import { redactUrl } from "../sql/layers.js"
 import * as SqlPaperBook from "../sql/SqlPaperBook.js"
 import * as Lean from "../lean/LeanExecutionProvider.js"
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import { CliEnvironment } from "./environment.js"
 
 export interface Venue {
@@ -81,7 +82,7 @@ export const runnerLayer = <R>(venue: Venue | undefined, feed: Layer.Layer<Price
   const broker: Layer.Layer<ExecutionProvider, InvalidInput | ConfigError.ConfigError | ExecutionError, SqlClient | R> = venue === undefined
     ? ExecutionProvider.layerMemory()
     : venue.lean !== undefined
-    ? Lean.layer(venue.lean).pipe(Layer.provide(NodeContext.layer))
+    ? Lean.layer(venue.lean).pipe(Layer.provide(Layer.merge(NodeFileSystem.layer, NodePath.layer)))
     : SqlPaperBook.layer({
       cash: venue.seedCash,
       commission: venue.commission,
