@@ -258,7 +258,6 @@ describe("TradeRunner.cancel", () => {
     }))
 })
 
-/** Two runs buying one target on one account, the first sent and working at the venue, the second queued. */
 /**
  * A dry run refused when sent because `traded` has traded on the account since its orders were built: it
  * failed naming that run, and the venue was only ever asked for that run's orders.
@@ -270,6 +269,7 @@ const expectRefusedAfterTradingBy = (outcome: RunOutcome, traded: RunId, request
   expect(requests.map((r) => r.runId)).toEqual([traded])
 }
 
+/** Two runs buying one target on one account, the first sent and working at the venue, the second queued. */
 const twoRunsOfOneTarget = Effect.gen(function*() {
   const { world, venue } = yield* following()
   const first = yield* world.queueRun([item("AAA", "0.3")], { portfolioValue: d(1000) })
