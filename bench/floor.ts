@@ -65,8 +65,10 @@ export const runRows = (file: string): RunRows => {
  * integer as PostgreSQL's number or SQLite's, and list its rows in its own order.
  */
 export const rowsDiffer = (run: RunRows, left: RunRows): string | undefined => {
-  const asText = (rows: TableRows, columns: ReadonlyArray<string>) =>
-    rows.rows.map((row) => JSON.stringify(columns.map((c) => row[rows.columns.indexOf(c)]).map((v) => (v === null ? null : String(v))))).sort()
+  const asText = (rows: TableRows, columns: ReadonlyArray<string>) => {
+    const at = columns.map((c) => columnOf(rows, c))
+    return rows.rows.map((row) => JSON.stringify(at.map((i) => (row[i] === null ? null : String(row[i]))))).sort()
+  }
   for (const table of RUN_TABLES) {
     const { columns } = run[table]
     const expected = asText(run[table], columns)
