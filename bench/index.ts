@@ -1,5 +1,7 @@
 /**
  * The benchmark harness: `npm run bench -- [--names N] [--runs K] [--cases a,b] [--json]`.
+ * `npm run bench -- --names N --write-csv DIR` writes the universe's files instead (decision_items.csv, prices.csv,
+ * positions.csv), for the whole-process comparisons (`bench/compare-same-rows`), and measures nothing.
  *
  * Each case is warmed up, then run K times; reported are the median, min and max, measured side by side in
  * one process. The in-process cases (core, core_fit, csv) are warmed until V8's optimizing compiler is done
@@ -28,7 +30,7 @@
  */
 import * as SqlClient from "@effect/sql/SqlClient"
 import { Effect, Either, Layer, ManagedRuntime, Schedule } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { cpus, tmpdir, totalmem } from "node:os"
 import { join } from "node:path"
 import { parseItems, parsePositions, parsePrices } from "../adapters/csv/readers.js"
@@ -95,6 +97,16 @@ const measure = async (once: () => Promise<number>, warmups = 1, warmMs?: number
 const WARM_MS = 1000
 
 const data = universe(names)
+const csvDirectory = argument("write-csv")
+if (csvDirectory !== undefined) {
+  const texts = csvFiles(data)
+  mkdirSync(csvDirectory, { recursive: true })
+  for (const [file, text] of [["decision_items.csv", texts.items], ["prices.csv", texts.prices], ["positions.csv", texts.positions]] as const) {
+    writeFileSync(join(csvDirectory, file), `${text}\n`)
+  }
+  console.log(`${names} names written to ${csvDirectory}: decision_items.csv, prices.csv, positions.csv`)
+  process.exit(0)
+}
 const dir = mkdtempSync(join(tmpdir(), "trade-exec-bench-"))
 let files = 0
 const freshFile = () => join(dir, `run-${++files}.db`)
