@@ -98,6 +98,9 @@ const WARM_MS = 1000
 
 const data = universe(names)
 const csvDirectory = argument("write-csv")
+if (process.argv.includes("--write-csv") && (csvDirectory === undefined || csvDirectory.startsWith("--"))) {
+  throw new Error("--write-csv needs the directory to write the files to")
+}
 if (csvDirectory !== undefined) {
   const texts = csvFiles(data)
   mkdirSync(csvDirectory, { recursive: true })
